@@ -1,0 +1,11 @@
+namespace Distill.Recipes;
+
+/// <summary>Where a run writes (the run folder holds summary.json, checkpoints/ and tb/).</summary>
+public sealed record OutputSpec
+{
+    /// <summary>Run folder, relative to the current directory; <c>--out</c> overrides it. Default: <c>runs/&lt;recipe file name&gt;</c>.</summary>
+    public string? Dir { get; init; }
+
+    /// <summary>Write TensorBoard event files under <c>&lt;run&gt;/tb/</c>.</summary>
+    public bool Tensorboard { get; init; } = true;
+}

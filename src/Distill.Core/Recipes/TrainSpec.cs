@@ -1,0 +1,51 @@
+namespace Distill.Recipes;
+
+public enum OptimizerKind { Adamw, Sgd }
+
+public enum ScheduleKind { Constant, Linear, Cosine }
+
+/// <summary>Optimisation settings. Exactly one of <c>epochs</c> and <c>steps</c> sets the length.</summary>
+public sealed record TrainSpec
+{
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adamw;
+
+    [Bounds(0, 10, ExclusiveMinimum = true)] public double Lr { get; init; } = 1e-3;
+
+    [Bounds(0, 10)] public double WeightDecay { get; init; } = 0.01;
+
+    /// <summary>SGD momentum (ignored by AdamW).</summary>
+    [Bounds(0, 1)] public double Momentum { get; init; } = 0.9;
+
+    public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
+
+    /// <summary>Steps of linear warm-up from 0 to <c>lr</c> before the decay.</summary>
+    [Bounds(0, int.MaxValue)] public int WarmupSteps { get; init; }
+
+    /// <summary>Passes over the training set; null when <c>steps</c> is given.</summary>
+    [Bounds(0, 100000, ExclusiveMinimum = true)] public double? Epochs { get; init; }
+
+    /// <summary>Optimizer steps; null when <c>epochs</c> is given.</summary>
+    [Bounds(1, int.MaxValue)] public int? Steps { get; init; }
+
+    [Bounds(1, 65536)] public int BatchSize { get; init; } = 64;
+
+    /// <summary>Evaluate every N steps (and always at the end of the stage); null = only at the end.</summary>
+    [Bounds(1, int.MaxValue)] public int? EvalEvery { get; init; }
+
+    /// <summary>Clip the global gradient norm to this value; null = no clipping.</summary>
+    [Bounds(0, 1e9, ExclusiveMinimum = true)] public double? GradClip { get; init; }
+
+    public long Seed { get; init; } = 42;
+
+    /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Log loss terms and lr to TensorBoard every N steps.</summary>
+    [Bounds(1, int.MaxValue)] public int LogEvery { get; init; } = 20;
+
+    /// <summary>Write weight histograms every N steps; null = never.</summary>
+    [Bounds(1, int.MaxValue)] public int? HistogramEvery { get; init; } = 500;
+
+    /// <summary>Write the resumable <c>last</c> checkpoint every N steps (and at the end of the stage).</summary>
+    [Bounds(1, int.MaxValue)] public int CheckpointEvery { get; init; } = 500;
+}

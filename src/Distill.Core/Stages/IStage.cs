@@ -1,0 +1,8 @@
+namespace Distill.Stages;
+
+/// <summary>One step of a run (train the teacher, train a baseline, distill, prune, ...).</summary>
+public interface IStage
+{
+    /// <summary>Runs the stage; reads and updates the models held by <paramref name="run"/>, returns what goes into summary.json.</summary>
+    StageResult Run(RunContext run);
+}
