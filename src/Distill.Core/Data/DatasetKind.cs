@@ -8,6 +8,7 @@ namespace Distill.Data;
 /// <param name="Inputs">The inputs a batch holds, for the recipe's data section (no file is read).</param>
 /// <param name="Validate">Checks of the data section: files present, pre-processing consistent; each (key, message).</param>
 /// <param name="Open">Opens a split; <see cref="DataSpec.Path"/> is already absolute.</param>
+/// <param name="Description">One line for help and error messages.</param>
 public sealed record DatasetKind(
     string Key,
     IReadOnlyList<string> Splits,
