@@ -11,18 +11,22 @@ public sealed class Batch
 {
     private readonly Dictionary<string, Tensor> _inputs;
 
-    public Batch(IReadOnlyDictionary<string, Tensor> inputs, Tensor labels)
+    public Batch(IReadOnlyDictionary<string, Tensor> inputs, Tensor? labels)
     {
+        if (inputs.Count == 0) throw new ArgumentException("A batch needs at least one input tensor.", nameof(inputs));
         _inputs = new Dictionary<string, Tensor>(inputs);
         Labels = labels;
     }
 
     public IReadOnlyDictionary<string, Tensor> Inputs => _inputs;
 
-    /// <summary>Class labels, int64, shape (B).</summary>
-    public Tensor Labels { get; }
+    /// <summary>Labels: int64 class ids (B) for classification, (B, L) padded with -100 for CTC; null when the batch has none.</summary>
+    public Tensor? Labels { get; }
 
-    public long Size => Labels.shape[0];
+    /// <summary>The labels, or an error saying that this use needs them.</summary>
+    public Tensor RequireLabels() => Labels ?? throw new InvalidOperationException("This batch has no labels, but training and evaluation need them.");
+
+    public long Size => _inputs.Values.First().shape[0];
 
     public Tensor this[string name] => _inputs.TryGetValue(name, out var t)
         ? t
@@ -33,5 +37,5 @@ public sealed class Batch
     public Tensor? Optional(string name) => _inputs.TryGetValue(name, out var t) ? t : null;
 
     public Batch To(Device device) =>
-        new(_inputs.ToDictionary(kv => kv.Key, kv => kv.Value.to(device)), Labels.to(device));
+        new(_inputs.ToDictionary(kv => kv.Key, kv => kv.Value.to(device)), Labels?.to(device));
 }
