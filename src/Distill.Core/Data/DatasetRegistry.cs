@@ -24,7 +24,7 @@ public sealed class DatasetRegistry
     private static DatasetRegistry CreateDefault()
     {
         var r = new DatasetRegistry();
-        // Datasets register here (mnist, ...).
+        r.Register(Mnist.MnistDataset.Kind);
         return r;
     }
 }

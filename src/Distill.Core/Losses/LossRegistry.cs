@@ -29,7 +29,12 @@ public sealed class LossRegistry
     private static LossRegistry CreateDefault()
     {
         var r = new LossRegistry();
-        // Each loss registers itself here: SoftTarget, Hint, HiddenMse, Attention, Cosine.
+        // Factories are filled in by the loss implementations.
+        r.Register<SoftTargetSpec>("soft_target", (_, _) => throw new NotImplementedException(), "Hinton KD: alpha*T^2*KL(teacher||student) + (1-alpha)*CE");
+        r.Register<HintSpec>("hint", (_, _) => throw new NotImplementedException(), "FitNets hint: MSE(projector(student feature), teacher feature)");
+        r.Register<HiddenMseSpec>("hidden_mse", (_, _) => throw new NotImplementedException(), "TinyBERT hidden-state MSE over mapped layers");
+        r.Register<AttentionSpec>("attention", (_, _) => throw new NotImplementedException(), "attention-map KL or MSE over mapped layers");
+        r.Register<CosineSpec>("cosine", (_, _) => throw new NotImplementedException(), "DistilBERT cosine-embedding loss on hidden states");
         return r;
     }
 }
