@@ -5,6 +5,8 @@ namespace Distill.Losses;
 /// <summary><c>kind: hint</c> — FitNets hint regression: MSE(projector(student[student]), teacher[teacher]).</summary>
 public sealed record HintSpec : LossTermSpec, IModulePathSpec
 {
+    public HintSpec() => Kind = "hint";
+
     /// <summary>Student module path whose output is the guided feature (for example <c>blocks.1</c>).</summary>
     [RequiredKey] public string Student { get; init; } = "";
 

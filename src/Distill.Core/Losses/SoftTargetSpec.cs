@@ -5,6 +5,8 @@ namespace Distill.Losses;
 /// <summary><c>kind: soft_target</c> — Hinton KD mixed with hard-label cross-entropy: alpha·T²·KL + (1 − alpha)·CE.</summary>
 public sealed record SoftTargetSpec : LossTermSpec
 {
+    public SoftTargetSpec() => Kind = "soft_target";
+
     /// <summary>Softmax temperature T applied to both teacher and student logits.</summary>
     [Bounds(0, 1000, ExclusiveMinimum = true)] public double Temperature { get; init; } = 4.0;
 

@@ -3,4 +3,7 @@ using Distill.Recipes;
 namespace Distill.Stages;
 
 /// <summary><c>kind: baseline</c> — trains a fresh student (same initialisation seed as <c>distill</c>) on labels alone.</summary>
-public sealed record BaselineStageSpec : StageSpec;
+public sealed record BaselineStageSpec : StageSpec
+{
+    public BaselineStageSpec() => Kind = "baseline";
+}

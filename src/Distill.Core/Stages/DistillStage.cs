@@ -1,8 +1,26 @@
+using TorchSharp;
+using Distill.Losses;
+using Distill.Training;
+
 namespace Distill.Stages;
 
+/// <summary>Trains a fresh student (same initial weights as the baseline) against the frozen teacher with the recipe's
+/// <c>distill.terms</c>; projectors are sized by a one-example shape probe.</summary>
 public sealed class DistillStage(DistillStageSpec spec) : IStage
 {
-    public DistillStageSpec Spec { get; } = spec;
+    public ModelRole Produces => ModelRole.Student;
 
-    public StageResult Run(RunContext run) => throw new NotImplementedException();
+    public StageResult Run(RunContext run)
+    {
+        var teacher = run.Teacher ?? throw new InvalidOperationException(
+            $"Stage '{spec.DisplayName}' needs a teacher: add a train_teacher stage before it or set teacher.checkpoint.");
+        var student = run.BuildModel(run.Recipe.Student, run.TrainFor(spec).Seed);
+        var shapes = ShapeProbe.Measure(student, teacher, run.DatasetKind.Inputs(run.Recipe.Data));
+        var terms = run.Recipe.Distill.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
+        foreach (var t in terms) t.Trainable?.to(run.Device);
+        using var objective = new DistillObjective(teacher, terms);
+        var result = StageTraining.Train(run, spec, student, objective);
+        run.Student = student;
+        return result;
+    }
 }

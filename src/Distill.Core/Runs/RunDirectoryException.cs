@@ -1,0 +1,4 @@
+namespace Distill.Runs;
+
+/// <summary>The run folder cannot be used as asked (it holds another run, or there is nothing to resume). An input error: exit code 2.</summary>
+public sealed class RunDirectoryException(string message) : Exception(message);

@@ -1,0 +1,119 @@
+using Distill.Checkpoints;
+using Distill.Models;
+using Distill.Recipes;
+using Distill.Stages;
+using Distill.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distill.Runs;
+
+/// <summary>
+/// Runs a validated recipe's stages in order in a run folder, writing <c>summary.json</c> after each. With
+/// <c>resume</c>, completed stages (those in summary.json) are not rerun — their models are reloaded — and the stage in
+/// progress continues from its last checkpoint.
+/// </summary>
+public sealed class RunExecutor
+{
+    public required Recipe Recipe { get; init; }
+
+    public required string RecipePath { get; init; }
+
+    /// <summary>SHA-256 of the recipe text plus its <c>--set</c> overrides: a run resumes only under the same recipe.</summary>
+    public required string RecipeSha256 { get; init; }
+
+    public required string RunDir { get; init; }
+
+    public bool Resume { get; init; }
+
+    public Func<string, IEnumerable<ITrainerCallback>> ExtraCallbacks { get; init; } = _ => [];
+
+    /// <summary>Called after each stage with its result (the CLI prints a line).</summary>
+    public Action<StageResult> OnStageDone { get; init; } = _ => { };
+
+    public TextWriter Log { get; init; } = TextWriter.Null;
+
+    public RunSummary Execute()
+    {
+        var summary = PrepareRunDir();
+        var device = torch.device(Recipe.Train.Device);
+        var run = new RunContext
+        {
+            Recipe = Recipe, RecipePath = RecipePath, RecipeSha256 = RecipeSha256, RunDir = RunDir, Device = device,
+            Resuming = Resume, ExtraCallbacks = ExtraCallbacks, Log = Log,
+        };
+        if (Recipe.Teacher.Checkpoint is { } teacherCkpt) LoadTeacher(run, teacherCkpt, summary);
+
+        var done = summary.Stages.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var spec in Recipe.Stages)
+        {
+            var stage = StageRegistry.Default.Get(spec.Kind).Create(spec);
+            if (done.Contains(spec.DisplayName))
+            {
+                RestoreOutput(run, spec, stage.Produces);
+                Log.WriteLine($"[{spec.DisplayName}] already complete; reloaded its model from {run.ModelDir(spec)}");
+                continue;
+            }
+            var result = stage.Run(run);
+            summary.Add(result);
+            summary.Write(RunDir);
+            OnStageDone(result);
+        }
+        return summary;
+    }
+
+    private RunSummary PrepareRunDir()
+    {
+        string summaryPath = Path.Combine(RunDir, RunSummary.FileName);
+        if (Resume)
+        {
+            if (!Directory.Exists(RunDir))
+                throw new RunDirectoryException($"--resume: run folder {RunDir} does not exist; start the run without --resume.");
+            if (!File.Exists(summaryPath))
+            {
+                // Killed during its first stage: nothing completed yet, the stage's last checkpoint (if any) is the resume point.
+                var fresh = new RunSummary(RecipePath, RecipeSha256);
+                fresh.Write(RunDir);
+                return fresh;
+            }
+            var existing = RunSummary.Read(RunDir);
+            if (existing.RecipeSha256 != RecipeSha256)
+                throw new RunDirectoryException(
+                    $"--resume: {RunDir} was started from a different recipe (sha256 {existing.RecipeSha256[..12]}…, now {RecipeSha256[..12]}…). " +
+                    "Resume with the same recipe and --set overrides, or start a new run with --out.");
+            return existing;
+        }
+        if (Directory.Exists(RunDir) && Directory.EnumerateFileSystemEntries(RunDir).Any())
+            throw new RunDirectoryException($"Run folder {RunDir} is not empty. Use --resume to continue that run, or --out <dir> for a new one.");
+        Directory.CreateDirectory(RunDir);
+        var summary = new RunSummary(RecipePath, RecipeSha256);
+        summary.Write(RunDir);
+        return summary;
+    }
+
+    private static void LoadTeacher(RunContext run, string checkpoint, RunSummary summary)
+    {
+        var teacher = run.BuildModel(run.Recipe.Teacher, run.Recipe.Train.Seed);
+        CheckpointIO.LoadWeights(CheckpointIO.Locate(checkpoint) ?? checkpoint, teacher);
+        run.Teacher = teacher;
+        if (summary.Stages.Any(s => s.Kind == "teacher_checkpoint")) return;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var metrics = Evaluator.Evaluate(teacher, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+        summary.Add(new StageResult
+        {
+            Name = "teacher", Kind = "teacher_checkpoint", Metrics = metrics, Params = teacher.ParameterCount(),
+            ModelBytes = teacher.ParameterBytes(), WallSeconds = clock.Elapsed.TotalSeconds,
+            Extra = new Dictionary<string, object> { ["checkpoint"] = checkpoint },
+        });
+        summary.Write(run.RunDir);
+    }
+
+    private static void RestoreOutput(RunContext run, StageSpec spec, ModelRole role)
+    {
+        if (role == ModelRole.None) return;
+        var model = CheckpointIO.LoadModel(CheckpointIO.Locate(run.ModelDir(spec)) ?? run.ModelDir(spec), ModelRegistry.Default).to(run.Device);
+        model.eval();
+        if (role == ModelRole.Teacher) run.Teacher = model;
+        else run.Student = model;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Distill.Stages;
+
+namespace Distill.Runs;
+
+/// <summary>
+/// <c>&lt;run&gt;/summary.json</c>, a contract scripts rely on (README "summary.json"):
+/// <c>{"recipe": path, "recipe_sha256": hex, "stages": [{"name", "kind", "metrics": {"accuracy", "macro_f1", "loss", ...},
+/// "params", "model_bytes", "wall_seconds", "steps", ...stage-specific keys}, ...]}</c>.
+/// Rewritten atomically after every stage; a resumed run reads it to know which stages are done.
+/// </summary>
+public sealed class RunSummary(string recipePath, string recipeSha256)
+{
+    public const string FileName = "summary.json";
+
+    private readonly List<StageResult> _stages = [];
+
+    public string RecipePath { get; } = recipePath;
+
+    public string RecipeSha256 { get; } = recipeSha256;
+
+    public IReadOnlyList<StageResult> Stages => _stages;
+
+    public void Add(StageResult result) => _stages.Add(result);
+
+    public JsonObject ToJson()
+    {
+        var stages = new JsonArray();
+        foreach (var s in _stages)
+        {
+            var metrics = new JsonObject();
+            foreach (var (k, v) in s.Metrics) metrics[k] = Number(v);
+            var o = new JsonObject
+            {
+                ["name"] = s.Name,
+                ["kind"] = s.Kind,
+                ["metrics"] = metrics,
+                ["params"] = s.Params,
+                ["model_bytes"] = s.ModelBytes,
+                ["wall_seconds"] = Math.Round(s.WallSeconds, 3),
+                ["steps"] = s.Steps,
+            };
+            foreach (var (k, v) in s.Extra) o[k] = v is double d ? Number(d) : JsonSerializer.SerializeToNode(v);
+            stages.Add(o);
+        }
+        return new JsonObject { ["recipe"] = RecipePath, ["recipe_sha256"] = RecipeSha256, ["stages"] = stages };
+    }
+
+    // JSON has no NaN: a metric that does not exist yet is null.
+    private static JsonNode? Number(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    public void Write(string runDir)
+    {
+        string path = Path.Combine(runDir, FileName), tmp = path + ".tmp";
+        File.WriteAllText(tmp, ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>Reads a summary written by <see cref="Write"/> (for <c>--resume</c>).</summary>
+    public static RunSummary Read(string runDir)
+    {
+        string path = Path.Combine(runDir, FileName);
+        var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException($"{path} is empty.");
+        var summary = new RunSummary((string?)root["recipe"] ?? "", (string?)root["recipe_sha256"] ?? "");
+        string[] standard = ["name", "kind", "metrics", "params", "model_bytes", "wall_seconds", "steps"];
+        foreach (var node in root["stages"]?.AsArray() ?? [])
+        {
+            var o = node!.AsObject();
+            summary.Add(new StageResult
+            {
+                Name = (string)o["name"]!,
+                Kind = (string)o["kind"]!,
+                Metrics = o["metrics"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value is null ? double.NaN : (double)kv.Value),
+                Params = (long)o["params"]!,
+                ModelBytes = (long)o["model_bytes"]!,
+                WallSeconds = (double)o["wall_seconds"]!,
+                Steps = (long?)o["steps"] ?? 0,
+                Extra = o.Where(kv => !standard.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => (object)(kv.Value?.DeepClone() ?? JsonValue.Create((string?)null)!)),
+            });
+        }
+        return summary;
+    }
+}

@@ -1,0 +1,74 @@
+using TorchSharp;
+using System.Diagnostics;
+using Distill.Checkpoints;
+using Distill.Logging;
+using Distill.Models;
+using Distill.Recipes;
+using Distill.Training;
+using static TorchSharp.torch;
+
+namespace Distill.Stages;
+
+/// <summary>What every training stage does around the <see cref="Trainer"/>: optimizer, resume, callbacks, final model and result.</summary>
+internal static class StageTraining
+{
+    public static StageResult Train(RunContext run, StageSpec stage, DistillModel model, IObjective objective)
+    {
+        var spec = run.TrainFor(stage);
+        var clock = Stopwatch.StartNew();
+        var parameters = model.parameters().Concat(objective.Trainable?.parameters() ?? []).Where(p => p.requires_grad);
+        using var optimizer = OptimizerFactory.Create(spec, parameters);
+        var session = new TrainingSession(stage.DisplayName, model, objective, optimizer, Trainer.TotalSteps(spec, run.TrainData.Count));
+        string ckptDir = run.CheckpointDir(stage);
+        if (run.Resuming && CheckpointIO.Locate(Path.Combine(ckptDir, "last")) is { } last)
+        {
+            CheckpointIO.RestoreSession(last, session);
+            run.Log.WriteLine($"[{stage.DisplayName}] resuming at step {session.Step} of {session.TotalSteps} from {last}");
+        }
+        else
+        {
+            torch.manual_seed(spec.Seed);
+        }
+
+        var final = new FinalMetrics();
+        var checkpoints = new CheckpointCallback(ckptDir, stage.Kind, spec.CheckpointEvery, run.RecipeSha256);
+        var callbacks = new List<ITrainerCallback> { final, checkpoints };
+        if (run.Recipe.Output.Tensorboard)
+            callbacks.Add(new TensorBoardCallback(Path.Combine(run.RunDir, "tb", stage.DisplayName), spec.LogEvery, spec.HistogramEvery));
+        callbacks.AddRange(run.ExtraCallbacks(stage.DisplayName));
+
+        new Trainer(spec, callbacks).Fit(session, run.TrainData, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+        var metrics = final.Metrics ?? Evaluator.Evaluate(model, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+        CheckpointIO.SaveModel(run.ModelDir(stage), model, new CheckpointState
+        {
+            Stage = stage.DisplayName, Kind = stage.Kind, Step = session.Step, TotalSteps = session.TotalSteps,
+            BestAccuracy = double.IsNaN(session.BestAccuracy) ? null : session.BestAccuracy, RecipeSha256 = run.RecipeSha256,
+        });
+        return new StageResult
+        {
+            Name = stage.DisplayName,
+            Kind = stage.Kind,
+            Metrics = metrics,
+            Params = model.ParameterCount(),
+            ModelBytes = model.ParameterBytes(),
+            WallSeconds = clock.Elapsed.TotalSeconds,
+            Steps = session.Step,
+            Extra = new Dictionary<string, object>
+            {
+                ["best_accuracy"] = session.BestAccuracy,
+                ["model_dir"] = Path.GetRelativePath(run.RunDir, run.ModelDir(stage)),
+            },
+        };
+    }
+
+    /// <summary>Remembers the last evaluation, which the trainer runs at the final step.</summary>
+    private sealed class FinalMetrics : ITrainerCallback
+    {
+        public IReadOnlyDictionary<string, double>? Metrics { get; private set; }
+
+        public void OnEval(TrainingSession session, EvalInfo eval)
+        {
+            if (eval.Step == session.TotalSteps) Metrics = eval.Metrics;
+        }
+    }
+}

@@ -1,0 +1,35 @@
+using Distill.Data;
+using Distill.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distill.Training;
+
+/// <summary>Evaluates a classifier on a whole split: mean cross-entropy, accuracy and macro-F1. Leaves the model in eval mode.</summary>
+public static class Evaluator
+{
+    public static IReadOnlyDictionary<string, double> Evaluate(DistillModel model, IDataset data, int batchSize, Device device)
+    {
+        model.eval();
+        var metrics = new ClassificationMetrics(data.NumClasses);
+        double lossSum = 0;
+        using var _ = torch.no_grad();
+        var indices = new int[data.Count];
+        for (int i = 0; i < indices.Length; i++) indices[i] = i;
+        for (int start = 0; start < data.Count; start += batchSize)
+        {
+            using var scope = torch.NewDisposeScope();
+            var batch = data.GetBatch(indices.AsSpan(start, Math.Min(batchSize, data.Count - start))).To(device);
+            var labels = batch.RequireLabels();
+            var logits = model.call(batch).Logits;
+            lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
+            metrics.Add(labels.cpu().data<long>().ToArray(), logits.argmax(1).cpu().data<long>().ToArray());
+        }
+        return new Dictionary<string, double>
+        {
+            ["accuracy"] = metrics.Accuracy,
+            ["macro_f1"] = metrics.MacroF1,
+            ["loss"] = lossSum / Math.Max(1, data.Count),
+        };
+    }
+}

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using Distill.Data;
+using Distill.Models;
+using Distill.Recipes;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distill.Training;
+
+/// <summary>
+/// The training loop: seeded shuffling, one dispose scope per step, lr schedule, gradient clipping, NaN/Inf guard,
+/// periodic evaluation. Checkpoints, TensorBoard and progress are <see cref="ITrainerCallback"/>s.
+/// Determinism: the example order of epoch e is a permutation drawn from (seed, e), and the torch RNG state is part of
+/// a checkpoint, so N steps + resume + M steps replays exactly the N + M steps of an uninterrupted run.
+/// </summary>
+public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> callbacks)
+{
+    /// <summary>Optimizer steps of one epoch (the last partial batch is dropped so every step sees a full batch).</summary>
+    public static long StepsPerEpoch(TrainSpec spec, int examples) => Math.Max(1, examples / spec.BatchSize);
+
+    /// <summary>Total optimizer steps of a stage with these settings on <paramref name="examples"/> training examples.</summary>
+    public static long TotalSteps(TrainSpec spec, int examples) =>
+        spec.Steps ?? (long)Math.Ceiling(spec.Epochs!.Value * StepsPerEpoch(spec, examples));
+
+    /// <summary>Runs from <see cref="TrainingSession.Step"/> to <see cref="TrainingSession.TotalSteps"/>.</summary>
+    public void Fit(TrainingSession session, IDataset train, IDataset eval, int evalBatchSize, Device device)
+    {
+        if (train.Count < spec.BatchSize)
+            throw new InvalidOperationException($"Stage '{session.Stage}': batch_size {spec.BatchSize} is larger than the {train.Count} training examples.");
+        var model = session.Model;
+        var schedule = new LrSchedule(spec.Lr, spec.Schedule, spec.WarmupSteps, session.TotalSteps);
+        long stepsPerEpoch = StepsPerEpoch(spec, train.Count);
+        var trainable = model.parameters().Concat(session.Objective.Trainable?.parameters() ?? []).ToList();
+        int[]? order = null;
+        long orderEpoch = -1;
+        var clock = Stopwatch.StartNew();
+        long examplesSinceClock = 0;
+
+        foreach (var cb in callbacks) cb.OnStageStart(session);
+        model.train();
+        session.Objective.Trainable?.train();
+        while (session.Step < session.TotalSteps)
+        {
+            long step = session.Step;
+            long epoch = step / stepsPerEpoch;
+            if (epoch != orderEpoch)
+            {
+                order = Permutation(train.Count, spec.Seed, epoch);
+                orderEpoch = epoch;
+            }
+            int offset = (int)(step % stepsPerEpoch) * spec.BatchSize;
+            double lr = schedule.At(step);
+            foreach (var group in session.Optimizer.ParamGroups) group.LearningRate = lr;
+
+            double total;
+            (string, double)[] terms;
+            using (var scope = torch.NewDisposeScope())
+            {
+                var batch = train.GetBatch(order.AsSpan(offset, spec.BatchSize)).To(device);
+                var loss = session.Objective.Compute(model, batch);
+                total = loss.Total.item<float>();
+                terms = loss.Terms.Select(t => (t.Name, (double)t.Value.detach().item<float>())).ToArray();
+                if (!double.IsFinite(total))
+                {
+                    var bad = terms.FirstOrDefault(t => !double.IsFinite(t.Item2));
+                    throw new NonFiniteLossException(session.Stage, step + 1, bad.Item1 ?? "total", bad.Item1 is null ? total : bad.Item2);
+                }
+                session.Optimizer.zero_grad();
+                loss.Total.backward();
+                if (spec.GradClip is { } clip) nn.utils.clip_grad_norm_(trainable, clip);
+                session.Optimizer.step();
+            }
+            session.Step = step + 1;
+            examplesSinceClock += spec.BatchSize;
+            double seconds = clock.Elapsed.TotalSeconds;
+            var info = new StepInfo(session.Step, session.TotalSteps, lr, total, terms, seconds > 0 ? examplesSinceClock / seconds : 0);
+
+            // Evaluate before the step callbacks so that a checkpoint written at this step already knows the best accuracy.
+            bool last = session.Step == session.TotalSteps;
+            if (last || (spec.EvalEvery is { } every && session.Step % every == 0))
+            {
+                var metrics = Evaluator.Evaluate(model, eval, evalBatchSize, device);
+                bool best = double.IsNaN(session.BestAccuracy) || metrics["accuracy"] > session.BestAccuracy;
+                if (best) session.BestAccuracy = metrics["accuracy"];
+                foreach (var cb in callbacks) cb.OnEval(session, new EvalInfo(session.Step, metrics, best));
+                model.train();
+                session.Objective.Trainable?.train();
+            }
+            foreach (var cb in callbacks) cb.OnStep(session, info);
+        }
+        model.eval();
+        foreach (var cb in callbacks) cb.OnStageEnd(session);
+    }
+
+    /// <summary>A Fisher–Yates permutation of 0..n-1 from a generator seeded by (seed, epoch): reproducible across runs and resumes.</summary>
+    public static int[] Permutation(int n, long seed, long epoch)
+    {
+        var rng = new Random(MixSeed(seed, epoch));
+        var p = new int[n];
+        for (int i = 0; i < n; i++) p[i] = i;
+        for (int i = n - 1; i > 0; i--)
+        {
+            int j = rng.Next(i + 1);
+            (p[i], p[j]) = (p[j], p[i]);
+        }
+        return p;
+    }
+
+    // SplitMix64 finaliser over (seed, epoch): stable across processes, unlike HashCode.Combine, which is salted per process.
+    private static int MixSeed(long seed, long epoch)
+    {
+        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)epoch + 0x632BE59BD9B4E019UL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
+    }
+}

@@ -1,0 +1,21 @@
+using Distill.Models;
+using static TorchSharp.torch;
+using TorchSharp;
+
+namespace Distill.Training;
+
+/// <summary>Everything a callback may read about the training in progress.</summary>
+public sealed record TrainingSession(string Stage, DistillModel Model, IObjective Objective, TorchSharp.Modules.OptimizerHelper Optimizer, long TotalSteps)
+{
+    /// <summary>Optimizer steps completed so far.</summary>
+    public long Step { get; set; }
+
+    /// <summary>Best evaluation accuracy seen so far in this stage (NaN before the first evaluation).</summary>
+    public double BestAccuracy { get; set; } = double.NaN;
+}
+
+/// <summary>One optimizer step done: the values are plain numbers, read after the step's scope closed.</summary>
+public sealed record StepInfo(long Step, long TotalSteps, double LearningRate, double Total, IReadOnlyList<(string Name, double Value)> Terms, double ExamplesPerSecond);
+
+/// <summary>An evaluation done at <paramref name="Step"/>; <paramref name="IsBest"/> when its accuracy beats every earlier one.</summary>
+public sealed record EvalInfo(long Step, IReadOnlyDictionary<string, double> Metrics, bool IsBest);
