@@ -1,0 +1,238 @@
+using System.Reflection;
+using Distill.Data;
+using Distill.Losses;
+using Distill.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distill.Recipes;
+
+/// <summary>
+/// The model-level checks of a recipe, run by <c>distill validate</c> and <c>distill run</c> after
+/// <see cref="RecipeLoader"/> succeeded, so that a bad module path or an impossible hint fails in seconds instead of
+/// after the teacher has trained.
+/// <list type="number">
+/// <item><b>Module paths, without tensor storage.</b> Teacher and student are built from their configs on the
+/// <c>meta</c> device (<c>torch.set_default_device(META)</c>, restored in a <c>finally</c>): parameters have shapes
+/// but no memory, so even a large model costs nothing. Every path named by a spec implementing
+/// <see cref="IModulePathSpec"/> (loss terms such as <see cref="HintSpec"/>, and stages) must be one of the model's
+/// <c>named_modules()</c>; the error lists the nearest valid paths. The default device is process-wide, so do not
+/// build models on other threads while this runs.</item>
+/// <item><b>Loss terms, with a one-example probe.</b> When the recipe has loss terms, both models are built on CPU
+/// (this consumes the global random generator) and run once in eval mode under <c>no_grad</c> with attentions on, on a
+/// batch of one example shaped like the dataset's inputs (zeros for float inputs, ones for integer ids and masks).
+/// Forward hooks on every module record the output shape of each module that returns a tensor; with the hidden-state
+/// and attention shapes they form the <see cref="LossBuildContext"/> that each term's factory is called with, so a
+/// hint whose shapes cannot be projected is reported before training. <see cref="LossConfigException"/> is reported at
+/// <c>distill.terms[i].&lt;key&gt;</c>; a factory that is not implemented yet at <c>distill.terms[i].kind</c>.
+/// Everything built is disposed.</item>
+/// </list>
+/// </summary>
+public static class RecipeValidator
+{
+    private static readonly MethodInfo[] HookHelpers =
+    [
+        typeof(RecipeValidator).GetMethod(nameof(HookOne), BindingFlags.NonPublic | BindingFlags.Static)!,
+        typeof(RecipeValidator).GetMethod(nameof(HookTwo), BindingFlags.NonPublic | BindingFlags.Static)!,
+        typeof(RecipeValidator).GetMethod(nameof(HookThree), BindingFlags.NonPublic | BindingFlags.Static)!,
+    ];
+
+    /// <summary>Runs the model-level checks on a recipe that loaded without errors; returns the problems found (empty when fine).</summary>
+    /// <param name="losses">The loss registry whose factories build the terms; <see cref="LossRegistry.Default"/> when null.</param>
+    public static IReadOnlyList<RecipeError> Validate(RecipeLoadResult loaded, LossRegistry? losses = null)
+    {
+        if (!loaded.Succeeded || loaded.Source is null)
+            throw new ArgumentException($"{loaded.Path}: the recipe has loading errors; report those before the model checks.", nameof(loaded));
+        var recipe = loaded.Recipe!;
+        var source = loaded.Source;
+        var errors = new List<RecipeError>();
+
+        var teacherModules = ModuleNamesOnMeta(recipe.Teacher, "teacher", source, errors);
+        var studentModules = ModuleNamesOnMeta(recipe.Student, "student", source, errors);
+        if (teacherModules is null || studentModules is null) return errors;
+
+        var pathSpecs = recipe.Distill.Terms.Cast<object>().Concat(recipe.Stages).OfType<IModulePathSpec>();
+        foreach (var spec in pathSpecs)
+            foreach (var (key, modulePath, isStudent) in spec.ModulePaths())
+            {
+                var names = isStudent ? studentModules : teacherModules;
+                if (names.Contains(modulePath)) continue;
+                var model = isStudent ? recipe.Student : recipe.Teacher;
+                var (node, path) = source.Locate(spec, key);
+                errors.Add(source.Error(node, path,
+                    $"the {(isStudent ? "student" : "teacher")} ({model.Model}) has no module '{modulePath}'; nearest valid paths: " +
+                    string.Join(", ", TextDistance.Nearest(modulePath, names, 4))));
+            }
+        if (errors.Count > 0 || recipe.Distill.Terms.Count == 0) return errors;
+
+        ProbeLossTerms(recipe, source, losses ?? LossRegistry.Default, errors);
+        return errors;
+    }
+
+    /// <summary>The model's module paths, from a copy built on the meta device; null (with an error) when it cannot be built.</summary>
+    private static HashSet<string>? ModuleNamesOnMeta(ModelSpec spec, string role, RecipeSource source, List<RecipeError> errors)
+    {
+        var previous = get_default_device();
+        set_default_device(META);
+        try
+        {
+            using var model = ModelRegistry.Default.Get(spec.Model).Build(spec.Config!);
+            return model.named_modules().Select(m => m.name).ToHashSet(StringComparer.Ordinal);
+        }
+        catch (Exception e)
+        {
+            errors.Add(ConfigError(spec, role, source, $"the {role} cannot be built from this config: {e.Message}"));
+            return null;
+        }
+        finally
+        {
+            set_default_device(previous);
+        }
+    }
+
+    private static RecipeError ConfigError(ModelSpec spec, string role, RecipeSource source, string message)
+    {
+        var (node, path) = source.Locate(spec, "config");
+        if (path != $"{role}.config" || node is null || !source.TryGetSource(spec, out var specNode, out _)
+            || YamlNodes.Find(specNode, "config").Value is null)
+            (node, path) = source.Locate(spec, "model");
+        return source.Error(node, path, message);
+    }
+
+    private static void ProbeLossTerms(Recipe recipe, RecipeSource source, LossRegistry losses, List<RecipeError> errors)
+    {
+        var inputs = DatasetRegistry.Default.Get(recipe.Data.Dataset).Inputs(recipe.Data);
+        DistillModel? teacher = null, student = null;
+        try
+        {
+            teacher = BuildOnCpu(recipe.Teacher, "teacher", source, errors);
+            student = BuildOnCpu(recipe.Student, "student", source, errors);
+            if (teacher is null || student is null) return;
+            var t = Probe(teacher, inputs, recipe, "teacher", source, errors);
+            var s = Probe(student, inputs, recipe, "student", source, errors);
+            if (t is null || s is null) return;
+            var context = new LossBuildContext(student, teacher, s.Value.Modules, t.Value.Modules,
+                s.Value.Hidden, t.Value.Hidden, s.Value.Attentions, t.Value.Attentions);
+
+            foreach (var term in recipe.Distill.Terms)
+            {
+                try
+                {
+                    var built = losses.Create(term, context);
+                    built.Trainable?.Dispose();
+                }
+                catch (LossConfigException e)
+                {
+                    var (node, path) = source.Locate(term, e.Key);
+                    errors.Add(source.Error(node, path, e.Message));
+                }
+                catch (NotImplementedException)
+                {
+                    var (node, path) = source.Locate(term, "kind");
+                    errors.Add(source.Error(node, path, $"loss kind '{term.Kind}' is not available in this build (its implementation is missing)"));
+                }
+                catch (Exception e)
+                {
+                    var (node, path) = source.Locate(term, "kind");
+                    errors.Add(source.Error(node, path,
+                        $"loss term '{term.DisplayName}' cannot be built for this teacher/student pair: {e.Message}"));
+                }
+            }
+        }
+        finally
+        {
+            teacher?.Dispose();
+            student?.Dispose();
+        }
+    }
+
+    private static DistillModel? BuildOnCpu(ModelSpec spec, string role, RecipeSource source, List<RecipeError> errors)
+    {
+        try
+        {
+            return ModelRegistry.Default.Get(spec.Model).Build(spec.Config!);
+        }
+        catch (Exception e)
+        {
+            errors.Add(ConfigError(spec, role, source, $"the {role} cannot be built from this config: {e.Message}"));
+            return null;
+        }
+    }
+
+    private readonly record struct Shapes(
+        IReadOnlyDictionary<string, long[]> Modules, IReadOnlyList<long[]> Hidden, IReadOnlyList<long[]> Attentions);
+
+    /// <summary>One eval-mode forward pass on a batch of one; the output shape of every tensor-returning module.</summary>
+    private static Shapes? Probe(DistillModel model, IReadOnlyList<InputSpec> inputs, Recipe recipe, string role,
+        RecipeSource source, List<RecipeError> errors)
+    {
+        var modules = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        var removers = new List<Action>();
+        foreach (var (name, module) in model.named_modules())
+            if (Hook(module, name, modules) is { } remove) removers.Add(remove);
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            model.eval();
+            model.OutputAttentions = true;
+            var batchInputs = inputs.ToDictionary(i => i.Name, ExampleInput);
+            var output = model.call(new Batch(batchInputs, null));
+            return new Shapes(modules,
+                output.HiddenStates.Select(h => h.shape).ToList(),
+                output.Attentions.Select(a => a.shape).ToList());
+        }
+        catch (Exception e)
+        {
+            var spec = role == "teacher" ? recipe.Teacher : recipe.Student;
+            errors.Add(ConfigError(spec, role, source,
+                $"the {role} cannot run on one example of the {recipe.Data.Dataset} data: {e.Message}"));
+            return null;
+        }
+        finally
+        {
+            foreach (var remove in removers) remove();
+        }
+    }
+
+    /// <summary>A batch of one: zeros for floating-point inputs, ones for integer ids and masks.</summary>
+    private static Tensor ExampleInput(InputSpec spec)
+    {
+        long[] shape = [1, .. spec.Shape];
+        return spec.DType is ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16
+            ? zeros(shape, spec.DType)
+            : ones(shape, spec.DType);
+    }
+
+    /// <summary>Registers a hook recording the output shape when <paramref name="module"/> returns a tensor; returns its remover.</summary>
+    private static Action? Hook(nn.Module module, string name, Dictionary<string, long[]> shapes)
+    {
+        for (var t = module.GetType(); t is not null; t = t.BaseType)
+        {
+            if (!t.IsGenericType || t.GenericTypeArguments[^1] != typeof(Tensor)) continue;
+            var def = t.GetGenericTypeDefinition();
+            int arity = def == typeof(nn.Module<,>) ? 1 : def == typeof(nn.Module<,,>) ? 2 : def == typeof(nn.Module<,,,>) ? 3 : 0;
+            if (arity == 0) continue;
+            return (Action)HookHelpers[arity - 1].MakeGenericMethod(t.GenericTypeArguments[..^1]).Invoke(null, [module, name, shapes])!;
+        }
+        return null;
+    }
+
+    private static Action HookOne<T>(nn.Module<T, Tensor> module, string name, Dictionary<string, long[]> shapes)
+    {
+        var handle = module.register_forward_hook((_, _, y) => { shapes[name] = y.shape; return y; });
+        return () => handle.remove();
+    }
+
+    private static Action HookTwo<T1, T2>(nn.Module<T1, T2, Tensor> module, string name, Dictionary<string, long[]> shapes)
+    {
+        var handle = module.register_forward_hook((_, _, _, y) => { shapes[name] = y.shape; return y; });
+        return () => handle.remove();
+    }
+
+    private static Action HookThree<T1, T2, T3>(nn.Module<T1, T2, T3, Tensor> module, string name, Dictionary<string, long[]> shapes)
+    {
+        var handle = module.register_forward_hook((_, _, _, _, y) => { shapes[name] = y.shape; return y; });
+        return () => handle.remove();
+    }
+}
