@@ -29,12 +29,11 @@ public sealed class LossRegistry
     private static LossRegistry CreateDefault()
     {
         var r = new LossRegistry();
-        // Factories are filled in by the loss implementations.
-        r.Register<SoftTargetSpec>("soft_target", (_, _) => throw new NotImplementedException(), "Hinton KD: alpha*T^2*KL(teacher||student) + (1-alpha)*CE");
-        r.Register<HintSpec>("hint", (_, _) => throw new NotImplementedException(), "FitNets hint: MSE(projector(student feature), teacher feature)");
-        r.Register<HiddenMseSpec>("hidden_mse", (_, _) => throw new NotImplementedException(), "TinyBERT hidden-state MSE over mapped layers");
-        r.Register<AttentionSpec>("attention", (_, _) => throw new NotImplementedException(), "attention-map KL or MSE over mapped layers");
-        r.Register<CosineSpec>("cosine", (_, _) => throw new NotImplementedException(), "DistilBERT cosine-embedding loss on hidden states");
+        r.Register<SoftTargetSpec>("soft_target", SoftTargetLoss.Create, "Hinton KD: alpha*T^2*KL(teacher||student) + (1-alpha)*CE");
+        r.Register<HintSpec>("hint", HintLoss.Create, "FitNets hint: MSE(projector(student feature), teacher feature)");
+        r.Register<HiddenMseSpec>("hidden_mse", HiddenStateMseLoss.Create, "TinyBERT hidden-state MSE over mapped layers");
+        r.Register<AttentionSpec>("attention", AttentionMapLoss.Create, "attention-map KL or MSE over mapped layers");
+        r.Register<CosineSpec>("cosine", CosineEmbeddingLoss.Create, "DistilBERT cosine-embedding loss on hidden states");
         return r;
     }
 }
