@@ -25,7 +25,8 @@ public sealed class BertIntermediate : nn.Module<Tensor, Tensor>
     /// <summary>(B, T, D) → (B, T, intermediate_size)</summary>
     public override Tensor forward(Tensor hidden) => _act(dense.call(hidden));
 
-    private static Func<Tensor, Tensor> Activation(string name) => name switch
+    /// <summary>The activation for a <c>hidden_act</c> value (internal for tests).</summary>
+    internal static Func<Tensor, Tensor> Activation(string name) => name switch
     {
         "gelu" => x => nn.functional.gelu(x),
         "gelu_new" => x => 0.5 * x * (1.0 + torch.tanh(Math.Sqrt(2.0 / Math.PI) * (x + 0.044715 * torch.pow(x, 3.0)))),

@@ -87,7 +87,7 @@ public sealed class BertModel : nn.Module<Batch, BertModelOutput>
 
     private static void CheckRange(string name, Tensor ids, int size, string key)
     {
-        long min = ids.min().item<long>(), max = ids.max().item<long>();
+        long min = ids.min().to(ScalarType.Int64).item<long>(), max = ids.max().to(ScalarType.Int64).item<long>();
         if (min < 0 || max >= size)
             throw new ArgumentException($"bert: {name} holds values in [{min}, {max}] but config.{key} is {size}; ids must be in [0, {size}). Was the input made with another vocabulary?");
     }
@@ -102,7 +102,8 @@ public sealed class BertModel : nn.Module<Batch, BertModelOutput>
     internal static void InitWeights(nn.Module root, BertConfig config)
     {
         using var _ = torch.no_grad();
-        foreach (var (name, module) in root.named_modules())
+        // named_modules() has no root entry: include the root itself (InitWeights(classifier) passes a bare Linear).
+        foreach (var (name, module) in root.named_modules().Prepend(("", root)))
         {
             switch (module)
             {
