@@ -28,6 +28,7 @@ public sealed class ModelRegistry
         var r = new ModelRegistry();
         Mlp.MlpModel.Register(r);
         Cnn.CnnModel.Register(r);
+        Bert.BertForSequenceClassification.Register(r);
         return r;
     }
 }

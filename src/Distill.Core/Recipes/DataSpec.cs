@@ -25,6 +25,12 @@ public sealed record DataSpec
     [Bounds(1, 65536)] public int EvalBatchSize { get; init; } = 1000;
 
     public PreprocessSpec Preprocessing { get; init; } = new();
+
+    /// <summary>Text datasets: folder of the tokenizer (HF <c>vocab.txt</c> or <c>tokenizer.json</c>, optional <c>tokenizer_config.json</c>), relative to the recipe's folder.</summary>
+    [ExistingPath(Folder = true)] public string? Tokenizer { get; init; }
+
+    /// <summary>Text datasets: tokens per example including [CLS]/[SEP]; longer texts are truncated. Batches are padded to their longest example.</summary>
+    [Bounds(3, 65536)] public int MaxLength { get; init; } = 64;
 }
 
 /// <summary>Pre-processing applied when batches are built.</summary>

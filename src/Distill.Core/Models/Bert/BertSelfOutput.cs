@@ -1,0 +1,28 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Distill.Models.Bert;
+
+/// <summary>Attention output projection with post-norm residual: LayerNorm(dropout(dense(h)) + input). Names: <c>dense</c>, <c>LayerNorm</c>.</summary>
+public sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>
+{
+    private readonly Linear dense;
+#pragma warning disable IDE1006 // HF's parameter name
+    private readonly LayerNorm LayerNorm;
+#pragma warning restore IDE1006
+    private readonly Dropout dropout;
+
+    public BertSelfOutput(BertConfig config) : base(nameof(BertSelfOutput))
+    {
+        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        LayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
+        dropout = nn.Dropout(config.HiddenDropoutProb);
+        RegisterComponents();
+    }
+
+    /// <param name="hidden">Attention context (B, T, D).</param>
+    /// <param name="input">The attention block's input (B, T, D), the residual.</param>
+    public override Tensor forward(Tensor hidden, Tensor input) =>
+        LayerNorm.call(dropout.call(dense.call(hidden)) + input);
+}

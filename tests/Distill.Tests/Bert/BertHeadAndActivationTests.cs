@@ -1,0 +1,109 @@
+using Distill.Checkpoints;
+using Distill.Models;
+using Distill.Models.Bert;
+using TorchSharp;
+using Xunit;
+using static Distill.Tests.Bert.BertTestHelpers;
+using static TorchSharp.torch;
+
+namespace Distill.Tests.Bert;
+
+/// <summary>The three HF problem-type losses and the hidden_act variants, checked against their closed-form definitions.</summary>
+public class BertHeadAndActivationTests
+{
+    private static readonly double[] Xs = [-3.0, -1.0, -0.5, 0.0, 0.3, 1.0, 2.0, 4.0];
+
+    private static double Phi(double x) => x switch // Φ(x) for the inputs above (values of the standard normal CDF)
+    {
+        -3.0 => 0.0013498980316300946, -1.0 => 0.15865525393145707, -0.5 => 0.3085375387259869, 0.0 => 0.5,
+        0.3 => 0.6179114221889527, 1.0 => 0.8413447460685429, 2.0 => 0.9772498680518208, 4.0 => 0.9999683287581669,
+        _ => throw new ArgumentOutOfRangeException(nameof(x)),
+    };
+
+    private static double TanhGelu(double x) => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+
+    [Theory]
+    [InlineData("gelu")]
+    [InlineData("gelu_new")]
+    [InlineData("gelu_pytorch_tanh")]
+    [InlineData("relu")]
+    [InlineData("silu")]
+    [InlineData("swish")]
+    public void ActivationsMatchTheirDefinitions(string name)
+    {
+        using var scope = torch.NewDisposeScope();
+        Func<double, double> expected = name switch
+        {
+            "gelu" => x => x * Phi(x),
+            "gelu_new" or "gelu_pytorch_tanh" => TanhGelu,
+            "relu" => x => Math.Max(x, 0),
+            _ => x => x / (1 + Math.Exp(-x)),
+        };
+        var y = BertIntermediate.Activation(name)(torch.tensor(Xs, ScalarType.Float64)).data<double>().ToArray();
+        for (int i = 0; i < Xs.Length; i++) Assert.True(Math.Abs(y[i] - expected(Xs[i])) < 1e-9, $"{name}({Xs[i]}) = {y[i]}, expected {expected(Xs[i])}");
+        // The exact and tanh GELUs really differ (by ~1.5e-4 at x = 1), so the test tells them apart.
+        Assert.True(Math.Abs(TanhGelu(1.0) - Phi(1.0)) > 1e-4);
+    }
+
+    private static (BertForSequenceClassification Model, Batch Inputs, Tensor RefLogits) Loaded(BertConfig? overrideConfig = null)
+    {
+        var config = overrideConfig ?? BertConfig.Load(Folder(ClassifierFolder));
+        var model = new BertForSequenceClassification(config);
+        LoadStrict(model, SafeTensors.Load(Path.Combine(Folder(ClassifierFolder), "model.safetensors")));
+        model.eval();
+        var reference = Reference(ClassifierFolder);
+        return (model, MakeBatch(reference), reference["logits"].to(ScalarType.Float64));
+    }
+
+    private static double LossWith(BertForSequenceClassification model, Batch inputs, Tensor labels)
+    {
+        using var noGrad = torch.no_grad();
+        return model.call(new Batch(inputs.Inputs, labels)).Loss!.item<float>();
+    }
+
+    [Fact]
+    public void MultiLabelIsMeanBceWithLogitsAndIsInferredFromFloatLabels()
+    {
+        using var scope = torch.NewDisposeScope();
+        var (model, inputs, z) = Loaded();
+        var y = torch.tensor(new double[] { 1, 0, 1, 1, 0, 0 }, [3, 2]);
+        double expected = (z.clamp_min(0) - z * y + torch.log1p(torch.exp(-z.abs()))).mean().item<double>();
+        Assert.Equal("multi_label_classification", model.ResolveProblemType(y.to(ScalarType.Float32)));
+        Assert.Equal(expected, LossWith(model, inputs, y.to(ScalarType.Float32)), 6);
+    }
+
+    [Fact]
+    public void RegressionIsMeanSquaredError()
+    {
+        using var scope = torch.NewDisposeScope();
+        var (model, inputs, z) = Loaded(BertConfig.Load(Folder(ClassifierFolder)) with { ProblemType = "regression" });
+        var y = torch.tensor(new double[] { 0.5, -1, 2, 0, 1, 1 }, [3, 2]);
+        double expected = (z - y).pow(2).mean().item<double>();
+        Assert.Equal(expected, LossWith(model, inputs, y.to(ScalarType.Float32)), 6);
+    }
+
+    [Fact]
+    public void OneLabelMeansRegressionOnSqueezedLogits()
+    {
+        using var scope = torch.NewDisposeScope();
+        var model = new BertForSequenceClassification(BertConfig.Load(Folder(ClassifierFolder)) with { Id2Label = null, NumLabels = 1 });
+        model.eval();
+        var inputs = MakeBatch(Reference(ClassifierFolder));
+        var labels = torch.tensor(new float[] { 0.5f, -1f, 2f });
+        Assert.Equal("regression", model.ResolveProblemType(labels));
+        using var noGrad = torch.no_grad();
+        var output = model.call(new Batch(inputs.Inputs, labels));
+        double expected = (output.Logits.reshape(3).to(ScalarType.Float64) - labels.to(ScalarType.Float64)).pow(2).mean().item<double>();
+        Assert.Equal(expected, output.Loss!.item<float>(), 6);
+    }
+
+    [Fact]
+    public void SingleLabelCrossEntropyIgnoresMinus100()
+    {
+        using var scope = torch.NewDisposeScope();
+        var (model, inputs, z) = Loaded();
+        var logp = z.log_softmax(1);
+        double expected = -(logp[0, 1].item<double>() + logp[2, 0].item<double>()) / 2;
+        Assert.Equal(expected, LossWith(model, inputs, torch.tensor(new long[] { 1, -100, 0 })), 6);
+    }
+}
