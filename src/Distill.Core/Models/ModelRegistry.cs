@@ -28,6 +28,7 @@ public sealed class ModelRegistry
         var r = new ModelRegistry();
         Mlp.MlpModel.Register(r);
         Cnn.CnnModel.Register(r);
+        Vit.ViTForImageClassification.Register(r);
         return r;
     }
 }
