@@ -20,7 +20,9 @@ internal static class PillowResize
     private const int PrecisionBits = 32 - 8 - 2;
 
     /// <summary>Resizes an H×W×C (channels last) uint8 image to outH×outW with PIL filter <paramref name="resample"/> (2 or 3).</summary>
-    public static byte[] Resize(ReadOnlySpan<byte> hwc, int height, int width, int channels, int outHeight, int outWidth, int resample)
+    /// <param name="runBothPasses">Run both passes even for unchanged sides (Pillow skips them); for tests of the kernels.</param>
+    public static byte[] Resize(ReadOnlySpan<byte> hwc, int height, int width, int channels, int outHeight, int outWidth, int resample,
+        bool runBothPasses = false)
     {
         Func<double, double> filter;
         double support;
@@ -32,7 +34,7 @@ internal static class PillowResize
         }
         byte[] current = hwc.ToArray();
         int curW = width;
-        if (outWidth != width)
+        if (outWidth != width || runBothPasses)
         {
             var (bounds, kk, ksize) = Coefficients(width, outWidth, filter, support);
             var next = new byte[height * outWidth * channels];
@@ -51,7 +53,7 @@ internal static class PillowResize
             current = next;
             curW = outWidth;
         }
-        if (outHeight != height)
+        if (outHeight != height || runBothPasses)
         {
             var (bounds, kk, ksize) = Coefficients(height, outHeight, filter, support);
             var next = new byte[outHeight * curW * channels];

@@ -10,7 +10,8 @@ namespace Distill.Vision;
 /// C = 3 (RGB) or 1 (grayscale) → float32 <c>pixel_values</c> (N, C, height, width), in HF's order and arithmetic:
 /// <list type="number">
 /// <item><b>resize</b> (<c>do_resize</c>, <c>size</c>, <c>resample</c>) with Pillow's algorithm on the uint8 image
-/// (<see cref="PillowResize"/>): the identity when the size already matches (Pillow returns a copy);</item>
+/// (<see cref="PillowResize"/>): the identity when the size already matches (Pillow returns a copy), which is the only
+/// case checked against HF reference data; other sizes follow Pillow's published algorithm but were not compared with Pillow;</item>
 /// <item><b>rescale</b> (<c>do_rescale</c>, <c>rescale_factor</c>): float64 product, then cast to float32;</item>
 /// <item><b>normalize</b> (<c>do_normalize</c>, <c>image_mean</c>, <c>image_std</c>): (x − mean) / std in float32.</item>
 /// </list>
