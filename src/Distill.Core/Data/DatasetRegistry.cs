@@ -26,6 +26,7 @@ public sealed class DatasetRegistry
         var r = new DatasetRegistry();
         r.Register(Mnist.MnistDataset.Kind);
         r.Register(Sst2.Sst2Dataset.Kind);
+        r.Register(Cifar10.Cifar10Dataset.Kind);
         return r;
     }
 }

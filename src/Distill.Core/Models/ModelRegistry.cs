@@ -29,6 +29,7 @@ public sealed class ModelRegistry
         Mlp.MlpModel.Register(r);
         Cnn.CnnModel.Register(r);
         Bert.BertForSequenceClassification.Register(r);
+        Vit.ViTForImageClassification.Register(r);
         return r;
     }
 }
