@@ -1,0 +1,93 @@
+using Distill.Recipes;
+using Distill.Runs;
+using Distill.Training;
+using Spectre.Console;
+
+namespace Distill.Cli.Commands;
+
+/// <summary><c>distill run</c>: validate the recipe, then run its stages in a run folder.</summary>
+public sealed class RunCommand : ICommand
+{
+    public string Name => "run";
+
+    public string Summary => "run a recipe's stages (train teacher, baseline, distill, ...) and write summary.json";
+
+    public string Help => """
+        Usage: distill run <recipe.yaml> [--out <run-dir>] [--set key.path=value]... [--resume]
+
+        Validates the recipe (as 'distill validate'), then runs its stages in order. The run folder holds
+        summary.json (per-stage metrics, parameters, bytes, wall time), models/<stage>/ (final weights),
+        checkpoints/<stage>/{last,best}/ and tb/<stage>/ (TensorBoard: tensorboard --logdir <run-dir>/tb).
+
+        Options:
+          --out <dir>            run folder (default: the recipe's output.dir, else runs/<recipe name>)
+          --set key.path=value   override a recipe value (repeatable), type-checked like the file
+          --resume               continue a stopped run in the same folder: completed stages are kept, the
+                                 stage in progress restarts from its last checkpoint (same recipe and --set needed)
+          -h, --help             show this help
+
+        Exit codes: 0 success, 1 failure during the run (the last good checkpoint is kept), 2 invalid input.
+        """;
+
+    public int Execute(IReadOnlyList<string> args)
+    {
+        var parsed = ParsedArgs.Parse(args, new HashSet<string> { "--set", "--out" }, new HashSet<string> { "--resume" });
+        if (parsed.Positionals.Count != 1) throw new UsageException("run takes exactly one recipe file.");
+        string recipePath = parsed.Positionals[0];
+        var overrides = parsed.All("--set");
+        var (recipe, errors) = RecipeValidation.Check(recipePath, overrides);
+        if (errors.Count > 0) return RecipeErrors.Report(errors, Console.Error);
+
+        string runDir = Path.GetFullPath(parsed.Single("--out")
+                                         ?? recipe!.Output.Dir
+                                         ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(recipePath)));
+        bool tty = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        try
+        {
+            RunSummary summary;
+            if (tty)
+            {
+                summary = null!;
+                AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .Start(ctx => summary = Executor(recipe!, recipePath, overrides, runDir, parsed.Flag("--resume"),
+                        stage => [new TerminalProgress(ctx, stage)]).Execute());
+            }
+            else
+            {
+                summary = Executor(recipe!, recipePath, overrides, runDir, parsed.Flag("--resume"),
+                    stage => [new PlainProgress(stage, recipe!.Train.LogEvery, Console.Out)]).Execute();
+            }
+            SummaryTable.Print(summary, runDir);
+            return ExitCodes.Success;
+        }
+        catch (RunDirectoryException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.InvalidInput;
+        }
+        catch (NonFiniteLossException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
+        {
+            Console.Error.WriteLine($"error: the run failed: {e.Message}\n(set DISTILL_DEBUG=1 for the stack trace)");
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static RunExecutor Executor(Recipe recipe, string recipePath, IReadOnlyList<string> overrides, string runDir, bool resume,
+        Func<string, IEnumerable<ITrainerCallback>> progress) => new()
+    {
+        Recipe = recipe,
+        RecipePath = recipePath,
+        RecipeSha256 = RecipeHash.Compute(recipePath, overrides),
+        RunDir = runDir,
+        Resume = resume,
+        ExtraCallbacks = progress,
+        Log = Console.Out,
+        OnStageDone = r => Console.WriteLine($"[{r.Name}] done in {r.WallSeconds:0.0} s: {ProgressText.Metrics(r.Metrics)}"),
+    };
+}
