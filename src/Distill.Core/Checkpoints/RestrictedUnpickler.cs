@@ -194,8 +194,8 @@ internal sealed class RestrictedUnpickler
 
     private object? Reduce(object? fn, object? args)
     {
-        if (fn is not PickleGlobal g) throw Security($"REDUCE calls a {Describe(fn)}, not an allowed global");
-        if (args is not object?[] a) throw Format($"REDUCE arguments of {g.FullName} are a {Describe(args)}, not a tuple");
+        if (fn is not PickleGlobal g) throw Security($"REDUCE calls {Describe(fn)}, not an allowed global");
+        if (args is not object?[] a) throw Format($"REDUCE arguments of {g.FullName} are {Describe(args)}, not a tuple");
         switch (g.Kind)
         {
             case PickleGlobalKind.OrderedDict:
@@ -205,7 +205,7 @@ internal sealed class RestrictedUnpickler
                 {
                     // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
                     if (a.Length is not (6 or 7)) throw Format($"_rebuild_tensor_v2 takes 6 or 7 arguments, got {a.Length}");
-                    if (a[0] is not PickleStorage storage) throw Format($"_rebuild_tensor_v2 argument 0 is a {Describe(a[0])}, not a storage");
+                    if (a[0] is not PickleStorage storage) throw Format($"_rebuild_tensor_v2 argument 0 is {Describe(a[0])}, not a storage");
                     if (a[1] is not long offset) throw Format("_rebuild_tensor_v2 storage_offset is not an integer");
                     long[] size = IntTuple(a[2], "size"), stride = IntTuple(a[3], "stride");
                     if (a[4] is not bool) throw Format("_rebuild_tensor_v2 requires_grad is not a bool");
@@ -217,7 +217,7 @@ internal sealed class RestrictedUnpickler
                 {
                     // (data, requires_grad, backward_hooks)
                     if (a.Length != 3) throw Format($"_rebuild_parameter takes 3 arguments, got {a.Length}");
-                    if (a[0] is not PickleTensor t) throw Format($"_rebuild_parameter data is a {Describe(a[0])}, not a tensor");
+                    if (a[0] is not PickleTensor t) throw Format($"_rebuild_parameter data is {Describe(a[0])}, not a tensor");
                     if (a[1] is not bool) throw Format("_rebuild_parameter requires_grad is not a bool");
                     CheckNoHooks(a[2], "_rebuild_parameter");
                     return t;
@@ -235,18 +235,18 @@ internal sealed class RestrictedUnpickler
 
     private long[] IntTuple(object? v, string what)
     {
-        if (v is not object?[] items) throw Format($"tensor {what} is a {Describe(v)}, not a tuple");
+        if (v is not object?[] items) throw Format($"tensor {what} is {Describe(v)}, not a tuple");
         var r = new long[items.Length];
         for (int i = 0; i < items.Length; i++)
-            r[i] = items[i] is long n ? n : throw Format($"tensor {what}[{i}] is a {Describe(items[i])}, not an integer");
+            r[i] = items[i] is long n ? n : throw Format($"tensor {what}[{i}] is {Describe(items[i])}, not an integer");
         return r;
     }
 
     private object PersistentLoad(object? pid)
     {
         if (pid is not object?[] { Length: 5 } t || t[0] is not "storage")
-            throw Format($"persistent id is a {Describe(pid)}, not ('storage', type, key, location, numel)");
-        if (t[1] is not PickleGlobal { Kind: PickleGlobalKind.Storage } type) throw Format($"persistent id names a {Describe(t[1])}, not a storage class");
+            throw Format($"persistent id is {Describe(pid)}, not ('storage', type, key, location, numel)");
+        if (t[1] is not PickleGlobal { Kind: PickleGlobalKind.Storage } type) throw Format($"persistent id names {Describe(t[1])}, not a storage class");
         if (t[2] is not string key) throw Format("persistent id key is not a string");
         if (t[3] is not string location) throw Format("persistent id location is not a string");
         if (t[4] is not long numel || numel < 0) throw Format("persistent id numel is not a non-negative integer");
@@ -261,17 +261,17 @@ internal sealed class RestrictedUnpickler
         // torch.save(module.state_dict()) pickles the OrderedDict's __dict__ ({'_metadata': ...}) with BUILD. That is the
         // only BUILD a state dict needs; the state is data and is ignored. BUILD on anything else would call __setstate__.
         if (target is PickleDict { Ordered: true } && state is PickleDict or null) return;
-        throw Security($"opcode BUILD on a {Describe(target)} is not allowed (only an OrderedDict's attribute dict is accepted)");
+        throw Security($"opcode BUILD on {Describe(target)} is not allowed (only an OrderedDict's attribute dict is accepted)");
     }
 
     private void SetItem(object? target, object? key, object? value)
     {
-        if (target is not PickleDict d) throw Format($"SETITEM(S) on a {Describe(target)}, not a dict");
-        if (key is not string k) throw Format($"dict key is a {Describe(key)}, not a string (not a state dict)");
+        if (target is not PickleDict d) throw Format($"SETITEM(S) on {Describe(target)}, not a dict");
+        if (key is not string k) throw Format($"dict key is {Describe(key)}, not a string (not a state dict)");
         d.Set(k, value);
     }
 
-    private List<object?> AsList(object? v) => v as List<object?> ?? throw Format($"APPEND(S) on a {Describe(v)}, not a list");
+    private List<object?> AsList(object? v) => v as List<object?> ?? throw Format($"APPEND(S) on {Describe(v)}, not a list");
 
     private object? MemoGet(long i) => _memo.TryGetValue(i, out var v) ? v : throw Format($"memo entry {i} is read before it is written");
 
@@ -337,20 +337,21 @@ internal sealed class RestrictedUnpickler
         return items;
     }
 
+    /// <summary>A value's Python type with its article, for messages ("a tuple", "an integer", "global os.system").</summary>
     private static string Describe(object? v) => v switch
     {
         null => "None",
-        string => "string",
-        long => "integer",
-        double => "float",
-        bool => "bool",
-        object?[] => "tuple",
-        List<object?> => "list",
-        PickleDict { Ordered: true } => "OrderedDict",
-        PickleDict => "dict",
+        string => "a string",
+        long => "an integer",
+        double => "a float",
+        bool => "a bool",
+        object?[] => "a tuple",
+        List<object?> => "a list",
+        PickleDict { Ordered: true } => "an OrderedDict",
+        PickleDict => "a dict",
         PickleGlobal g => $"global {g.FullName}",
-        PickleStorage => "storage",
-        PickleTensor => "tensor",
+        PickleStorage => "a storage",
+        PickleTensor => "a tensor",
         _ => v.GetType().Name,
     };
 
