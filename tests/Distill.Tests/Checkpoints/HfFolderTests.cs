@@ -169,6 +169,8 @@ public sealed class HfFolderTests : IDisposable
         var exported = SafeTensors.Load(Path.Combine(outDir, "model.safetensors"));
         Assert.Equal(reference.Keys.Order(), exported.Keys.Order());
         foreach (var (k, v) in reference) Assert.True(Same(v, exported[k]), k);
+        // Byte for byte what HF's save_pretrained wrote for the same weights.
+        Assert.Equal(File.ReadAllBytes(Path.Combine(ClsDir, "model.safetensors")), File.ReadAllBytes(Path.Combine(outDir, "model.safetensors")));
         var again = HfFolder.LoadModel(outDir, FakeHf.Registry());
         Assert.True(again.Report.IsExact, again.Report.ToString());
         var sd = again.Model.state_dict();

@@ -39,6 +39,20 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.False(ln.eq(1f).all().item<bool>());
     }
 
+    [Theory]
+    [InlineData("bert-tiny-random-BertForSequenceClassification")]
+    [InlineData("bert-tiny-random-student-BertForSequenceClassification")]
+    [InlineData("vit-tiny-random-ViTModel")]
+    public void WriterReproducesTheHfReferenceFileByteForByte(string folder)
+    {
+        // The reference files follow the HF layout (sorted keys, compact JSON, contiguous data from 0, space padding to 8,
+        // __metadata__ {"format":"pt"}); our writer must produce exactly the same bytes from the same tensors.
+        string reference = Path.Combine(TestPaths.SharedData, folder, "model.safetensors");
+        string path = _tmp.File(folder + ".safetensors");
+        SafeTensors.Save(path, SafeTensors.Load(reference), new Dictionary<string, string> { ["format"] = "pt" });
+        Assert.Equal(File.ReadAllBytes(reference), File.ReadAllBytes(path));
+    }
+
     [Fact]
     public void RoundTripsEveryWriterDtypeScalarsEmptyTensorsAndNonAsciiNames()
     {
