@@ -30,13 +30,6 @@ namespace Distill.Recipes;
 /// </summary>
 public static class RecipeValidator
 {
-    private static readonly MethodInfo[] HookHelpers =
-    [
-        typeof(RecipeValidator).GetMethod(nameof(HookOne), BindingFlags.NonPublic | BindingFlags.Static)!,
-        typeof(RecipeValidator).GetMethod(nameof(HookTwo), BindingFlags.NonPublic | BindingFlags.Static)!,
-        typeof(RecipeValidator).GetMethod(nameof(HookThree), BindingFlags.NonPublic | BindingFlags.Static)!,
-    ];
-
     /// <summary>Runs the model-level checks on a recipe that loaded without errors; returns the problems found (empty when fine).</summary>
     /// <param name="losses">The loss registry whose factories build the terms; <see cref="LossRegistry.Default"/> when null.</param>
     public static IReadOnlyList<RecipeError> Validate(RecipeLoadResult loaded, LossRegistry? losses = null)
@@ -111,8 +104,7 @@ public static class RecipeValidator
             var t = Probe(teacher, inputs, recipe, "teacher", source, errors);
             var s = Probe(student, inputs, recipe, "student", source, errors);
             if (t is null || s is null) return;
-            var context = new LossBuildContext(student, teacher, s.Value.Modules, t.Value.Modules,
-                s.Value.Hidden, t.Value.Hidden, s.Value.Attentions, t.Value.Attentions);
+            var context = ShapeProbe.Context(student, teacher, s, t);
 
             foreach (var term in recipe.Distill.Terms)
             {
@@ -159,28 +151,13 @@ public static class RecipeValidator
         }
     }
 
-    private readonly record struct Shapes(
-        IReadOnlyDictionary<string, long[]> Modules, IReadOnlyList<long[]> Hidden, IReadOnlyList<long[]> Attentions);
-
-    /// <summary>One eval-mode forward pass on a batch of one; the output shape of every tensor-returning module.</summary>
-    private static Shapes? Probe(DistillModel model, IReadOnlyList<InputSpec> inputs, Recipe recipe, string role,
+    /// <summary>The shape pass of one model; a model that cannot run on one example of the data is a config error.</summary>
+    private static ModelShapes? Probe(DistillModel model, IReadOnlyList<InputSpec> inputs, Recipe recipe, string role,
         RecipeSource source, List<RecipeError> errors)
     {
-        var modules = new Dictionary<string, long[]>(StringComparer.Ordinal);
-        var removers = new List<Action>();
-        foreach (var (name, module) in model.named_modules())
-            if (Hook(module, name, modules) is { } remove) removers.Add(remove);
         try
         {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            model.eval();
-            model.OutputAttentions = true;
-            var batchInputs = inputs.ToDictionary(i => i.Name, ExampleInput);
-            var output = model.call(new Batch(batchInputs, null));
-            return new Shapes(modules,
-                output.HiddenStates.Select(h => h.shape).ToList(),
-                output.Attentions.Select(a => a.shape).ToList());
+            return ShapeProbe.Probe(model, inputs);
         }
         catch (Exception e)
         {
@@ -189,50 +166,5 @@ public static class RecipeValidator
                 $"the {role} cannot run on one example of the {recipe.Data.Dataset} data: {e.Message}"));
             return null;
         }
-        finally
-        {
-            foreach (var remove in removers) remove();
-        }
-    }
-
-    /// <summary>A batch of one: zeros for floating-point inputs, ones for integer ids and masks.</summary>
-    private static Tensor ExampleInput(InputSpec spec)
-    {
-        long[] shape = [1, .. spec.Shape];
-        return spec.DType is ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16
-            ? zeros(shape, spec.DType)
-            : ones(shape, spec.DType);
-    }
-
-    /// <summary>Registers a hook recording the output shape when <paramref name="module"/> returns a tensor; returns its remover.</summary>
-    private static Action? Hook(nn.Module module, string name, Dictionary<string, long[]> shapes)
-    {
-        for (var t = module.GetType(); t is not null; t = t.BaseType)
-        {
-            if (!t.IsGenericType || t.GenericTypeArguments[^1] != typeof(Tensor)) continue;
-            var def = t.GetGenericTypeDefinition();
-            int arity = def == typeof(nn.Module<,>) ? 1 : def == typeof(nn.Module<,,>) ? 2 : def == typeof(nn.Module<,,,>) ? 3 : 0;
-            if (arity == 0) continue;
-            return (Action)HookHelpers[arity - 1].MakeGenericMethod(t.GenericTypeArguments[..^1]).Invoke(null, [module, name, shapes])!;
-        }
-        return null;
-    }
-
-    private static Action HookOne<T>(nn.Module<T, Tensor> module, string name, Dictionary<string, long[]> shapes)
-    {
-        var handle = module.register_forward_hook((_, _, y) => { shapes[name] = y.shape; return y; });
-        return () => handle.remove();
-    }
-
-    private static Action HookTwo<T1, T2>(nn.Module<T1, T2, Tensor> module, string name, Dictionary<string, long[]> shapes)
-    {
-        var handle = module.register_forward_hook((_, _, _, y) => { shapes[name] = y.shape; return y; });
-        return () => handle.remove();
-    }
-
-    private static Action HookThree<T1, T2, T3>(nn.Module<T1, T2, T3, Tensor> module, string name, Dictionary<string, long[]> shapes)
-    {
-        var handle = module.register_forward_hook((_, _, _, _, y) => { shapes[name] = y.shape; return y; });
-        return () => handle.remove();
     }
 }

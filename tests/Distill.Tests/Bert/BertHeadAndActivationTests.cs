@@ -94,7 +94,9 @@ public class BertHeadAndActivationTests
         using var noGrad = torch.no_grad();
         var output = model.call(new Batch(inputs.Inputs, labels));
         double expected = (output.Logits.reshape(3).to(ScalarType.Float64) - labels.to(ScalarType.Float64)).pow(2).mean().item<double>();
-        Assert.Equal(expected, output.Loss!.item<float>(), 6);
+        // The head is freshly initialised (random), so the loss's magnitude varies: compare relative to it, at float32 precision.
+        double actual = output.Loss!.item<float>();
+        Assert.True(Math.Abs(expected - actual) <= 1e-6 * Math.Max(1, Math.Abs(expected)), $"expected {expected}, got {actual}");
     }
 
     [Fact]

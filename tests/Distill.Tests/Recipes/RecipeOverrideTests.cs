@@ -84,8 +84,8 @@ public class RecipeOverrideTests
     [Fact]
     public void UnknownDataset_ListsTheKnownOnes()
     {
-        var result = RecipeLoader.Load(Valid, ["data.dataset=cifar10"]);
-        var e = Single(result.Errors, 0, 0, "data.dataset", "unknown dataset 'cifar10'; expected one of ");
+        var result = RecipeLoader.Load(Valid, ["data.dataset=imagenet"]);
+        var e = Single(result.Errors, 0, 0, "data.dataset", "unknown dataset 'imagenet'; expected one of ");
         Assert.Contains("mnist", e.Message);
     }
 
