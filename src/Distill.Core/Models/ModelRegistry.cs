@@ -28,6 +28,7 @@ public sealed class ModelRegistry
         var r = new ModelRegistry();
         Mlp.MlpModel.Register(r);
         Cnn.CnnModel.Register(r);
+        Wav2Vec2.Wav2Vec2ForSequenceClassification.Register(r);
         return r;
     }
 }
