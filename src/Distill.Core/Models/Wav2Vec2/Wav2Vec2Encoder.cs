@@ -20,7 +20,7 @@ public sealed class Wav2Vec2Encoder : nn.Module<Tensor, Tensor?, bool, Wav2Vec2E
     public Wav2Vec2Encoder(Wav2Vec2Config config) : base(nameof(Wav2Vec2Encoder))
     {
         pos_conv_embed = new Wav2Vec2PositionalConvEmbedding(config);
-        layer_norm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
+        layer_norm = Wav2Vec2Init.LayerNorm(config.HiddenSize, config.LayerNormEps);
         dropout = nn.Dropout(config.HiddenDropout);
         layers = new ModuleList<Wav2Vec2EncoderLayer>();
         for (int i = 0; i < config.NumHiddenLayers; i++) layers.Add(new Wav2Vec2EncoderLayer(config));

@@ -20,9 +20,9 @@ public sealed class Wav2Vec2EncoderLayerStableLayerNorm : nn.Module<Tensor, Tens
     {
         attention = new Wav2Vec2Attention(config);
         dropout = nn.Dropout(config.HiddenDropout);
-        layer_norm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
+        layer_norm = Wav2Vec2Init.LayerNorm(config.HiddenSize, config.LayerNormEps);
         feed_forward = new Wav2Vec2FeedForward(config);
-        final_layer_norm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
+        final_layer_norm = Wav2Vec2Init.LayerNorm(config.HiddenSize, config.LayerNormEps);
         RegisterComponents();
     }
 

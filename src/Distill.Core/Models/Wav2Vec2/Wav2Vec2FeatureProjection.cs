@@ -18,7 +18,7 @@ public sealed class Wav2Vec2FeatureProjection : nn.Module<Tensor, (Tensor Hidden
     public Wav2Vec2FeatureProjection(Wav2Vec2Config config) : base(nameof(Wav2Vec2FeatureProjection))
     {
         long inDim = config.ConvDim[^1];
-        layer_norm = nn.LayerNorm(inDim, eps: config.LayerNormEps);
+        layer_norm = Wav2Vec2Init.LayerNorm(inDim, config.LayerNormEps);
         projection = nn.Linear(inDim, config.HiddenSize);
         dropout = nn.Dropout(config.FeatProjDropout);
         using (torch.no_grad())

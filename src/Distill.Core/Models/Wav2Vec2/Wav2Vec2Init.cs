@@ -19,7 +19,26 @@ internal static class Wav2Vec2Init
         if (linear.bias is { } b) nn.init.zeros_(b);
     }
 
-    public static void Norm(Tensor? weight, Tensor? bias)
+    /// <summary>A LayerNorm over the last dimension with weight 1 and bias 0.</summary>
+    public static LayerNorm LayerNorm(long dim, double eps)
+    {
+        var norm = nn.LayerNorm(dim, eps: eps, elementwise_affine: true);
+        Norm(norm.weight, norm.bias);
+        return norm;
+    }
+
+    /// <summary>
+    /// A GroupNorm with weight 1 and bias 0. Set explicitly: TorchSharp 0.107's GroupNorm leaves its affine
+    /// parameters uninitialised (measured: garbage values, sometimes NaN, in a fresh module).
+    /// </summary>
+    public static GroupNorm GroupNorm(long groups, long channels, double eps)
+    {
+        var norm = nn.GroupNorm(groups, channels, eps: eps, affine: true);
+        Norm(norm.weight, norm.bias);
+        return norm;
+    }
+
+    private static void Norm(Tensor? weight, Tensor? bias)
     {
         using var _ = torch.no_grad();
         if (weight is not null) nn.init.ones_(weight);

@@ -21,7 +21,7 @@ public sealed class Wav2Vec2LayerNormConvLayer : nn.Module<Tensor, Tensor>
         long outDim = config.ConvDim[layerId];
         conv = nn.Conv1d(inDim, outDim, config.ConvKernel[layerId], stride: config.ConvStride[layerId], bias: config.ConvBias);
         Wav2Vec2Init.Conv(conv, inDim, config.ConvKernel[layerId]);
-        layer_norm = nn.LayerNorm(outDim, eps: 1e-5, elementwise_affine: true);
+        layer_norm = Wav2Vec2Init.LayerNorm(outDim, 1e-5);
         _activation = Wav2Vec2Activations.Get(config.FeatExtractActivation, "feat_extract_activation");
         RegisterComponents();
     }
