@@ -25,6 +25,7 @@ public sealed class DatasetRegistry
     {
         var r = new DatasetRegistry();
         r.Register(Mnist.MnistDataset.Kind);
+        r.Register(Fsdd.FsddDataset.Kind);
         return r;
     }
 }

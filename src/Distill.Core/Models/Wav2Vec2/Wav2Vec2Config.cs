@@ -22,6 +22,11 @@ namespace Distill.Models.Wav2Vec2;
 /// (<c>tdnn_*</c>) are accepted so that HF <c>config.json</c> files bind, and have no effect.
 /// </para>
 /// <para>
+/// SpecAugment (<c>apply_spec_augment</c>, <c>mask_time_*</c>, <c>mask_feature_*</c>) is implemented and applied in
+/// training mode only, with torch's RNG (see <c>Wav2Vec2SpecAugment</c>); in eval it is off, as in HF.
+/// LayerDrop and the dropouts likewise act only in training.
+/// </para>
+/// <para>
 /// Which head the <c>wav2vec2</c> family builds is taken from <c>architectures</c> (HF's own field):
 /// <c>Wav2Vec2ForSequenceClassification</c> (the default when absent) or <c>Wav2Vec2ForCTC</c>.
 /// </para>

@@ -43,7 +43,7 @@ public sealed class Wav2Vec2ForCTC : DistillModel
         wav2vec2.OutputAttentions = OutputAttentions;
         var inputValues = batch["input_values"];
         var attentionMask = batch.Optional("attention_mask");
-        var output = wav2vec2.Forward(inputValues, attentionMask);
+        var output = wav2vec2.call(batch); // .call so hooks on wav2vec2 fire
         var logits = lm_head.call(dropout.call(output.LastHiddenState)); // (B, T, vocab)
         Tensor? loss = batch.Labels is { } labels ? Loss(logits, labels, inputValues, attentionMask) : null;
         return new Wav2Vec2HeadOutput(logits, output) { HiddenStates = output.HiddenStates, Attentions = output.Attentions, Loss = loss };

@@ -45,7 +45,7 @@ public sealed class Wav2Vec2ForSequenceClassification : DistillModel
     {
         wav2vec2.OutputAttentions = OutputAttentions;
         var attentionMask = batch.Optional("attention_mask");
-        var output = wav2vec2.Forward(batch["input_values"], attentionMask);
+        var output = wav2vec2.call(batch); // .call so hooks on wav2vec2 fire
         Tensor hidden;
         if (layer_weights is not null)
         {
