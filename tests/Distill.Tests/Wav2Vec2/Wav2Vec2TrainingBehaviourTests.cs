@@ -125,6 +125,9 @@ public class Wav2Vec2TrainingBehaviourTests
         Assert.True(torch.allclose(g, v.pow(2).sum(new long[] { 0, 1 }, keepdim: true).sqrt(), rtol: 1e-6, atol: 0));
         Assert.InRange(p["wav2vec2.masked_spec_embed"].min().item<float>(), 0f, 1f); // U(0, 1)
         Assert.InRange(p["wav2vec2.masked_spec_embed"].max().item<float>(), 0f, 1f);
+        // like HF, the SpecAugment embedding exists only when some masking is configured
+        var plain = new Wav2Vec2Model(config with { MaskTimeProb = 0, MaskFeatureProb = 0 });
+        Assert.DoesNotContain(plain.named_parameters(), x => x.name == "masked_spec_embed");
 
         var reference = Reference(Folder("groupnorm", "Wav2Vec2ForSequenceClassification"));
         var batch = Batch(reference, withMask: false, withLabels: true);
