@@ -27,6 +27,7 @@ public sealed class DatasetRegistry
         r.Register(Mnist.MnistDataset.Kind);
         r.Register(Sst2.Sst2Dataset.Kind);
         r.Register(Cifar10.Cifar10Dataset.Kind);
+        r.Register(Fsdd.FsddDataset.Kind);
         return r;
     }
 }

@@ -30,6 +30,7 @@ public sealed class ModelRegistry
         Cnn.CnnModel.Register(r);
         Bert.BertForSequenceClassification.Register(r);
         Vit.ViTForImageClassification.Register(r);
+        Wav2Vec2.Wav2Vec2ForSequenceClassification.Register(r);
         return r;
     }
 }
