@@ -42,6 +42,7 @@ public sealed class RunCommand : ICommand
                                          ?? recipe!.Output.Dir
                                          ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(recipePath)));
         bool tty = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160; // logs and pipes: keep the table's columns whole
         try
         {
             RunSummary summary;

@@ -129,13 +129,9 @@ public class BertParityTests(ITestOutputHelper log)
         AssertClose(log, "teacher_logits", reference["teacher_logits"], teacherLogits, ActAtol);
         AssertClose(log, "student_logits", reference["student_logits"], studentLogits, ActAtol);
 
-        // Hinton et al. 2015: KL(softmax(t/T) || softmax(s/T)) with batchmean reduction, times T²; plus hard-label CE.
-        const double T = 2.0, alpha = 0.5;
-        var logP = nn.functional.log_softmax(studentLogits / T, 1);
-        var q = nn.functional.softmax(teacherLogits / T, 1);
-        var kd = nn.functional.kl_div(logP, q, log_target: false, reduction: nn.Reduction.Sum) / studentLogits.shape[0] * (T * T);
-        var ce = nn.functional.cross_entropy(studentLogits, batch.Labels!);
-        var total = alpha * kd + (1 - alpha) * ce;
+        // The library's soft-target loss (Hinton et al. 2015) with PyTorch's settings for this file: T = 2, alpha = 0.5.
+        var parts = Distill.Losses.SoftTargetLoss.Compute(studentLogits, teacherLogits, batch.Labels, temperature: 2.0, alpha: 0.5);
+        var (kd, ce, total) = (parts.Kd, parts.Ce!, parts.Total);
         AssertClose(log, "kd_loss", reference["kd_loss"], kd, ActAtol);
         AssertClose(log, "ce_loss", reference["ce_loss"], ce, ActAtol);
         AssertClose(log, "total_loss", reference["total_loss"], total, ActAtol);
