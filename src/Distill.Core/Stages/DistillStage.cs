@@ -1,6 +1,6 @@
-using TorchSharp;
 using Distill.Losses;
 using Distill.Training;
+using TorchSharp;
 
 namespace Distill.Stages;
 

@@ -1,8 +1,8 @@
-using TorchSharp;
 using Distill.Data;
 using Distill.Models;
 using Distill.Recipes;
 using Distill.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distill.Stages;

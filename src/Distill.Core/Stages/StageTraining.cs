@@ -1,10 +1,10 @@
-using TorchSharp;
 using System.Diagnostics;
 using Distill.Checkpoints;
 using Distill.Logging;
 using Distill.Models;
 using Distill.Recipes;
 using Distill.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distill.Stages;
