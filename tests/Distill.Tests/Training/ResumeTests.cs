@@ -64,4 +64,70 @@ public class ResumeTests
             TestRecipes.DeleteDir(interrupted);
         }
     }
+
+    [Fact]
+    public void DistillStageWithHintProjectorResumesExactly()
+    {
+        // The teacher trains for 4 steps; the distill stage (soft targets + a hint through a 1x1-conv projector) is
+        // interrupted after 3 of its 8 steps: projector, optimizer and RNG state must all come back.
+        const int teacherSteps = 4, n = 3, m = 5;
+        Distill.Recipes.LossTermSpec[] terms =
+        [
+            new Distill.Losses.SoftTargetSpec { Name = "kd", Temperature = 4, Alpha = 0.9 },
+            new Distill.Losses.HintSpec { Name = "hint", Student = "blocks.1", Teacher = "blocks.1", Weight = 0.5 },
+        ];
+        var recipe = TestRecipes.TinyCnn(teacherSteps, checkpointEvery: n,
+            [new TrainTeacherStageSpec(), new DistillStageSpec { Train = TestRecipes.TinyCnn(n + m, n, []).Train }], terms);
+        string straight = TestRecipes.TempDir(), interrupted = TestRecipes.TempDir();
+        try
+        {
+            var full = new Recorder(null);
+            Execute(recipe, straight, false, full);
+            var stopAtDistillStep = new StopInStage("distill", n);
+            Assert.Throws<Interrupt>(() => new RunExecutor
+            {
+                Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = interrupted,
+                ExtraCallbacks = stage => [stopAtDistillStep.For(stage)],
+            }.Execute());
+            var second = new Recorder(null);
+            Execute(recipe, interrupted, true, second);
+
+            var distillFull = full.Losses.Skip(teacherSteps).ToList();
+            var distillJoined = stopAtDistillStep.Losses.Concat(second.Losses).ToList();
+            Assert.Equal(distillFull.Select(l => l.Step), distillJoined.Select(l => l.Step));
+            for (int i = 0; i < distillJoined.Count; i++)
+                Assert.True(Math.Abs(distillFull[i].Loss - distillJoined[i].Loss) <= 1e-6,
+                    $"distill step {distillJoined[i].Step}: uninterrupted {distillFull[i].Loss} vs resumed {distillJoined[i].Loss}");
+            Assert.True(File.Exists(Path.Combine(interrupted, "checkpoints", "distill", "last", "projectors.safetensors")));
+
+            // TensorBoard holds every distill term by name.
+            var tags = TensorBoardEvents.ReadScalars(Path.Combine(straight, "tb", "distill")).Select(s => s.Tag).ToHashSet();
+            Assert.Contains("loss/kd", tags);
+            Assert.Contains("loss/hint", tags);
+        }
+        finally
+        {
+            TestRecipes.DeleteDir(straight);
+            TestRecipes.DeleteDir(interrupted);
+        }
+    }
+
+    /// <summary>Records the distill stage's losses and interrupts it after a given number of its steps.</summary>
+    private sealed class StopInStage(string stage, long stopAfter)
+    {
+        public List<(long Step, double Loss)> Losses { get; } = [];
+
+        public ITrainerCallback For(string name) => name == stage ? new Tap(this) : new Recorder(null);
+
+        private sealed class Tap(StopInStage owner) : ITrainerCallback
+        {
+            public void OnStep(TrainingSession session, StepInfo step)
+            {
+                owner.Losses.Add((step.Step, step.Total));
+                if (step.Step == owner.StopAfter) throw new Interrupt();
+            }
+        }
+
+        private long StopAfter => stopAfter;
+    }
 }
