@@ -64,17 +64,17 @@ public sealed class RunCommand : ICommand
         }
         catch (RunDirectoryException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {ErrorText.Of(e)}");
             return ExitCodes.InvalidInput;
         }
         catch (NonFiniteLossException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {ErrorText.Of(e)}");
             return ExitCodes.Failure;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
         {
-            Console.Error.WriteLine($"error: the run failed: {e.Message}\n(set DISTILL_DEBUG=1 for the stack trace)");
+            Console.Error.WriteLine($"error: the run failed: {ErrorText.Of(e)}\n(set DISTILL_DEBUG=1 for the stack trace)");
             return ExitCodes.Failure;
         }
     }

@@ -74,7 +74,7 @@ public static class RecipeValidator
         }
         catch (Exception e)
         {
-            errors.Add(ConfigError(spec, role, source, $"the {role} cannot be built from this config: {e.Message}"));
+            errors.Add(ConfigError(spec, role, source, $"the {role} cannot be built from this config: {ErrorText.Of(e)}"));
             return null;
         }
         finally
@@ -116,7 +116,7 @@ public static class RecipeValidator
                 catch (LossConfigException e)
                 {
                     var (node, path) = source.Locate(term, e.Key);
-                    errors.Add(source.Error(node, path, e.Message));
+                    errors.Add(source.Error(node, path, ErrorText.Of(e)));
                 }
                 catch (NotImplementedException)
                 {
@@ -127,7 +127,7 @@ public static class RecipeValidator
                 {
                     var (node, path) = source.Locate(term, "kind");
                     errors.Add(source.Error(node, path,
-                        $"loss term '{term.DisplayName}' cannot be built for this teacher/student pair: {e.Message}"));
+                        $"loss term '{term.DisplayName}' cannot be built for this teacher/student pair: {ErrorText.Of(e)}"));
                 }
             }
         }
@@ -146,7 +146,7 @@ public static class RecipeValidator
         }
         catch (Exception e)
         {
-            errors.Add(ConfigError(spec, role, source, $"the {role} cannot be built from this config: {e.Message}"));
+            errors.Add(ConfigError(spec, role, source, $"the {role} cannot be built from this config: {ErrorText.Of(e)}"));
             return null;
         }
     }
@@ -163,7 +163,7 @@ public static class RecipeValidator
         {
             var spec = role == "teacher" ? recipe.Teacher : recipe.Student;
             errors.Add(ConfigError(spec, role, source,
-                $"the {role} cannot run on one example of the {recipe.Data.Dataset} data: {e.Message}"));
+                $"the {role} cannot run on one example of the {recipe.Data.Dataset} data: {ErrorText.Of(e)}"));
             return null;
         }
     }
