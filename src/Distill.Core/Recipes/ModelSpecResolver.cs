@@ -52,7 +52,7 @@ internal static class ModelSpecResolver
         {
             if (hasConfig) Error("config", $"{role}.pretrained and {role}.config are both given: the config comes from the folder's config.json; remove {role}.config (or remove pretrained to build the model from model + config)");
             if (hasCheckpoint) Error("checkpoint", $"{role}.pretrained and {role}.checkpoint are both given: both set the weights; keep one (pretrained for a HF folder, checkpoint for a Distill checkpoint)");
-            if (hasInit) Error("init_from_teacher", $"{role}.pretrained and {role}.init_from_teacher are both given: both set the weights; keep one");
+            if (hasInit && role == "student") Error("init_from_teacher", "student.pretrained and student.init_from_teacher are both given: both set the weights; keep one");
         }
         if (hasInit)
         {
