@@ -29,9 +29,14 @@ public abstract class StudentInitRules
     /// output dimension of the query/key/value projections and the input dimension of the attention output projection.</summary>
     public abstract bool IsHeadDim(string key, int dim);
 
+    /// <summary>Family-specific problems, added to <see cref="Validate"/>'s (e.g. a family that cannot narrow a grouped
+    /// convolution refuses <c>hidden_size</c>).</summary>
+    protected virtual IEnumerable<(string Key, string Message)> FamilyProblems(IModelConfig teacher, InitFromTeacherSpec spec) => [];
+
     /// <summary>Problems of <paramref name="spec"/> for <paramref name="teacher"/>, each as (key under init_from_teacher, message).</summary>
     public IEnumerable<(string Key, string Message)> Validate(IModelConfig teacher, InitFromTeacherSpec spec)
     {
+        foreach (var p in FamilyProblems(teacher, spec)) yield return p;
         var t = ShapeOf(teacher);
         if (spec.Layers.Problem(t.Layers) is { } layers) yield return ("layers", layers);
         int hidden = spec.HiddenSize ?? t.HiddenSize, heads = spec.NumAttentionHeads ?? t.Heads;
