@@ -46,6 +46,22 @@ public sealed class HfRegistryTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void LegacyPytorchBinFolderGivesTheSameOutputs()
+    {
+        using var tmp = new Distill.Tests.Checkpoints.TempDir();
+        string src = HfTestData.Folder(HfTestData.BertCls);
+        foreach (var f in new[] { "config.json", "pytorch_model.bin" }) File.Copy(Path.Combine(src, f), tmp.File(f));
+        using var scope = NewDisposeScope();
+        var loaded = HfFolder.LoadModel(tmp.Path, HfArchitectureRegistry.Default);
+        using var model = loaded.Model;
+        Assert.Equal(HfWeightsFormat.PyTorchBin, loaded.Weights.Format);
+        Assert.True(loaded.Report.IsExact, loaded.Report.ToString());
+        var reference = HfTestData.Reference(HfTestData.BertCls);
+        var outputs = HfForward.Run(loaded, HfTestData.Batch(HfTestData.Inputs(HfTestData.BertCls, reference)));
+        HfTestData.AssertMatchesReference(log, "pytorch_model.bin", reference, outputs);
+    }
+
+    [Fact]
     public void BertBaseFolderIntoHeadArchitectureNeedsAllowNewHead()
     {
         string folder = HfTestData.Folder(HfTestData.BertBase);
