@@ -1,13 +1,18 @@
+using Distill.Models.Bert;
+using Distill.Models.Vit;
+
 namespace Distill.Hf;
 
 /// <summary>
 /// Maps HF architecture names to <see cref="HfArchitecture"/> factories, so a HF folder can be turned into a Distill model
-/// by its config.json alone. Model families register their architectures in <see cref="CreateDefault"/>; tests use
-/// private instances.
+/// by its config.json alone, and HF <c>model_type</c>s to <see cref="HfFamily"/> entries, so recipes can name a folder
+/// (<c>pretrained:</c>) and runs can be exported as folders. Model families register their architectures in
+/// <see cref="CreateDefault"/> (one line per HF class, plus one for the family); tests use private instances.
 /// </summary>
 public sealed class HfArchitectureRegistry
 {
     private readonly Dictionary<string, HfArchitecture> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HfFamily> _families = new(StringComparer.Ordinal);
 
     /// <summary>The process-wide registry with every built-in architecture.</summary>
     public static HfArchitectureRegistry Default { get; } = CreateDefault();
@@ -16,11 +21,26 @@ public sealed class HfArchitectureRegistry
     public static HfArchitectureRegistry CreateDefault()
     {
         var registry = new HfArchitectureRegistry();
+        registry.Register(HfArchitecture.Base<BertModel, BertModelOutput>("BertModel", "bert", "bert",
+            p => new BertModel(BertConfig.Load(p)), (m, on) => m.OutputAttentions = on));
+        registry.Register(HfArchitecture.Head("BertForSequenceClassification", "bert", "bert",
+            p => new BertForSequenceClassification(BertConfig.Load(p))));
+        registry.RegisterFamily(HfFamilies.Bert);
+
+        registry.Register(HfArchitecture.Base<ViTModel, ViTModelOutput>("ViTModel", "vit", "vit",
+            p => new ViTModel(ViTConfig.Load(p)), (m, on) => m.OutputAttentions = on));
+        // HF's ViTForImageClassification has no pooler: a ViTModel checkpoint's pooler.* is unused (HF warns; reported here).
+        registry.Register(HfArchitecture.Head("ViTForImageClassification", "vit", "vit",
+            p => new ViTForImageClassification(ViTConfig.Load(p))) with { IgnoreOnLoadUnexpected = [@"^(vit\.)?pooler\."] });
+        registry.RegisterFamily(HfFamilies.ViT);
         return registry;
     }
 
     /// <summary>Registered architecture names, sorted.</summary>
     public IReadOnlyList<string> Names => _entries.Keys.Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Registered families, by Distill family key.</summary>
+    public IReadOnlyList<HfFamily> Families => _families.Values.OrderBy(f => f.Family, StringComparer.Ordinal).ToList();
 
     /// <summary>Adds an architecture; a name can be registered once.</summary>
     public void Register(HfArchitecture architecture)
@@ -31,8 +51,27 @@ public sealed class HfArchitectureRegistry
             throw new ArgumentException($"HF architecture '{architecture.Name}' is already registered.", nameof(architecture));
     }
 
+    /// <summary>Adds a family; a Distill family key and a <c>model_type</c> can each be registered once.</summary>
+    public void RegisterFamily(HfFamily family)
+    {
+        ArgumentNullException.ThrowIfNull(family);
+        if (_families.ContainsKey(family.Family) || _families.Values.Any(f => f.ModelType == family.ModelType))
+            throw new ArgumentException($"HF family '{family.Family}' (model_type '{family.ModelType}') is already registered.", nameof(family));
+        _families[family.Family] = family;
+    }
+
     /// <summary>Looks an architecture up without throwing.</summary>
     public bool TryGet(string name, out HfArchitecture architecture) => _entries.TryGetValue(name, out architecture!);
+
+    /// <summary>The family registered under a Distill family key ("bert"), if any.</summary>
+    public bool TryGetFamily(string family, out HfFamily hfFamily) => _families.TryGetValue(family, out hfFamily!);
+
+    /// <summary>The family whose config.json says <c>model_type: <paramref name="modelType"/></c>, if any.</summary>
+    public bool TryGetFamilyByModelType(string modelType, out HfFamily hfFamily)
+    {
+        hfFamily = _families.Values.FirstOrDefault(f => f.ModelType == modelType)!;
+        return hfFamily is not null;
+    }
 
     /// <summary>The architecture registered as <paramref name="name"/>; unknown names throw listing the supported ones.</summary>
     /// <param name="name">HF class name, e.g. <c>BertForSequenceClassification</c>.</param>

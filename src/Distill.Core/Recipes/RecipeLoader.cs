@@ -15,8 +15,9 @@ namespace Distill.Recipes;
 /// top-level <c>train:</c> (key by key, keeping the original nodes so errors keep their place; a stage that sets
 /// <c>epochs</c> or <c>steps</c> replaces both inherited length keys); bind with <see cref="RecipeBinder"/>; then
 /// recipe-level checks: at least one stage, unique stage and loss-term names, exactly one of <c>epochs</c>/<c>steps</c>
-/// per stage, the device string, a teacher for every <c>distill</c> stage (an earlier <c>train_teacher</c> stage or
-/// <c>teacher.checkpoint</c>, not both), at least one loss term for <c>distill</c>, the model configs'
+/// per stage, the device string, <c>pretrained</c>/<c>init_from_teacher</c> specs (resolved into <c>model</c> + <c>config</c>
+/// by <see cref="ModelSpecResolver"/>), a teacher for every <c>distill</c> stage (an earlier <c>train_teacher</c> stage,
+/// <c>teacher.checkpoint</c> (not both) or <c>teacher.pretrained</c>), at least one loss term for <c>distill</c>, the model configs'
 /// <see cref="Models.IModelConfig.Validate"/> and the dataset's own checks.</para>
 /// </summary>
 public static class RecipeLoader
@@ -52,6 +53,7 @@ public static class RecipeLoader
             {
                 var lengthPaths = MergeStageTrain(root, source);
                 recipe = new RecipeBinder(source).Bind<Recipe>(root);
+                if (recipe is not null) recipe = ModelSpecResolver.Resolve(recipe, source);
                 if (recipe is not null) Check(recipe, root, source, lengthPaths);
             }
             else
@@ -256,10 +258,12 @@ public static class RecipeLoader
 
     private static void CheckTeacher(Recipe recipe, RecipeSource source)
     {
-        YamlNode? checkpointNode = source.TryGetSource(recipe.Teacher, out var teacherNode, out _)
-            ? YamlNodes.Find(teacherNode, "checkpoint").Value
-            : null;
+        bool found = source.TryGetSource(recipe.Teacher, out var teacherNode, out _);
+        YamlNode? checkpointNode = found ? YamlNodes.Find(teacherNode, "checkpoint").Value : null;
+        YamlNode? pretrainedNode = found ? YamlNodes.Find(teacherNode, "pretrained").Value : null;
         bool hasCheckpoint = checkpointNode is not null && !YamlNodes.IsNull(checkpointNode);
+        // A HF folder is a ready teacher; with a train_teacher stage, that stage fine-tunes it.
+        bool hasPretrained = pretrainedNode is not null && !YamlNodes.IsNull(pretrainedNode);
         bool trained = false;
         foreach (var stage in recipe.Stages)
         {
@@ -278,9 +282,9 @@ public static class RecipeLoader
             else if (stage is DistillStageSpec)
             {
                 var (kindNode, kindPath) = source.Locate(stage, "kind");
-                if (!hasCheckpoint && !trained)
+                if (!hasCheckpoint && !hasPretrained && !trained)
                     source.Add(kindNode, kindPath,
-                        "a distill stage needs a teacher: add a 'kind: train_teacher' stage before it, or set teacher.checkpoint to trained weights");
+                        "a distill stage needs a teacher: add a 'kind: train_teacher' stage before it, or set teacher.checkpoint to trained weights (or teacher.pretrained to a HF folder)");
                 if (recipe.Distill.Terms.Count == 0 && !source.HasErrorsUnder("distill"))
                 {
                     var (termsNode, _) = source.Locate(recipe.Distill, "terms");

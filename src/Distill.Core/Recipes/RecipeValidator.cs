@@ -19,7 +19,9 @@ namespace Distill.Recipes;
 /// <c>named_modules()</c>; the error lists the nearest valid paths. The default device is process-wide, so do not
 /// build models on other threads while this runs.</item>
 /// <item><b>Loss terms, with a one-example probe.</b> When the recipe has loss terms, both models are built on CPU
-/// (this consumes the global random generator) and run once in eval mode under <c>no_grad</c> with attentions on, on a
+/// (this consumes the global random generator; <c>pretrained</c> heads are sized to the dataset's classes, which reads
+/// the evaluation split, and <c>init_from_teacher</c> students are derived from the teacher's config as the run does)
+/// and run once in eval mode under <c>no_grad</c> with attentions on, on a
 /// batch of one example shaped like the dataset's inputs (zeros for float inputs, ones for integer ids and masks).
 /// Forward hooks on every module record the output shape of each module that returns a tensor; with the hidden-state
 /// and attention shapes they form the <see cref="LossBuildContext"/> that each term's factory is called with, so a
@@ -85,6 +87,12 @@ public static class RecipeValidator
 
     private static RecipeError ConfigError(ModelSpec spec, string role, RecipeSource source, string message)
     {
+        // A config from a HF folder or derived from the teacher is reported at the key that produced it.
+        if (spec.Pretrained is not null || spec.InitFromTeacher is not null)
+        {
+            var (at, atPath) = source.Locate(spec, spec.Pretrained is not null ? "pretrained" : "init_from_teacher");
+            return source.Error(at, atPath, message);
+        }
         var (node, path) = source.Locate(spec, "config");
         if (path != $"{role}.config" || node is null || !source.TryGetSource(spec, out var specNode, out _)
             || YamlNodes.Find(specNode, "config").Value is null)
@@ -95,11 +103,18 @@ public static class RecipeValidator
     private static void ProbeLossTerms(Recipe recipe, RecipeSource source, LossRegistry losses, List<RecipeError> errors)
     {
         var inputs = DatasetRegistry.Default.Get(recipe.Data.Dataset).Inputs(recipe.Data);
+        int? classes = null;
+        if (recipe.Teacher.Pretrained is not null || recipe.Student.Pretrained is not null)
+        {
+            classes = NumClasses(recipe, source, errors);
+            if (classes is null) return;
+        }
         DistillModel? teacher = null, student = null;
         try
         {
-            teacher = BuildOnCpu(recipe.Teacher, "teacher", source, errors);
-            student = BuildOnCpu(recipe.Student, "student", source, errors);
+            teacher = BuildOnCpu(recipe.Teacher, null, classes, "teacher", source, errors);
+            if (teacher is null) return;
+            student = BuildOnCpu(recipe.Student, teacher.Config, classes, "student", source, errors);
             if (teacher is null || student is null) return;
             var t = Probe(teacher, inputs, recipe, "teacher", source, errors);
             var s = Probe(student, inputs, recipe, "student", source, errors);
@@ -138,11 +153,37 @@ public static class RecipeValidator
         }
     }
 
-    private static DistillModel? BuildOnCpu(ModelSpec spec, string role, RecipeSource source, List<RecipeError> errors)
+    /// <summary>
+    /// The dataset's class count, which sizes the head of a <c>pretrained</c> model exactly as the run will (a folder
+    /// whose head has another width gets a new head), so the loss terms are checked against the models the run trains.
+    /// Reads the evaluation split.
+    /// </summary>
+    private static int? NumClasses(Recipe recipe, RecipeSource source, List<RecipeError> errors)
     {
         try
         {
-            return ModelRegistry.Default.Get(spec.Model).Build(spec.Config!);
+            var data = DatasetRegistry.Default.Get(recipe.Data.Dataset).Open(recipe.Data, recipe.Data.EvalSplit);
+            int n = data.NumClasses;
+            (data as IDisposable)?.Dispose();
+            return n;
+        }
+        catch (Exception e)
+        {
+            var (node, path) = source.Locate(recipe.Data, "dataset");
+            errors.Add(source.Error(node, path,
+                $"the {recipe.Data.EvalSplit} split cannot be opened to size the pretrained model's head: {e.Message}"));
+            return null;
+        }
+    }
+
+    /// <summary>Builds the model the run will build (pretrained heads sized to the data, init_from_teacher derived from
+    /// <paramref name="teacherConfig"/>), with random weights: the probe needs shapes only.</summary>
+    private static DistillModel? BuildOnCpu(ModelSpec spec, IModelConfig? teacherConfig, int? classes, string role,
+        RecipeSource source, List<RecipeError> errors)
+    {
+        try
+        {
+            return ModelRegistry.Default.Get(spec.Model).Build(spec.EffectiveConfig(teacherConfig, classes, out _));
         }
         catch (Exception e)
         {

@@ -1,4 +1,5 @@
 using Distill.Checkpoints;
+using Distill.Hf;
 using Distill.Models;
 using Distill.Recipes;
 using Distill.Stages;
@@ -11,7 +12,9 @@ namespace Distill.Runs;
 /// <summary>
 /// Runs a validated recipe's stages in order in a run folder, writing <c>summary.json</c> after each. With
 /// <c>resume</c>, completed stages (those in summary.json) are not rerun — their models are reloaded — and the stage in
-/// progress continues from its last checkpoint.
+/// progress continues from its last checkpoint. A teacher given as <c>pretrained</c> (a HF folder) with no
+/// <c>train_teacher</c> stage is loaded and evaluated first (summary entry <c>teacher_pretrained</c>); whatever building
+/// a model reports (new heads, teacher initialisation) is added to that stage's summary entry.
 /// </summary>
 public sealed class RunExecutor
 {
@@ -42,7 +45,10 @@ public sealed class RunExecutor
             Recipe = Recipe, RecipePath = RecipePath, RecipeSha256 = RecipeSha256, RunDir = RunDir, Device = device,
             Resuming = Resume, ExtraCallbacks = ExtraCallbacks, Log = Log,
         };
+        WriteHfSources();
         if (Recipe.Teacher.Checkpoint is { } teacherCkpt) LoadTeacher(run, teacherCkpt, summary);
+        else if (Recipe.Teacher.Pretrained is { } folder && !Recipe.Stages.OfType<TrainTeacherStageSpec>().Any())
+            LoadPretrainedTeacher(run, folder, summary);
 
         var done = summary.Stages.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var spec in Recipe.Stages)
@@ -55,6 +61,13 @@ public sealed class RunExecutor
                 continue;
             }
             var result = stage.Run(run);
+            if (run.PendingExtra.Count > 0)
+            {
+                var extra = new Dictionary<string, object>(result.Extra, StringComparer.Ordinal);
+                foreach (var (k, v) in run.PendingExtra) extra[k] = v;
+                run.PendingExtra.Clear();
+                result = result with { Extra = extra };
+            }
             summary.Add(result);
             summary.Write(RunDir);
             OnStageDone(result);
@@ -106,6 +119,44 @@ public sealed class RunExecutor
             Extra = new Dictionary<string, object> { ["checkpoint"] = checkpoint },
         });
         summary.Write(run.RunDir);
+    }
+
+    /// <summary>
+    /// A teacher given as a HF folder and not trained here: loaded (strictly; a resized or missing head is reported),
+    /// evaluated once and recorded as a <c>teacher_pretrained</c> entry, like <c>teacher_checkpoint</c>.
+    /// </summary>
+    private static void LoadPretrainedTeacher(RunContext run, string folder, RunSummary summary)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var teacher = run.BuildModel(run.Recipe.Teacher, run.Recipe.Train.Seed);
+        teacher.eval();
+        run.Teacher = teacher;
+        var extra = new Dictionary<string, object>(run.PendingExtra, StringComparer.Ordinal) { ["pretrained"] = folder };
+        run.PendingExtra.Clear();
+        if (summary.Stages.Any(s => s.Kind == "teacher_pretrained")) return;
+        var metrics = Evaluator.Evaluate(teacher, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+        summary.Add(new StageResult
+        {
+            Name = "teacher", Kind = "teacher_pretrained", Metrics = metrics, Params = teacher.ParameterCount(),
+            ModelBytes = teacher.ParameterBytes(), WallSeconds = clock.Elapsed.TotalSeconds, Extra = extra,
+        });
+        summary.Write(run.RunDir);
+    }
+
+    /// <summary>
+    /// Records the HF folders the recipe names (<see cref="HfRunSources.FileName"/>), so <c>distill export</c> can
+    /// copy the tokenizer or processor files next to an exported model without the recipe.
+    /// </summary>
+    private void WriteHfSources()
+    {
+        var sources = new HfRunSources
+        {
+            TeacherPretrained = Recipe.Teacher.Pretrained,
+            StudentPretrained = Recipe.Student.Pretrained,
+            DataTokenizer = Recipe.Data.Tokenizer,
+        };
+        if (sources.TeacherPretrained is null && sources.StudentPretrained is null && sources.DataTokenizer is null) return;
+        sources.Write(RunDir);
     }
 
     private static void RestoreOutput(RunContext run, StageSpec spec, ModelRole role)

@@ -1,5 +1,7 @@
 using Distill.Data;
+using Distill.Hf;
 using Distill.Models;
+using Distill.Models.Init;
 using Distill.Recipes;
 using Distill.Training;
 using TorchSharp;
@@ -53,12 +55,63 @@ public sealed class RunContext
     /// <summary>The final model of a stage: <c>&lt;run&gt;/models/&lt;stage&gt;/</c>.</summary>
     public string ModelDir(StageSpec stage) => Path.Combine(RunDir, "models", stage.DisplayName);
 
-    /// <summary>Builds a fresh model of a recipe spec with its initialisation drawn from <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// What building models added for the summary since the last stage ended (new pretrained heads, teacher
+    /// initialisation): <see cref="Runs.RunExecutor"/> merges it into the next stage result's extra keys and clears it.
+    /// </summary>
+    public Dictionary<string, object> PendingExtra { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Builds a fresh model of a recipe spec with its initialisation drawn from <paramref name="seed"/>, then fills it:
+    /// a <c>pretrained</c> spec loads its HF folder strictly (a head resized to the dataset's classes, or missing from a
+    /// base-model folder, is new: logged and recorded in <see cref="PendingExtra"/>); an <c>init_from_teacher</c> student
+    /// is derived from <see cref="Teacher"/>'s config and initialised from its weights (<see cref="TeacherInit"/>).
+    /// </summary>
     public DistillModel BuildModel(ModelSpec spec, long seed)
     {
+        string role = ReferenceEquals(spec, Recipe.Teacher) ? "teacher" : ReferenceEquals(spec, Recipe.Student) ? "student" : "model";
         var family = ModelRegistry.Default.Get(spec.Model);
+        DistillModel? teacher = null;
+        if (spec.InitFromTeacher is not null)
+            teacher = Teacher ?? throw new InvalidOperationException(
+                $"{role}.init_from_teacher: the teacher is not available yet; run a train_teacher stage before this one, or give teacher.pretrained or teacher.checkpoint.");
+        var config = spec.EffectiveConfig(teacher?.Config, spec.Pretrained is null ? null : EvalData.NumClasses, out var headNote);
         torch.manual_seed(seed);
-        var model = family.Build(spec.Config ?? throw new InvalidOperationException($"The {spec.Model} model has no bound config."));
+        var model = family.Build(config);
+        try
+        {
+            if (spec.Pretrained is { } folder)
+            {
+                var report = HfPretrained.LoadInto(model, folder);
+                Log.WriteLine($"[{role}] pretrained {folder}: {report}");
+                if (headNote is not null) Log.WriteLine($"[{role}] warning: {headNote}");
+                if (report.NewlyInitialised.Count > 0)
+                    PendingExtra[$"{role}_new_head"] = new Dictionary<string, object>
+                    {
+                        ["pretrained"] = folder,
+                        ["reason"] = headNote ?? "the folder holds no head of this kind (a base model or another head)",
+                        ["keys"] = report.NewlyInitialised.Select(n => $"{n.Key} ({n.Reason})").ToList(),
+                    };
+            }
+            if (spec.InitFromTeacher is { } init)
+            {
+                var rules = StudentInitRegistry.Default.Get(spec.Model);
+                var layers = init.Layers.Resolve(rules.ShapeOf(teacher!.Config).Layers);
+                var report = TeacherInit.Apply(model, teacher, layers, rules);
+                Log.WriteLine($"[{role}] init_from_teacher ({init.Layers}): {report}");
+                PendingExtra[$"{role}_init_from_teacher"] = new Dictionary<string, object>
+                {
+                    ["teacher_layers"] = report.Layers.ToList(),
+                    ["copied"] = report.Copied.Count,
+                    ["truncated"] = report.Truncated.Count,
+                };
+            }
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
         return model.to(Device);
     }
 }

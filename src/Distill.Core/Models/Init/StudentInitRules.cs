@@ -1,0 +1,74 @@
+using System.Text.RegularExpressions;
+
+namespace Distill.Models.Init;
+
+/// <summary>
+/// What <see cref="TeacherInit"/> needs to know about one transformer family: how to read and change its sizes in a
+/// config record, which state-dict keys are encoder layers, and which tensor dimensions are laid out as
+/// (heads × head_dim). One subclass per family (<see cref="BertInitRules"/>, <see cref="ViTInitRules"/>), registered in
+/// <see cref="StudentInitRegistry"/>; a new family (wav2vec2) adds a subclass and one registration line.
+/// </summary>
+public abstract class StudentInitRules
+{
+    /// <summary>Encoder-layer keys of HF transformers: <c>…encoder.layer.N.…</c> (BERT, ViT) or <c>…encoder.layers.N.…</c> (wav2vec2).</summary>
+    protected static readonly Regex DefaultLayerKey = new(@"(^|\.)encoder\.layers?\.(?<i>[0-9]+)\.", RegexOptions.CultureInvariant);
+
+    /// <summary>The <see cref="ModelRegistry"/> key of the family.</summary>
+    public abstract string Family { get; }
+
+    /// <summary>The sizes in <paramref name="config"/>.</summary>
+    public abstract StudentShape ShapeOf(IModelConfig config);
+
+    /// <summary><paramref name="teacher"/> with the sizes of <paramref name="shape"/> (everything else kept).</summary>
+    protected abstract IModelConfig WithShape(IModelConfig teacher, StudentShape shape);
+
+    /// <summary>Matches a state-dict key of an encoder layer; group <c>i</c> is the layer index.</summary>
+    public virtual Regex LayerKey => DefaultLayerKey;
+
+    /// <summary>True when dimension <paramref name="dim"/> of tensor <paramref name="key"/> is (heads × head_dim): the
+    /// output dimension of the query/key/value projections and the input dimension of the attention output projection.</summary>
+    public abstract bool IsHeadDim(string key, int dim);
+
+    /// <summary>Family-specific problems, added to <see cref="Validate"/>'s (e.g. a family that cannot narrow a grouped
+    /// convolution refuses <c>hidden_size</c>).</summary>
+    protected virtual IEnumerable<(string Key, string Message)> FamilyProblems(IModelConfig teacher, InitFromTeacherSpec spec) => [];
+
+    /// <summary>Problems of <paramref name="spec"/> for <paramref name="teacher"/>, each as (key under init_from_teacher, message).</summary>
+    public IEnumerable<(string Key, string Message)> Validate(IModelConfig teacher, InitFromTeacherSpec spec)
+    {
+        foreach (var p in FamilyProblems(teacher, spec)) yield return p;
+        var t = ShapeOf(teacher);
+        if (spec.Layers.Problem(t.Layers) is { } layers) yield return ("layers", layers);
+        int hidden = spec.HiddenSize ?? t.HiddenSize, heads = spec.NumAttentionHeads ?? t.Heads;
+        if (hidden > t.HiddenSize)
+            yield return ("hidden_size", $"{hidden} is wider than the teacher's {t.HiddenSize}; initialising from the teacher can only keep or narrow the width");
+        if (heads > t.Heads)
+            yield return ("num_attention_heads", $"{heads} is more than the teacher's {t.Heads} heads; student head j starts from teacher head j, so use at most {t.Heads}");
+        if (spec.IntermediateSize is { } ff && ff > t.IntermediateSize)
+            yield return ("intermediate_size", $"{ff} is wider than the teacher's {t.IntermediateSize}; use at most {t.IntermediateSize}");
+        if (heads >= 1 && hidden >= 1 && hidden <= t.HiddenSize && heads <= t.Heads)
+        {
+            if (hidden % heads != 0)
+                yield return (spec.HiddenSize is null ? "num_attention_heads" : "hidden_size",
+                    $"hidden_size {hidden} is not divisible by num_attention_heads {heads}; choose sizes with hidden_size = heads × head_dim (e.g. num_attention_heads: {Divisors(hidden).Where(d => d <= t.Heads).DefaultIfEmpty(1).Max()})");
+            else if (hidden / heads > t.HeadDim)
+                yield return ("num_attention_heads",
+                    $"a head dim of {hidden / heads} (hidden_size {hidden} / {heads} heads) is wider than the teacher's {t.HeadDim}; use at least {(hidden + t.HeadDim - 1) / t.HeadDim} heads");
+        }
+    }
+
+    /// <summary>The student's config: the teacher's, with the selected layer count and the spec's sizes.</summary>
+    /// <exception cref="ArgumentException">The spec does not fit the teacher (see <see cref="Validate"/>).</exception>
+    public IModelConfig DeriveConfig(IModelConfig teacher, InitFromTeacherSpec spec)
+    {
+        var problems = Validate(teacher, spec).ToList();
+        if (problems.Count > 0)
+            throw new ArgumentException("init_from_teacher: " + string.Join("; ", problems.Select(p => $"{p.Key}: {p.Message}")) + ".");
+        var t = ShapeOf(teacher);
+        var shape = new StudentShape(spec.Layers.Resolve(t.Layers).Count, spec.HiddenSize ?? t.HiddenSize,
+            spec.NumAttentionHeads ?? t.Heads, spec.IntermediateSize ?? t.IntermediateSize);
+        return WithShape(teacher, shape);
+    }
+
+    private static IEnumerable<int> Divisors(int n) => Enumerable.Range(1, n).Where(d => n % d == 0);
+}
