@@ -1,5 +1,6 @@
 using Distill.Models.Bert;
 using Distill.Models.Vit;
+using Distill.Models.Wav2Vec2;
 
 namespace Distill.Hf;
 
@@ -33,6 +34,14 @@ public sealed class HfArchitectureRegistry
         registry.Register(HfArchitecture.Head("ViTForImageClassification", "vit", "vit",
             p => new ViTForImageClassification(ViTConfig.Load(p))) with { IgnoreOnLoadUnexpected = [@"^(vit\.)?pooler\."] });
         registry.RegisterFamily(HfFamilies.ViT);
+
+        registry.Register(HfArchitecture.Base<Wav2Vec2Model, Wav2Vec2ModelOutput>("Wav2Vec2Model", "wav2vec2", "wav2vec2",
+            p => new Wav2Vec2Model(Wav2Vec2Config.FromJsonFile(p)), (m, on) => m.OutputAttentions = on));
+        registry.Register(HfArchitecture.Head("Wav2Vec2ForCTC", "wav2vec2", "wav2vec2",
+            p => new Wav2Vec2ForCTC(Wav2Vec2Config.FromJsonFile(p))));
+        registry.Register(HfArchitecture.Head("Wav2Vec2ForSequenceClassification", "wav2vec2", "wav2vec2",
+            p => new Wav2Vec2ForSequenceClassification(Wav2Vec2Config.FromJsonFile(p))));
+        registry.RegisterFamily(HfFamilies.Wav2Vec2);
         return registry;
     }
 

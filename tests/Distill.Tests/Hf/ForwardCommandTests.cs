@@ -21,6 +21,12 @@ public sealed class ForwardCommandTests(ITestOutputHelper log) : IDisposable
     [InlineData(HfTestData.BertCls)]
     [InlineData(HfTestData.VitBase)]
     [InlineData(HfTestData.VitCls)]
+    [InlineData(HfTestData.W2vGroupBase)]
+    [InlineData(HfTestData.W2vGroupCtc)]
+    [InlineData(HfTestData.W2vGroupCls)]
+    [InlineData(HfTestData.W2vLayerBase)]
+    [InlineData(HfTestData.W2vLayerCtc)]
+    [InlineData(HfTestData.W2vLayerCls)]
     public void WritesHfReferenceOutputs(string folder)
     {
         using var scope = NewDisposeScope();
@@ -34,7 +40,7 @@ public sealed class ForwardCommandTests(ITestOutputHelper log) : IDisposable
         var written = SafeTensors.Load(output);
         HfTestData.AssertMatchesReference(log, folder, reference, written);
         // Attentions are written even where the reference file has none (the classifier references).
-        Assert.Equal(new long[] { reference.First(kv => kv.Key.StartsWith("hidden_states.0")).Value.shape[0], 4 },
+        Assert.Equal(new long[] { HfTestData.Inputs(folder, reference).Values.First().shape[0], 4 },
             written["attentions.0"].shape[..2]);
         Assert.DoesNotContain(written.Keys, k => k.StartsWith("pair.", StringComparison.Ordinal) || k.StartsWith("grad.", StringComparison.Ordinal));
         Assert.Equal(reference.ContainsKey("labels"), written.ContainsKey("loss"));

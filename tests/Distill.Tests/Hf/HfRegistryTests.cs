@@ -12,16 +12,19 @@ namespace Distill.Tests.Hf;
 public sealed class HfRegistryTests(ITestOutputHelper log)
 {
     [Fact]
-    public void DefaultRegistryHasBertAndVit()
+    public void DefaultRegistryHasBertVitAndWav2Vec2()
     {
         var r = HfArchitectureRegistry.Default;
-        Assert.Equal(["BertForSequenceClassification", "BertModel", "ViTForImageClassification", "ViTModel"], r.Names);
+        Assert.Equal(["BertForSequenceClassification", "BertModel", "ViTForImageClassification", "ViTModel",
+            "Wav2Vec2ForCTC", "Wav2Vec2ForSequenceClassification", "Wav2Vec2Model"], r.Names);
+        Assert.Equal("wav2vec2", r.Resolve("Wav2Vec2ForCTC").BasePrefix);
         Assert.True(r.Resolve("BertModel").IsBase);
         Assert.False(r.Resolve("BertForSequenceClassification").IsBase);
         Assert.Equal("bert", r.Resolve("BertModel").BasePrefix);
         Assert.Equal("vit", r.Resolve("ViTForImageClassification").BasePrefix);
         Assert.True(r.TryGetFamilyByModelType("vit", out var vit) && vit.Family == "vit");
-        Assert.False(r.TryGetFamilyByModelType("wav2vec2", out _));
+        Assert.True(r.TryGetFamilyByModelType("wav2vec2", out var w2v) && w2v.Family == "wav2vec2");
+        Assert.False(r.TryGetFamilyByModelType("gpt2", out _));
     }
 
     [Theory]
@@ -29,6 +32,9 @@ public sealed class HfRegistryTests(ITestOutputHelper log)
     [InlineData(HfTestData.BertCls, typeof(BertForSequenceClassification))]
     [InlineData(HfTestData.VitBase, typeof(ViTModel))]
     [InlineData(HfTestData.VitCls, typeof(ViTForImageClassification))]
+    [InlineData(HfTestData.W2vGroupBase, typeof(Distill.Models.Wav2Vec2.Wav2Vec2Model))]
+    [InlineData(HfTestData.W2vGroupCtc, typeof(Distill.Models.Wav2Vec2.Wav2Vec2ForCTC))]
+    [InlineData(HfTestData.W2vLayerCls, typeof(Distill.Models.Wav2Vec2.Wav2Vec2ForSequenceClassification))]
     public void FolderLoadsStrictlyAndMatchesHfReference(string folder, Type modelType)
     {
         using var scope = NewDisposeScope();
