@@ -71,6 +71,7 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
                 session.Optimizer.step();
             }
             session.Step = step + 1;
+            foreach (var cb in callbacks) cb.OnAfterOptimizerStep(session);
             examplesSinceClock += spec.BatchSize;
             double seconds = clock.Elapsed.TotalSeconds;
             var info = new StepInfo(session.Step, session.TotalSteps, lr, total, terms, seconds > 0 ? examplesSinceClock / seconds : 0);
