@@ -63,7 +63,7 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
             };
         }
         run.Student = student;
-        return result with { WallSeconds = clock.Elapsed.TotalSeconds, Extra = WithSparsity(result.Extra, masks, student) };
+        return result with { WallSeconds = clock.Elapsed.TotalSeconds, Extra = WithSparsity(run, result.Extra, masks, student) };
     }
 
     private PruningPlan BuildPlan()
@@ -77,15 +77,15 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         return PruningPlan.Magnitude(spec.Scope, sparsity, overrides, schedule);
     }
 
-    private static Dictionary<string, object> WithSparsity(IReadOnlyDictionary<string, object> extra, MaskSet masks, Models.DistillModel student)
+    private static Dictionary<string, object> WithSparsity(RunContext run, IReadOnlyDictionary<string, object> extra, MaskSet masks, Models.DistillModel student)
     {
         var result = new Dictionary<string, object>(extra)
         {
             ["sparsity"] = masks.OverallSparsity(),
             ["pruned_weights"] = masks.TotalWeights,
-            ["nonzero_params"] = CompressionStats.NonZeros(student),
             ["layer_sparsity"] = masks.Names.ToDictionary(n => n, masks.Sparsity),
         };
+        foreach (var (k, v) in CompressionReport.Measure(run, student)) result[k] = v;
         return result;
     }
 }
