@@ -11,7 +11,7 @@ namespace Distill.Stages;
 /// Prunes the run's current student (from a <c>baseline</c>, <c>distill</c> or earlier compression stage) and fine-tunes
 /// it — with the recipe's distillation terms when the run has a teacher and terms (<c>objective: auto</c>), else with
 /// cross-entropy — while a <see cref="PruningCallback"/> keeps pruned weights at exactly zero after every optimizer
-/// step. The masks travel in the stage's resumable checkpoints (see <see cref="MaskedObjective"/>); in the final model
+/// step. The masks travel in the stage's resumable checkpoints (see <see cref="CompressionObjective"/>); in the final model
 /// a pruned weight is an exact zero, which is how later stages (quantize, export) recover the masks.
 /// </summary>
 public sealed class PruneStage(PruneStageSpec spec) : IStage
@@ -43,7 +43,7 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         if (spec.FineTune)
         {
             string? tb = run.Recipe.Output.Tensorboard ? Path.Combine(run.RunDir, "tb", spec.DisplayName) : null;
-            using var objective = new MaskedObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, student), masks);
+            using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, student), ("masks", masks));
             result = StageTraining.Train(run, spec, student, objective, [new PruningCallback(masks, plan, tb)]);
         }
         else
