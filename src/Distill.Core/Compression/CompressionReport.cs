@@ -13,9 +13,10 @@ namespace Distill.Compression;
 /// </summary>
 public static class CompressionReport
 {
-    public static Dictionary<string, object> Measure(RunContext run, DistillModel model, ArtifactOptions? options = null)
+    public static Dictionary<string, object> Measure(RunContext run, DistillModel model, ArtifactOptions? options = null,
+        IReadOnlyList<Quantization.ActivationRange>? activations = null)
     {
-        var plan = ModelArtifact.Plan(model, options ?? new ArtifactOptions());
+        var plan = ModelArtifact.Plan(model, options ?? new ArtifactOptions(), activations);
         long fp32 = CompressionStats.Fp32Bytes(model);
         long parameters = model.ParameterCount();
         var result = new Dictionary<string, object>

@@ -27,14 +27,15 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
         var student = run.Student ?? throw new InvalidOperationException(
             $"Stage '{spec.DisplayName}' exports the run's student, but there is none yet: put a baseline, distill, prune or quantize stage before it.");
         var clock = Stopwatch.StartNew();
+        var record = QuantizationRecord.Latest(run, spec);
         var options = new ArtifactOptions
         {
             Huffman = spec.Huffman, Float16 = spec.Float16, Codebooks = spec.Codebooks, Sparse = spec.Sparse,
-            Linear = QuantizationGrids.Latest(run, spec),
+            Linear = record.Weights,
         };
         string dir = Path.Combine(run.RunDir, "artifacts", spec.DisplayName);
         string path = Path.Combine(dir, "model.dcmp");
-        var plan = ModelArtifact.Plan(student, options);
+        var plan = ModelArtifact.Plan(student, options, record.Activations);
         long written = ArtifactEncoder.Write(plan, path);
         if (written != plan.PredictedBytes)
             throw new InvalidOperationException($"Internal error: {path} has {written} bytes, the encoder predicted {plan.PredictedBytes}.");
@@ -72,6 +73,7 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
             ["latency_batch_size"] = Math.Min(run.Recipe.Data.EvalBatchSize, run.EvalData.Count),
             ["model_dir"] = Path.GetRelativePath(run.RunDir, run.ModelDir(spec)),
             ["layers"] = layers,
+            ["activation_bits"] = record.Activations.Count == 0 ? 32 : record.Activations.Max(a => a.Bits),
         };
         if (run.Teacher is { } teacher)
         {

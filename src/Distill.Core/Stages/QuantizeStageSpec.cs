@@ -6,10 +6,13 @@ using Distill.Recipes;
 namespace Distill.Stages;
 
 /// <summary>
-/// <c>kind: quantize</c> — quantizes the selected Linear/Conv weights of the run's current student.
-/// <c>method: kmeans</c> shares each weight's non-zeros among 2^<c>bits</c> centroids (per layer, linear
-/// initialisation) and fine-tunes the centroids; pruned zeros stay zero. <c>layer_bits</c> sets the width of single
-/// layers by module-path pattern (first match wins).
+/// <c>kind: quantize</c> — quantizes the selected Linear/Conv weights of the run's current student; pruned zeros stay
+/// zero. <c>method: kmeans</c> shares each weight's non-zeros among 2^<c>bits</c> centroids (per layer, linear
+/// initialisation) and fine-tunes the centroids. <c>method: qat</c> fine-tunes with fake-quantized weights on a uniform
+/// grid (<c>per_channel</c>, <c>symmetric</c>) and straight-through gradients; <c>method: ptq</c> rounds the weights to
+/// that grid without training. Both can also quantize the inputs of the selected layers (<c>activation_bits</c>),
+/// QAT observing ranges during training, PTQ from <c>calibration_batches</c> training batches. <c>layer_bits</c> sets
+/// the width of single layers by module-path pattern (first match wins).
 /// </summary>
 public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
 {
@@ -31,19 +34,41 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
 
     public FineTuneObjective Objective { get; init; } = FineTuneObjective.Auto;
 
-    /// <summary>False: quantize once and evaluate, without training.</summary>
+    /// <summary>False: quantize once and evaluate, without training (method: ptq never trains).</summary>
     public bool FineTune { get; init; } = true;
 
-    /// <summary>k-means: how centroids follow their summed gradients.</summary>
-    public CentroidUpdate CentroidUpdate { get; init; } = CentroidUpdate.Adam;
+    /// <summary>k-means: how centroids follow their summed gradients (default adam).</summary>
+    public CentroidUpdate? CentroidUpdate { get; init; }
+
+    /// <summary>qat/ptq: one scale per output channel (true) or per tensor.</summary>
+    public bool PerChannel { get; init; } = true;
+
+    /// <summary>qat/ptq: symmetric grid around 0 (true) or asymmetric min/max grid with a zero point.</summary>
+    public bool Symmetric { get; init; } = true;
+
+    /// <summary>qat/ptq: also quantize the inputs of the selected layers to this many bits (asymmetric, per tensor); null = float.</summary>
+    [Bounds(2, 8)] public int? ActivationBits { get; init; }
+
+    /// <summary>ptq: training batches run to find the activation ranges.</summary>
+    [Bounds(1, 100000)] public int CalibrationBatches { get; init; } = 16;
 
     public IEnumerable<(string Key, string Message)> Check(Recipe recipe)
     {
+        int minBits = Method == QuantizeMethod.Kmeans ? 1 : 2;
+        string what = Method == QuantizeMethod.Kmeans ? "k-means" : "linear";
+        if (Bits < minBits) yield return ("bits", $"{what} quantization needs {minBits}..8 bits, got {Bits}");
         foreach (var (pattern, bits) in LayerBits ?? [])
         {
             if (string.IsNullOrWhiteSpace(pattern)) yield return ("layer_bits", "a module-path pattern must not be empty");
-            if (bits is < 1 or > 8) yield return ($"layer_bits.{pattern}", $"k-means bits must be 1..8, got {bits}");
+            if (bits < minBits || bits > 8) yield return ($"layer_bits.{pattern}", $"{what} quantization needs {minBits}..8 bits, got {bits}");
         }
+        if (Method == QuantizeMethod.Kmeans)
+        {
+            if (!PerChannel) yield return ("per_channel", "per_channel is for method: qat or ptq (k-means learns its own shared values)");
+            if (!Symmetric) yield return ("symmetric", "symmetric is for method: qat or ptq");
+            if (ActivationBits is not null) yield return ("activation_bits", "activation quantization is available with method: qat or ptq");
+        }
+        else if (CentroidUpdate is not null) yield return ("centroid_update", "centroid_update is for method: kmeans");
         if (Objective == FineTuneObjective.Distill && recipe.Distill.Terms.Count == 0)
             yield return ("objective", "objective: distill needs loss terms in distill.terms; use objective: ce or add terms");
         foreach (var (key, pattern) in Patterns())

@@ -68,6 +68,7 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
                 session.Optimizer.zero_grad();
                 loss.Total.backward();
                 if (spec.GradClip is { } clip) nn.utils.clip_grad_norm_(trainable, clip);
+                foreach (var cb in callbacks) cb.OnBeforeOptimizerStep(session);
                 session.Optimizer.step();
             }
             session.Step = step + 1;

@@ -61,7 +61,7 @@ public class ArtifactFormatTests
             byte[] expected =
             [
                 (byte)'D', (byte)'C', (byte)'M', (byte)'P', 1, // magic, version
-                3, (byte)'m', (byte)'l', (byte)'p', 2, (byte)'{', (byte)'}', 1, // family, config, tensor count
+                3, (byte)'m', (byte)'l', (byte)'p', 2, (byte)'{', (byte)'}', 0, 1, // family, config, no activation ranges, tensor count
                 1, (byte)'b', 1, 3, // name, rank, dims
                 3, 0, 0, // values_kind codebook, positions_kind all, flags
                 1, 2, 0x00, 0x00, 0x00, 0xC0, 0x00, 0x00, 0xC0, 0x3F, // bits 1, K 2, centroids −2 and 1.5 (float32 LE)
@@ -76,13 +76,13 @@ public class ArtifactFormatTests
     public void PredictedSize_MatchesAHandCount_AndPicksTheSmallestEncoding()
     {
         // Row [0 0 3 0 | 0 0 0 5]: float32 at all positions 8+32 = 40 B; relative indices 8+4+8 = 20 B;
-        // 1:4 (2-bit offsets, one byte) 8+3+8 = 19 B — the smallest. Header 13 B. Total 32 B.
+        // 1:4 (2-bit offsets, one byte) 8+3+8 = 19 B — the smallest. Header 14 B. Total 33 B.
         using var t = torch.tensor(new[] { 0f, 0, 3, 0, 0, 0, 0, 5 }).view(1, 8);
         var options = new ArtifactOptions { Huffman = false, Codebooks = false };
         var (plan, decoded, bytes) = RoundTrip(t, options);
         Assert.Equal(PositionKind.NM, plan.Positions);
         Assert.Equal((1, 4), (plan.N, plan.M));
-        Assert.Equal(32, bytes);
+        Assert.Equal(33, bytes);
         AssertExact(t, decoded);
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Distill.Compression.Quantization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,13 +23,19 @@ public static class ArtifactEncoder
     /// <summary>Block sizes M tried for N:M position encoding.</summary>
     private static readonly int[] NmBlocks = [2, 4, 8, 16, 32];
 
-    public static ArtifactPlan Plan(string family, string configJson, IEnumerable<(string Name, Tensor Tensor)> tensors, ArtifactOptions options)
+    public static ArtifactPlan Plan(string family, string configJson, IEnumerable<(string Name, Tensor Tensor)> tensors, ArtifactOptions options,
+        IReadOnlyList<ActivationRange>? activations = null)
     {
+        activations ??= [];
         var plans = tensors.Select(t => PlanTensor(t.Name, t.Tensor, options)).ToList();
         var dup = plans.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null) throw new ArgumentException($"Tensor '{dup.Key}' is given twice.");
-        long header = Magic.Length + 1 + StringSize(family) + StringSize(configJson) + Varint.Size((ulong)plans.Count);
-        return new ArtifactPlan { Family = family, ConfigJson = configJson, Tensors = plans, HeaderBytes = header };
+        foreach (var a in activations)
+            if (a.Bits is < 2 or > 8) throw new ArgumentException($"Activation range of '{a.Module}' has {a.Bits} bits; 2..8 are supported.");
+        long header = Magic.Length + 1 + StringSize(family) + StringSize(configJson)
+                      + Varint.Size((ulong)activations.Count) + activations.Sum(a => StringSize(a.Module) + 9)
+                      + Varint.Size((ulong)plans.Count);
+        return new ArtifactPlan { Family = family, ConfigJson = configJson, Activations = activations, Tensors = plans, HeaderBytes = header };
     }
 
     /// <summary>Writes <paramref name="plan"/> to <paramref name="path"/> (through a temporary file); returns the bytes written.</summary>
@@ -44,6 +51,14 @@ public static class ArtifactEncoder
             bs.WriteByte(Version);
             WriteString(bs, plan.Family);
             WriteString(bs, plan.ConfigJson);
+            Varint.Write(bs, (ulong)plan.Activations.Count);
+            foreach (var a in plan.Activations)
+            {
+                WriteString(bs, a.Module);
+                bs.WriteByte((byte)a.Bits);
+                WriteSingle(bs, a.Min);
+                WriteSingle(bs, a.Max);
+            }
             Varint.Write(bs, (ulong)plan.Tensors.Count);
             foreach (var t in plan.Tensors) WriteTensor(bs, t);
             bs.Flush();

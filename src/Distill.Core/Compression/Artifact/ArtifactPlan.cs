@@ -6,6 +6,9 @@ public sealed class ArtifactPlan
 {
     public required string Family { get; init; }
     public required string ConfigJson { get; init; }
+
+    /// <summary>Activation quantization ranges the loaded model simulates (empty for float activations).</summary>
+    public IReadOnlyList<Quantization.ActivationRange> Activations { get; init; } = [];
     public required IReadOnlyList<TensorPlan> Tensors { get; init; }
 
     /// <summary>Bytes of the magic, version and header.</summary>

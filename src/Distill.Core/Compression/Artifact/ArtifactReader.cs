@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Distill.Compression.Quantization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,6 +26,15 @@ public static class ArtifactReader
             throw new InvalidDataException($"{path}: artifact format version {version}; this build reads version {ArtifactEncoder.Version}.");
         string family = r.String("family");
         string config = r.String("config");
+        long activationCount = r.Varint("activation count");
+        var activations = new List<ActivationRange>();
+        for (long i = 0; i < activationCount; i++)
+        {
+            string module = r.String("activation module");
+            int bits = r.Byte("activation bits");
+            if (bits is < 2 or > 8) throw r.Error($"activation range of '{module}' has {bits} bits; 2..8 are valid");
+            activations.Add(new ActivationRange(module, bits, r.Single("activation min"), r.Single("activation max")));
+        }
         long count = r.Varint("tensor count");
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var records = new List<ArtifactTensorInfo>();
@@ -46,7 +56,7 @@ public static class ArtifactReader
             foreach (var t in tensors.Values) t.Dispose();
             throw;
         }
-        return new CompressedArtifact { Path = path, Family = family, ConfigJson = config, Tensors = tensors, Records = records };
+        return new CompressedArtifact { Path = path, Family = family, ConfigJson = config, Activations = activations, Tensors = tensors, Records = records };
     }
 
     private static (string, Tensor, ArtifactTensorInfo) ReadTensor(Cursor r)

@@ -9,6 +9,9 @@ public sealed class CompressedArtifact : IDisposable
     public required string Family { get; init; }
     public required string ConfigJson { get; init; }
 
+    /// <summary>Activation quantization ranges; the loader simulates them on the rebuilt model.</summary>
+    public IReadOnlyList<Quantization.ActivationRange> Activations { get; init; } = [];
+
     /// <summary>Decoded tensors by state-dict name (float32 or int64, dense, on the CPU).</summary>
     public required IReadOnlyDictionary<string, Tensor> Tensors { get; init; }
 

@@ -8,15 +8,16 @@ namespace Distill.Compression.Artifact;
 /// <summary>
 /// Whole models to and from artifacts. The header carries the model family and its config serialised exactly as in a
 /// run checkpoint's <c>state.json</c>, so <see cref="Load"/> rebuilds the model without the recipe; the records carry
-/// the full state dict (parameters and persistent buffers), loaded strictly.
+/// the full state dict (parameters and persistent buffers), loaded strictly. When the header lists activation ranges,
+/// the rebuilt model simulates those integer activations (forward pre-hooks, see <see cref="Quantization.ActivationQuantizers"/>).
 /// </summary>
 public static class ModelArtifact
 {
-    /// <summary>Plans the artifact of <paramref name="model"/>'s state dict.</summary>
-    public static ArtifactPlan Plan(DistillModel model, ArtifactOptions options)
+    /// <summary>Plans the artifact of <paramref name="model"/>'s state dict (and, optionally, the activation ranges it runs with).</summary>
+    public static ArtifactPlan Plan(DistillModel model, ArtifactOptions options, IReadOnlyList<Quantization.ActivationRange>? activations = null)
     {
         string config = JsonSerializer.Serialize(model.Config, model.Config.GetType());
-        return ArtifactEncoder.Plan(model.Family, config, model.state_dict().Select(kv => (kv.Key, kv.Value)), options);
+        return ArtifactEncoder.Plan(model.Family, config, model.state_dict().Select(kv => (kv.Key, kv.Value)), options, activations);
     }
 
     /// <summary>Builds the model an artifact describes and loads its decoded weights (every key must match, in name and shape).</summary>
@@ -63,6 +64,15 @@ public static class ModelArtifact
         {
             model.Dispose();
             throw;
+        }
+        if (artifact.Activations.Count > 0)
+        {
+            try { Quantization.ActivationQuantizers.Frozen(artifact.Activations).Attach(model); }
+            catch (ArgumentException e)
+            {
+                model.Dispose();
+                throw new InvalidDataException($"{artifact.Path}: {e.Message}", e);
+            }
         }
         model.eval();
         return model;
