@@ -194,6 +194,9 @@ public static class RecipeLoader
         }
 
         CheckTeacher(recipe, source);
+        foreach (var stage in recipe.Stages.OfType<ISpecChecks>())
+            if (source.TryGetSource(stage, out _, out var stagePath) && !source.HasErrorsUnder(stagePath))
+                foreach (var (key, message) in stage.Check(recipe)) { var (node, path) = source.Locate(stage, key); source.Add(node, path, message); }
 
         foreach (var (name, spec) in new[] { ("teacher", recipe.Teacher), ("student", recipe.Student) })
         {

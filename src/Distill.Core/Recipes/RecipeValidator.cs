@@ -58,6 +58,12 @@ public static class RecipeValidator
                     $"the {(isStudent ? "student" : "teacher")} ({model.Model}) has no module '{modulePath}'; nearest valid paths: " +
                     string.Join(", ", TextDistance.Nearest(modulePath, names, 4))));
             }
+        foreach (var stage in recipe.Stages.OfType<ISpecChecks>())
+            foreach (var (key, message) in stage.CheckModules(studentModules, teacherModules))
+            {
+                var (node, path) = source.Locate(stage, key);
+                errors.Add(source.Error(node, path, message));
+            }
         if (errors.Count > 0 || recipe.Distill.Terms.Count == 0) return errors;
 
         ProbeLossTerms(recipe, source, losses ?? LossRegistry.Default, errors);

@@ -12,7 +12,9 @@ namespace Distill.Stages;
 /// <summary>What every training stage does around the <see cref="Trainer"/>: optimizer, resume, callbacks, final model and result.</summary>
 internal static class StageTraining
 {
-    public static StageResult Train(RunContext run, StageSpec stage, DistillModel model, IObjective objective)
+    /// <param name="stageCallbacks">The stage's own callbacks (pruning masks), called before the checkpoint and logging ones.</param>
+    public static StageResult Train(RunContext run, StageSpec stage, DistillModel model, IObjective objective,
+        IEnumerable<ITrainerCallback>? stageCallbacks = null)
     {
         var spec = run.TrainFor(stage);
         var clock = Stopwatch.StartNew();
@@ -32,7 +34,7 @@ internal static class StageTraining
 
         var final = new FinalMetrics();
         var checkpoints = new CheckpointCallback(ckptDir, stage.Kind, spec.CheckpointEvery, run.RecipeSha256);
-        var callbacks = new List<ITrainerCallback> { final, checkpoints };
+        var callbacks = new List<ITrainerCallback>(stageCallbacks ?? []) { final, checkpoints };
         if (run.Recipe.Output.Tensorboard)
             callbacks.Add(new TensorBoardCallback(Path.Combine(run.RunDir, "tb", stage.DisplayName), spec.LogEvery, spec.HistogramEvery));
         callbacks.AddRange(run.ExtraCallbacks(stage.DisplayName));

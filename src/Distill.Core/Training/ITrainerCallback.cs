@@ -5,6 +5,14 @@ public interface ITrainerCallback
 {
     void OnStageStart(TrainingSession session) { }
 
+    /// <summary>After backward and gradient clipping, right before the optimizer step (<see cref="TrainingSession.Step"/> does
+    /// not count it yet): quantization-aware training swaps latent weights back in here.</summary>
+    void OnBeforeOptimizerStep(TrainingSession session) { }
+
+    /// <summary>Right after each optimizer step (<see cref="TrainingSession.Step"/> already counts it), before that step's
+    /// evaluation, checkpoint and <see cref="OnStep"/>: constraints on the weights (pruning masks) are enforced here.</summary>
+    void OnAfterOptimizerStep(TrainingSession session) { }
+
     void OnStep(TrainingSession session, StepInfo step) { }
 
     void OnEval(TrainingSession session, EvalInfo eval) { }

@@ -68,9 +68,11 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
                 session.Optimizer.zero_grad();
                 loss.Total.backward();
                 if (spec.GradClip is { } clip) nn.utils.clip_grad_norm_(trainable, clip);
+                foreach (var cb in callbacks) cb.OnBeforeOptimizerStep(session);
                 session.Optimizer.step();
             }
             session.Step = step + 1;
+            foreach (var cb in callbacks) cb.OnAfterOptimizerStep(session);
             examplesSinceClock += spec.BatchSize;
             double seconds = clock.Elapsed.TotalSeconds;
             var info = new StepInfo(session.Step, session.TotalSteps, lr, total, terms, seconds > 0 ? examplesSinceClock / seconds : 0);

@@ -1,0 +1,419 @@
+using System.Buffers.Binary;
+using System.Text;
+using Distill.Compression.Quantization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distill.Compression.Artifact;
+
+/// <summary>
+/// Writes the Distill compressed-model artifact (<c>docs/artifact-format.md</c>). <see cref="Plan"/> chooses, per
+/// tensor, the smallest of the encodings the options allow — position encoding (all / relative indices with the best
+/// index width / N:M), value encoding (float32 or float16, codebook when the stored values take few distinct values,
+/// linear codes on a given grid) and Huffman or fixed-width code streams — and computes the record's exact size from
+/// counts alone. <see cref="Write"/> then writes exactly that many bytes. Codebook and relative-index encodings are
+/// lossless: the artifact decodes to the very tensors it was given.
+/// </summary>
+public static class ArtifactEncoder
+{
+    public static ReadOnlySpan<byte> Magic => "DCMP"u8;
+
+    public const byte Version = 1;
+
+    /// <summary>Block sizes M tried for N:M position encoding.</summary>
+    private static readonly int[] NmBlocks = [2, 4, 8, 16, 32];
+
+    public static ArtifactPlan Plan(string family, string configJson, IEnumerable<(string Name, Tensor Tensor)> tensors, ArtifactOptions options,
+        IReadOnlyList<ActivationRange>? activations = null)
+    {
+        activations ??= [];
+        var plans = tensors.Select(t => PlanTensor(t.Name, t.Tensor, options)).ToList();
+        var dup = plans.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1);
+        if (dup is not null) throw new ArgumentException($"Tensor '{dup.Key}' is given twice.");
+        foreach (var a in activations)
+            if (a.Bits is < 2 or > 8) throw new ArgumentException($"Activation range of '{a.Module}' has {a.Bits} bits; 2..8 are supported.");
+        long header = Magic.Length + 1 + StringSize(family) + StringSize(configJson)
+                      + Varint.Size((ulong)activations.Count) + activations.Sum(a => StringSize(a.Module) + 9)
+                      + Varint.Size((ulong)plans.Count);
+        return new ArtifactPlan { Family = family, ConfigJson = configJson, Activations = activations, Tensors = plans, HeaderBytes = header };
+    }
+
+    /// <summary>Writes <paramref name="plan"/> to <paramref name="path"/> (through a temporary file); returns the bytes written.</summary>
+    public static long Write(ArtifactPlan plan, string path)
+    {
+        string tmp = path + ".tmp";
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        long length;
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        using (var bs = new BufferedStream(fs, 1 << 16))
+        {
+            bs.Write(Magic);
+            bs.WriteByte(Version);
+            WriteString(bs, plan.Family);
+            WriteString(bs, plan.ConfigJson);
+            Varint.Write(bs, (ulong)plan.Activations.Count);
+            foreach (var a in plan.Activations)
+            {
+                WriteString(bs, a.Module);
+                bs.WriteByte((byte)a.Bits);
+                WriteSingle(bs, a.Min);
+                WriteSingle(bs, a.Max);
+            }
+            Varint.Write(bs, (ulong)plan.Tensors.Count);
+            foreach (var t in plan.Tensors) WriteTensor(bs, t);
+            bs.Flush();
+            length = fs.Length;
+        }
+        File.Move(tmp, path, overwrite: true);
+        return length;
+    }
+
+    /// <summary>Chooses the smallest encoding of one tensor.</summary>
+    public static TensorPlan PlanTensor(string name, Tensor tensor, ArtifactOptions options)
+    {
+        long[] shape = tensor.shape.ToArray();
+        if (tensor.dtype == ScalarType.Int64)
+        {
+            var longs = tensor.detach().cpu().contiguous().data<long>().ToArray();
+            return new TensorPlan
+            {
+                Name = name, Shape = shape, Values = ValueKind.I64, Positions = PositionKind.All, StoredCount = longs.Length,
+                Nonzeros = longs.Count(v => v != 0), RawLongs = longs,
+                PredictedBytes = RecordHeaderBytes(name, shape) + 8L * longs.Length,
+            };
+        }
+        if (tensor.dtype is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16))
+            throw new NotSupportedException($"Tensor '{name}' has dtype {tensor.dtype}; the artifact stores float32/16, bfloat16 (as float32) and int64 tensors.");
+        using var f32 = tensor.detach().cpu().to(ScalarType.Float32).contiguous();
+        var data = f32.data<float>().ToArray();
+        for (int i = 0; i < data.Length; i++)
+            if (!float.IsFinite(data[i])) throw new ArgumentException($"Tensor '{name}' has a non-finite value at flat index {i}; it cannot be encoded.");
+        long nnz = data.Count(v => v != 0);
+        long rowLen = shape.Length >= 2 && shape[0] > 0 ? data.Length / shape[0] : data.Length;
+
+        TensorPlan? best = null;
+        foreach (var positions in PositionCandidates(data, shape, nnz, options))
+            foreach (var plan in ValueCandidates(name, shape, data, nnz, rowLen, positions, options))
+                if (best is null || plan.PredictedBytes < best.PredictedBytes) best = plan;
+        return best!;
+    }
+
+    /// <summary>ceil(log2 m): bits of an offset inside a block of m.</summary>
+    public static int OffsetBits(int m) => m <= 1 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(m - 1));
+
+    // ---- positions ----
+
+    private sealed record Positions(PositionKind Kind, long[]? Stored, int[]? Codes, int Width, long Entries, int N, int M,
+        int[]? Huffman, long ParamBytes, long StreamBytes);
+
+    private static IEnumerable<Positions> PositionCandidates(float[] data, long[] shape, long nnz, ArtifactOptions options)
+    {
+        yield return new Positions(PositionKind.All, null, null, 0, 0, 0, 0, null, 0, 0);
+        if (!options.Sparse || nnz == data.Length) yield break;
+
+        var stored = new long[nnz];
+        for (long i = 0, j = 0; i < data.Length; i++) if (data[i] != 0) stored[j++] = i;
+        yield return Relative(stored, options);
+
+        if (shape.Length < 2 || shape[0] == 0) yield break;
+        long rowLen = data.Length / shape[0];
+        foreach (int m in NmBlocks)
+        {
+            if (rowLen % m != 0) continue;
+            int maxInGroup = 0;
+            for (long g = 0; g < data.Length; g += m)
+            {
+                int c = 0;
+                for (int k = 0; k < m; k++) if (data[g + k] != 0) c++;
+                maxInGroup = Math.Max(maxInGroup, c);
+            }
+            int n = Math.Max(1, maxInGroup);
+            if (n >= m) continue;
+            yield return NmPositions(data, n, m, options);
+        }
+    }
+
+    private static Positions Relative(long[] stored, ArtifactOptions options)
+    {
+        var gaps = new Dictionary<long, long>();
+        long previous = -1;
+        foreach (long p in stored)
+        {
+            long d = p - previous;
+            gaps[d] = gaps.GetValueOrDefault(d) + 1;
+            previous = p;
+        }
+        int bestWidth = 0;
+        long bestBytes = long.MaxValue, bestEntries = 0;
+        int[]? bestHuffman = null;
+        for (int width = 1; width <= 16; width++)
+        {
+            long span = (1L << width) - 1;
+            long entries = 0;
+            foreach (var (d, count) in gaps) entries += count * (1 + (d - 1) / span);
+            long bytes = Varint.Size((ulong)entries) + Varint.Size((ulong)stored.Length) + 1 + CeilBytes(entries * width);
+            int[]? huffman = null;
+            if (options.Huffman && width <= 8)
+            {
+                var freq = new long[1 << width];
+                foreach (var (d, count) in gaps)
+                {
+                    freq[0] += count * ((d - 1) / span);
+                    freq[(d - 1) % span + 1] += count;
+                }
+                var lengths = CanonicalHuffman.CodeLengths(freq);
+                long coded = Varint.Size((ulong)entries) + Varint.Size((ulong)stored.Length) + 1 + HuffmanStreamBytes(freq, lengths);
+                if (coded < bytes) (bytes, huffman) = (coded, lengths);
+            }
+            if (bytes < bestBytes) (bestBytes, bestWidth, bestEntries, bestHuffman) = (bytes, width, entries, huffman);
+        }
+        var codes = new int[bestEntries];
+        long spanBest = (1L << bestWidth) - 1, prev = -1;
+        int e = 0;
+        foreach (long p in stored)
+        {
+            long d = p - prev;
+            for (long s = (d - 1) / spanBest; s > 0; s--) codes[e++] = 0;
+            codes[e++] = (int)((d - 1) % spanBest + 1);
+            prev = p;
+        }
+        long paramBytes = 1 + Varint.Size((ulong)bestEntries) + Varint.Size((ulong)stored.Length);
+        return new Positions(PositionKind.Relative, stored, codes, bestWidth, bestEntries, 0, 0, bestHuffman, paramBytes, bestBytes - paramBytes);
+    }
+
+    private static Positions NmPositions(float[] data, int n, int m, ArtifactOptions options)
+    {
+        long groups = data.Length / m;
+        var stored = new long[groups * n];
+        var codes = new int[groups * n];
+        var chosen = new List<int>(m);
+        long j = 0;
+        for (long g = 0; g < groups; g++)
+        {
+            chosen.Clear();
+            long start = g * m;
+            for (int k = 0; k < m; k++) if (data[start + k] != 0) chosen.Add(k);
+            for (int k = 0; chosen.Count < n; k++) if (data[start + k] == 0 && !chosen.Contains(k)) chosen.Add(k);
+            chosen.Sort();
+            foreach (int k in chosen)
+            {
+                stored[j] = start + k;
+                codes[j++] = k;
+            }
+        }
+        int width = OffsetBits(m);
+        long bytes = CeilBytes(codes.LongLength * width);
+        int[]? huffman = null;
+        if (options.Huffman && width <= 8)
+        {
+            var freq = Histogram(codes, 1 << width);
+            var lengths = CanonicalHuffman.CodeLengths(freq);
+            long coded = HuffmanStreamBytes(freq, lengths);
+            if (coded < bytes) (bytes, huffman) = (coded, lengths);
+        }
+        return new Positions(PositionKind.NM, stored, codes, width, codes.Length, n, m, huffman, 2, bytes);
+    }
+
+    // ---- values ----
+
+    private static IEnumerable<TensorPlan> ValueCandidates(string name, long[] shape, float[] data, long nnz, long rowLen,
+        Positions pos, ArtifactOptions options)
+    {
+        long count = pos.Stored?.LongLength ?? data.LongLength;
+        var values = new float[count];
+        for (long i = 0; i < count; i++) values[i] = data[pos.Stored is null ? i : pos.Stored[i]];
+        long fixedBytes = RecordHeaderBytes(name, shape) + pos.ParamBytes + pos.StreamBytes;
+
+        TensorPlan Make(ValueKind kind, long valueBytes, int bits = 0, float[]? codebook = null, LinearQuantParams? linear = null,
+            int[]? codes = null, int[]? huffman = null, float[]? raw = null, double error = 0) => new()
+        {
+            Name = name, Shape = shape, Values = kind, Positions = pos.Kind, StoredCount = count, Nonzeros = nnz,
+            Bits = bits, Codebook = codebook, Linear = linear, IndexBits = pos.Kind == PositionKind.Relative ? pos.Width : 0,
+            IndexEntries = pos.Entries, N = pos.N, M = pos.M, ValueHuffman = huffman, PositionHuffman = pos.Huffman,
+            PredictedBytes = fixedBytes + valueBytes, MaxAbsError = error, RawFloats = raw, ValueCodes = codes, PositionCodes = pos.Codes,
+        };
+
+        if (options.Float16)
+        {
+            double err = 0;
+            var halves = new float[count];
+            for (long i = 0; i < count; i++)
+            {
+                halves[i] = (float)(Half)values[i];
+                err = Math.Max(err, Math.Abs(halves[i] - values[i]));
+            }
+            yield return Make(ValueKind.F16, 2 * count, raw: halves, error: err);
+        }
+        else yield return Make(ValueKind.F32, 4 * count, raw: values);
+
+        if (options.Codebooks)
+        {
+            var distinct = new SortedSet<float>();
+            foreach (float v in values)
+            {
+                distinct.Add(v == 0 ? 0f : v);
+                if (distinct.Count > options.MaxCodebookSize) break;
+            }
+            if (distinct.Count <= options.MaxCodebookSize)
+            {
+                var book = distinct.ToArray();
+                int bits = Math.Max(1, OffsetBits(book.Length));
+                var codes = new int[count];
+                for (long i = 0; i < count; i++) codes[i] = Array.BinarySearch(book, values[i] == 0 ? 0f : values[i]);
+                var (streamBytes, huffman) = CodeStream(codes, bits, options);
+                long paramBytes = 1 + Varint.Size((ulong)book.Length) + 4L * book.Length;
+                yield return Make(ValueKind.Codebook, paramBytes + streamBytes, bits, codebook: book, codes: codes, huffman: huffman);
+            }
+        }
+
+        if (options.Linear.TryGetValue(name, out var q))
+        {
+            int channels = q.PerChannel ? (int)shape[0] : 1;
+            if (q.Scales.Length != channels || q.ZeroPoints.Length != channels)
+                throw new ArgumentException($"Linear grid of '{name}' has {q.Scales.Length} scales and {q.ZeroPoints.Length} zero points; the tensor needs {channels}.");
+            var codes = new int[count];
+            double err = 0;
+            for (long i = 0; i < count; i++)
+            {
+                long flat = pos.Stored is null ? i : pos.Stored[i];
+                int c = q.PerChannel ? (int)(flat / rowLen) : 0;
+                codes[i] = q.Quantize(values[i], c);
+                err = Math.Max(err, Math.Abs(q.Dequantize(codes[i], c) - values[i]));
+            }
+            var (streamBytes, huffman) = CodeStream(codes, q.Bits, options);
+            long paramBytes = 3 + 4L * channels + (q.Symmetric ? 0 : q.ZeroPoints.Sum(z => (long)Varint.Size((ulong)z)));
+            yield return Make(ValueKind.Linear, paramBytes + streamBytes, q.Bits, linear: q, codes: codes, huffman: huffman, error: err);
+        }
+    }
+
+    private static (long Bytes, int[]? Huffman) CodeStream(int[] codes, int bits, ArtifactOptions options)
+    {
+        long bytes = CeilBytes(codes.LongLength * bits);
+        if (!options.Huffman || bits > 8) return (bytes, null);
+        var freq = Histogram(codes, 1 << bits);
+        var lengths = CanonicalHuffman.CodeLengths(freq);
+        long coded = HuffmanStreamBytes(freq, lengths);
+        return coded < bytes ? (coded, lengths) : (bytes, null);
+    }
+
+    // ---- sizes ----
+
+    private static long[] Histogram(int[] codes, int alphabet)
+    {
+        var freq = new long[alphabet];
+        foreach (int c in codes) freq[c]++;
+        return freq;
+    }
+
+    /// <summary>Table (one length byte per symbol of the alphabet) + varint byte count + the coded bytes.</summary>
+    private static long HuffmanStreamBytes(long[] freq, int[] lengths)
+    {
+        long bytes = CeilBytes(CanonicalHuffman.EncodedBits(freq, lengths));
+        return freq.Length + Varint.Size((ulong)bytes) + bytes;
+    }
+
+    private static long CeilBytes(long bits) => (bits + 7) / 8;
+
+    private static long StringSize(string s)
+    {
+        int n = Encoding.UTF8.GetByteCount(s);
+        return Varint.Size((ulong)n) + n;
+    }
+
+    /// <summary>Name, rank, dims, values_kind, positions_kind, flags.</summary>
+    private static long RecordHeaderBytes(string name, long[] shape) =>
+        StringSize(name) + 1 + shape.Sum(d => (long)Varint.Size((ulong)d)) + 3;
+
+    // ---- writing ----
+
+    private static void WriteString(Stream s, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        Varint.Write(s, (ulong)bytes.Length);
+        s.Write(bytes);
+    }
+
+    private static void WriteTensor(Stream s, TensorPlan t)
+    {
+        WriteString(s, t.Name);
+        if (t.Shape.Length > 255) throw new NotSupportedException($"Tensor '{t.Name}' has rank {t.Shape.Length} (at most 255).");
+        s.WriteByte((byte)t.Shape.Length);
+        foreach (long d in t.Shape) Varint.Write(s, (ulong)d);
+        s.WriteByte((byte)t.Values);
+        s.WriteByte((byte)t.Positions);
+        s.WriteByte((byte)((t.ValueHuffman is not null ? 1 : 0) | (t.PositionHuffman is not null ? 2 : 0)));
+
+        switch (t.Values)
+        {
+            case ValueKind.Linear:
+                var q = t.Linear!;
+                s.WriteByte((byte)q.Bits);
+                s.WriteByte((byte)(q.PerChannel ? 1 : 0));
+                s.WriteByte((byte)(q.Symmetric ? 1 : 0));
+                foreach (float scale in q.Scales) WriteSingle(s, scale);
+                if (!q.Symmetric) foreach (int z in q.ZeroPoints) Varint.Write(s, (ulong)z);
+                break;
+            case ValueKind.Codebook:
+                s.WriteByte((byte)t.Bits);
+                Varint.Write(s, (ulong)t.Codebook!.Length);
+                foreach (float c in t.Codebook) WriteSingle(s, c);
+                break;
+        }
+        switch (t.Positions)
+        {
+            case PositionKind.Relative:
+                s.WriteByte((byte)t.IndexBits);
+                Varint.Write(s, (ulong)t.IndexEntries);
+                Varint.Write(s, (ulong)t.StoredCount);
+                break;
+            case PositionKind.NM:
+                s.WriteByte((byte)t.N);
+                s.WriteByte((byte)t.M);
+                break;
+        }
+        if (t.Positions != PositionKind.All) WriteCodes(s, t.PositionCodes!, t.PositionBits, t.PositionHuffman);
+
+        switch (t.Values)
+        {
+            case ValueKind.F32:
+                Span<byte> b4 = stackalloc byte[4];
+                foreach (float v in t.RawFloats!) { BinaryPrimitives.WriteSingleLittleEndian(b4, v); s.Write(b4); }
+                break;
+            case ValueKind.F16:
+                Span<byte> b2 = stackalloc byte[2];
+                foreach (float v in t.RawFloats!) { BinaryPrimitives.WriteHalfLittleEndian(b2, (Half)v); s.Write(b2); }
+                break;
+            case ValueKind.I64:
+                Span<byte> b8 = stackalloc byte[8];
+                foreach (long v in t.RawLongs!) { BinaryPrimitives.WriteInt64LittleEndian(b8, v); s.Write(b8); }
+                break;
+            default:
+                WriteCodes(s, t.ValueCodes!, t.Bits, t.ValueHuffman);
+                break;
+        }
+    }
+
+    private static void WriteCodes(Stream s, int[] codes, int width, int[]? huffman)
+    {
+        var writer = new BitWriter();
+        if (huffman is null)
+        {
+            foreach (int c in codes) writer.Write((ulong)c, width);
+            s.Write(writer.ToArray());
+            return;
+        }
+        foreach (int length in huffman) s.WriteByte((byte)length);
+        var table = CanonicalHuffman.Codes(huffman);
+        foreach (int c in codes) writer.Write(table[c], huffman[c]);
+        var bytes = writer.ToArray();
+        Varint.Write(s, (ulong)bytes.Length);
+        s.Write(bytes);
+    }
+
+    private static void WriteSingle(Stream s, float v)
+    {
+        Span<byte> b = stackalloc byte[4];
+        BinaryPrimitives.WriteSingleLittleEndian(b, v);
+        s.Write(b);
+    }
+}

@@ -1,0 +1,18 @@
+namespace Distill.Compression.Artifact;
+
+/// <summary>A whole artifact as planned by <see cref="ArtifactEncoder.Plan"/>: the model description and every tensor's
+/// encoding, with the exact file size (<see cref="PredictedBytes"/>) before a byte is written.</summary>
+public sealed class ArtifactPlan
+{
+    public required string Family { get; init; }
+    public required string ConfigJson { get; init; }
+
+    /// <summary>Activation quantization ranges the loaded model simulates (empty for float activations).</summary>
+    public IReadOnlyList<Quantization.ActivationRange> Activations { get; init; } = [];
+    public required IReadOnlyList<TensorPlan> Tensors { get; init; }
+
+    /// <summary>Bytes of the magic, version and header.</summary>
+    public required long HeaderBytes { get; init; }
+
+    public long PredictedBytes => HeaderBytes + Tensors.Sum(t => t.PredictedBytes);
+}

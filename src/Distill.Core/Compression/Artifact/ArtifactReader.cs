@@ -1,0 +1,270 @@
+using System.Buffers.Binary;
+using System.Text;
+using Distill.Compression.Quantization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distill.Compression.Artifact;
+
+/// <summary>
+/// Decodes an artifact written by <see cref="ArtifactEncoder"/> into dense tensors. Every malformed input — wrong
+/// magic or version, a record that runs past the end, an unknown kind, a position beyond the tensor, bytes left over —
+/// is an <see cref="InvalidDataException"/> naming the file, the byte offset and the tensor.
+/// </summary>
+public static class ArtifactReader
+{
+    public static CompressedArtifact Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Compressed artifact {path} does not exist.", path);
+        var data = File.ReadAllBytes(path);
+        var r = new Cursor(data, path);
+        if (data.Length < 5 || !data.AsSpan(0, 4).SequenceEqual(ArtifactEncoder.Magic))
+            throw new InvalidDataException($"{path} is not a Distill compressed artifact (it does not start with 'DCMP').");
+        r.Position = 4;
+        byte version = r.Byte("version");
+        if (version != ArtifactEncoder.Version)
+            throw new InvalidDataException($"{path}: artifact format version {version}; this build reads version {ArtifactEncoder.Version}.");
+        string family = r.String("family");
+        string config = r.String("config");
+        long activationCount = r.Varint("activation count");
+        var activations = new List<ActivationRange>();
+        for (long i = 0; i < activationCount; i++)
+        {
+            string module = r.String("activation module");
+            int bits = r.Byte("activation bits");
+            if (bits is < 2 or > 8) throw r.Error($"activation range of '{module}' has {bits} bits; 2..8 are valid");
+            activations.Add(new ActivationRange(module, bits, r.Single("activation min"), r.Single("activation max")));
+        }
+        long count = r.Varint("tensor count");
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var records = new List<ArtifactTensorInfo>();
+        try
+        {
+            for (long i = 0; i < count; i++)
+            {
+                long start = r.Position;
+                var (name, tensor, info) = ReadTensor(r);
+                if (!tensors.TryAdd(name, tensor))
+                    throw new InvalidDataException($"{path}: tensor '{name}' appears twice (second at byte {start}).");
+                records.Add(info with { Bytes = r.Position - start });
+            }
+            if (r.Position != data.Length)
+                throw new InvalidDataException($"{path}: {data.Length - r.Position} unexpected bytes after the last tensor (at byte {r.Position}).");
+        }
+        catch
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+            throw;
+        }
+        return new CompressedArtifact { Path = path, Family = family, ConfigJson = config, Activations = activations, Tensors = tensors, Records = records };
+    }
+
+    private static (string, Tensor, ArtifactTensorInfo) ReadTensor(Cursor r)
+    {
+        string name = r.String("tensor name");
+        r.Context = name;
+        int rank = r.Byte("rank");
+        var shape = new long[rank];
+        for (int d = 0; d < rank; d++) shape[d] = r.Varint("dimension");
+        long numel = 1;
+        foreach (long d in shape) numel = checked(numel * d);
+        if (numel > int.MaxValue) throw r.Error($"has {numel} elements; this reader decodes at most {int.MaxValue} per tensor");
+        var values = (ValueKind)r.Byte("values_kind");
+        var positions = (PositionKind)r.Byte("positions_kind");
+        int flags = r.Byte("flags");
+        if (!Enum.IsDefined(values)) throw r.Error($"unknown values_kind {(int)values}");
+        if (!Enum.IsDefined(positions)) throw r.Error($"unknown positions_kind {(int)positions}");
+        if ((flags & ~3) != 0) throw r.Error($"unknown flags {flags}");
+        bool huffValues = (flags & 1) != 0, huffPositions = (flags & 2) != 0;
+        if (values == ValueKind.I64 && positions != PositionKind.All) throw r.Error("int64 tensors are stored at all positions");
+
+        LinearQuantParams? linear = null;
+        float[]? codebook = null;
+        int bits = 0;
+        long channelLen = rank >= 1 && shape[0] > 0 ? numel / shape[0] : numel;
+        switch (values)
+        {
+            case ValueKind.Linear:
+                bits = r.Byte("bits");
+                bool perChannel = r.Byte("per_channel") != 0;
+                bool symmetric = r.Byte("symmetric") != 0;
+                if (bits is < 1 or > 16) throw r.Error($"linear code width {bits} is outside 1..16");
+                int channels = perChannel ? (int)shape[0] : 1;
+                var scales = new float[channels];
+                for (int c = 0; c < channels; c++) scales[c] = r.Single("scale");
+                var zps = new int[channels];
+                for (int c = 0; c < channels; c++) zps[c] = symmetric ? 1 << (bits - 1) : (int)r.Varint("zero point");
+                linear = new LinearQuantParams(bits, perChannel, symmetric, scales, zps);
+                break;
+            case ValueKind.Codebook:
+                bits = r.Byte("bits");
+                if (bits is < 1 or > 16) throw r.Error($"codebook index width {bits} is outside 1..16");
+                long k = r.Varint("codebook size");
+                if (k < 1 || k > 1L << bits) throw r.Error($"codebook of {k} entries does not fit {bits}-bit indices");
+                codebook = new float[k];
+                for (long c = 0; c < k; c++) codebook[c] = r.Single("centroid");
+                break;
+        }
+
+        long[]? stored = null;
+        long storedCount = numel;
+        switch (positions)
+        {
+            case PositionKind.Relative:
+            {
+                int width = r.Byte("index_bits");
+                if (width is < 1 or > 16) throw r.Error($"index width {width} is outside 1..16");
+                long entries = r.Varint("index entries");
+                storedCount = r.Varint("stored count");
+                if (storedCount > numel || entries < storedCount) throw r.Error($"{storedCount} stored values in {entries} index entries do not fit {numel} positions");
+                var codes = ReadCodes(r, entries, width, huffPositions, "relative index");
+                stored = new long[storedCount];
+                long span = (1L << width) - 1, pos = -1, j = 0;
+                foreach (int c in codes)
+                {
+                    if (c == 0) { pos += span; continue; }
+                    pos += c;
+                    if (j >= storedCount || pos >= numel) throw r.Error($"relative index points past the tensor (position {pos} of {numel})");
+                    stored[j++] = pos;
+                }
+                if (j != storedCount) throw r.Error($"relative index locates {j} values, the record says {storedCount}");
+                break;
+            }
+            case PositionKind.NM:
+            {
+                int n = r.Byte("N"), m = r.Byte("M");
+                if (n < 1 || m < 2 || n >= m) throw r.Error($"invalid N:M {n}:{m}");
+                if (rank < 2 || channelLen % m != 0) throw r.Error($"N:M {n}:{m} needs rows whose length is a multiple of {m}");
+                long groups = numel / m;
+                storedCount = groups * n;
+                var codes = ReadCodes(r, storedCount, ArtifactEncoder.OffsetBits(m), huffPositions, "N:M offsets");
+                stored = new long[storedCount];
+                for (long i = 0; i < storedCount; i++)
+                {
+                    if (codes[i] >= m) throw r.Error($"N:M offset {codes[i]} is not below M = {m}");
+                    stored[i] = i / n * m + codes[i];
+                }
+                break;
+            }
+            default:
+                if (huffPositions) throw r.Error("a tensor stored at all positions has no position stream to Huffman-code");
+                break;
+        }
+
+        Tensor tensor;
+        if (values == ValueKind.I64)
+        {
+            var longs = new long[numel];
+            for (long i = 0; i < numel; i++) longs[i] = r.Int64("value");
+            tensor = torch.tensor(longs).view(shape);
+        }
+        else
+        {
+            var dense = new float[numel];
+            switch (values)
+            {
+                case ValueKind.F32:
+                    for (long i = 0; i < storedCount; i++) dense[At(stored, i)] = r.Single("value");
+                    break;
+                case ValueKind.F16:
+                    for (long i = 0; i < storedCount; i++) dense[At(stored, i)] = (float)r.Half("value");
+                    break;
+                case ValueKind.Codebook:
+                {
+                    var codes = ReadCodes(r, storedCount, bits, huffValues, "codebook indices");
+                    for (long i = 0; i < storedCount; i++)
+                    {
+                        if (codes[i] >= codebook!.Length) throw r.Error($"codebook index {codes[i]} is beyond the {codebook.Length} centroids");
+                        dense[At(stored, i)] = codebook[codes[i]];
+                    }
+                    break;
+                }
+                case ValueKind.Linear:
+                {
+                    var codes = ReadCodes(r, storedCount, bits, huffValues, "linear codes");
+                    for (long i = 0; i < storedCount; i++)
+                    {
+                        long flat = At(stored, i);
+                        dense[flat] = linear!.Dequantize(codes[i], linear.PerChannel ? (int)(flat / channelLen) : 0);
+                    }
+                    break;
+                }
+            }
+            tensor = torch.tensor(dense).view(shape);
+        }
+        var info = new ArtifactTensorInfo(name, shape, values, positions, bits, huffValues, huffPositions, storedCount, 0);
+        r.Context = null;
+        return (name, tensor, info);
+    }
+
+    private static long At(long[]? stored, long i) => stored is null ? i : stored[i];
+
+    private static int[] ReadCodes(Cursor r, long count, int width, bool huffman, string what)
+    {
+        var codes = new int[count];
+        if (!huffman)
+        {
+            long bytes = (count * width + 7) / 8;
+            var reader = new BitReader(r.Data, r.Take(bytes, what), (int)bytes, r.Where(what));
+            for (long i = 0; i < count; i++) codes[i] = (int)reader.Read(width);
+            return codes;
+        }
+        if (width > 8) throw r.Error($"{what}: Huffman coding is defined for codes of at most 8 bits, not {width}");
+        var lengths = new int[1 << width];
+        for (int s = 0; s < lengths.Length; s++) lengths[s] = r.Byte("Huffman code length");
+        long length = r.Varint("Huffman stream length");
+        var decoder = new CanonicalHuffman.Decoder(lengths, r.Where(what));
+        var bits = new BitReader(r.Data, r.Take(length, what), (int)length, r.Where(what));
+        for (long i = 0; i < count; i++) codes[i] = decoder.Next(bits);
+        return codes;
+    }
+
+    /// <summary>A read position in the file with bounds-checked primitive reads.</summary>
+    private sealed class Cursor(byte[] data, string path)
+    {
+        public byte[] Data { get; } = data;
+        public long Position { get; set; }
+        public string? Context { get; set; }
+
+        public string Where(string what) => $"{path}: byte {Position}{(Context is null ? "" : $", tensor '{Context}'")}, {what}";
+
+        public InvalidDataException Error(string message) =>
+            new($"{path}: byte {Position}{(Context is null ? "" : $", tensor '{Context}'")}: {message}.");
+
+        /// <summary>Reserves <paramref name="n"/> bytes and returns where they start.</summary>
+        public int Take(long n, string what)
+        {
+            if (n < 0 || Position + n > Data.Length)
+                throw Error($"the file ends early while reading {what} ({n} bytes needed, {Data.Length - Position} left); is it truncated?");
+            int start = (int)Position;
+            Position += n;
+            return start;
+        }
+
+        public byte Byte(string what) => Data[Take(1, what)];
+
+        public float Single(string what) => BinaryPrimitives.ReadSingleLittleEndian(Data.AsSpan(Take(4, what), 4));
+
+        public Half Half(string what) => BinaryPrimitives.ReadHalfLittleEndian(Data.AsSpan(Take(2, what), 2));
+
+        public long Int64(string what) => BinaryPrimitives.ReadInt64LittleEndian(Data.AsSpan(Take(8, what), 8));
+
+        public long Varint(string what)
+        {
+            ulong value = 0;
+            for (int shift = 0; shift < 63; shift += 7)
+            {
+                byte b = Byte(what);
+                value |= (ulong)(b & 0x7F) << shift;
+                if ((b & 0x80) == 0) return value > long.MaxValue ? throw Error($"{what} is too large") : (long)value;
+            }
+            throw Error($"{what} is not a valid varint");
+        }
+
+        public string String(string what)
+        {
+            long n = Varint($"{what} length");
+            return Encoding.UTF8.GetString(Data, Take(n, what), (int)n);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+namespace Distill.Compression.Artifact;
+
+/// <summary>
+/// How one tensor is encoded in an artifact, decided before anything is written, with the exact number of bytes its
+/// record will take (<see cref="PredictedBytes"/>). Built by <see cref="ArtifactEncoder.Plan"/>.
+/// </summary>
+public sealed class TensorPlan
+{
+    public required string Name { get; init; }
+    public required long[] Shape { get; init; }
+    public required ValueKind Values { get; init; }
+    public required PositionKind Positions { get; init; }
+
+    /// <summary>Values stored (all positions, or the located ones).</summary>
+    public required long StoredCount { get; init; }
+
+    /// <summary>Non-zero entries of the tensor.</summary>
+    public required long Nonzeros { get; init; }
+
+    /// <summary>Width of the value codes (Linear, Codebook); 0 otherwise.</summary>
+    public int Bits { get; init; }
+
+    public float[]? Codebook { get; init; }
+    public LinearQuantParams? Linear { get; init; }
+
+    /// <summary>Relative indexing: bits per gap entry and the number of entries (gaps plus skips).</summary>
+    public int IndexBits { get; init; }
+    public long IndexEntries { get; init; }
+
+    /// <summary>N:M pattern of the positions.</summary>
+    public int N { get; init; }
+    public int M { get; init; }
+
+    /// <summary>Huffman code lengths of the value-code stream and of the position stream; null when written at fixed width.</summary>
+    public int[]? ValueHuffman { get; init; }
+    public int[]? PositionHuffman { get; init; }
+
+    /// <summary>Exact size of this tensor's record in bytes.</summary>
+    public required long PredictedBytes { get; init; }
+
+    /// <summary>Largest |decoded − original| over the tensor (0 for lossless encodings).</summary>
+    public double MaxAbsError { get; init; }
+
+    /// <summary>Bits per element of the tensor (record bits / numel).</summary>
+    public double BitsPerElement => PredictedBytes * 8.0 / Math.Max(1, Shape.Aggregate(1L, (a, b) => a * b));
+
+    internal float[]? RawFloats { get; init; }
+    internal long[]? RawLongs { get; init; }
+    internal int[]? ValueCodes { get; init; }
+    internal int[]? PositionCodes { get; init; }
+
+    /// <summary>Width of the position codes (index bits, or ceil(log2 M)); 0 for all positions.</summary>
+    internal int PositionBits => Positions switch
+    {
+        PositionKind.Relative => IndexBits,
+        PositionKind.NM => ArtifactEncoder.OffsetBits(M),
+        _ => 0,
+    };
+
+    /// <summary>One line for logs: "layers.0.weight: codebook 5b, relative 4b (huffman), 12345 B".</summary>
+    public string Describe() =>
+        $"{Name}: {Values.ToString().ToLowerInvariant()}{(Bits > 0 ? $" {Bits}b" : "")}{(ValueHuffman is not null ? " huffman" : "")}, " +
+        $"{Positions.ToString().ToLowerInvariant()}{(Positions == PositionKind.Relative ? $" {IndexBits}b" : Positions == PositionKind.NM ? $" {N}:{M}" : "")}" +
+        $"{(PositionHuffman is not null ? " huffman" : "")}, {PredictedBytes} B";
+}

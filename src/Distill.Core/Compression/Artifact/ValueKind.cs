@@ -1,0 +1,20 @@
+namespace Distill.Compression.Artifact;
+
+/// <summary>How a tensor's stored values are written (docs/artifact-format.md, "values_kind").</summary>
+public enum ValueKind : byte
+{
+    /// <summary>IEEE float32, little-endian.</summary>
+    F32 = 0,
+
+    /// <summary>IEEE float16, little-endian (lossy for float32 weights).</summary>
+    F16 = 1,
+
+    /// <summary>Integer codes of <c>bits</c> bits; value = scale_c · (code − zero_point_c) per tensor or per output channel.</summary>
+    Linear = 2,
+
+    /// <summary>Indices of <c>bits</c> bits into a float32 codebook (shared weights, Deep Compression).</summary>
+    Codebook = 3,
+
+    /// <summary>int64, little-endian (integer buffers such as BatchNorm's num_batches_tracked).</summary>
+    I64 = 4,
+}

@@ -1,0 +1,33 @@
+using Distill.Losses;
+using Distill.Models;
+using Distill.Stages;
+using Distill.Training;
+using TorchSharp;
+
+namespace Distill.Compression;
+
+/// <summary>Builds the objective a compression stage fine-tunes with (knowledge distillation from the run's teacher,
+/// as in KD-aware pruning and KD-QAT, or plain cross-entropy).</summary>
+public static class FineTuning
+{
+    /// <summary>True when <paramref name="choice"/> resolves to distillation in this run.</summary>
+    public static bool UsesDistillation(RunContext run, FineTuneObjective choice) => choice switch
+    {
+        FineTuneObjective.Ce => false,
+        FineTuneObjective.Distill => true,
+        _ => run.Recipe.Distill.Terms.Count > 0 && run.Teacher is not null,
+    };
+
+    public static IObjective Build(RunContext run, string stageName, FineTuneObjective choice, DistillModel student)
+    {
+        if (!UsesDistillation(run, choice)) return new CrossEntropyObjective();
+        var teacher = run.Teacher ?? throw new InvalidOperationException(
+            $"Stage '{stageName}' fine-tunes with objective: distill but the run has no teacher: add a train_teacher stage before it or set teacher.checkpoint.");
+        if (run.Recipe.Distill.Terms.Count == 0)
+            throw new InvalidOperationException($"Stage '{stageName}' fine-tunes with objective: distill but the recipe has no distill.terms.");
+        var shapes = ShapeProbe.Measure(student, teacher, run.DatasetKind.Inputs(run.Recipe.Data));
+        var terms = run.Recipe.Distill.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
+        foreach (var t in terms) t.Trainable?.to(run.Device);
+        return new DistillObjective(teacher, terms);
+    }
+}

@@ -1,0 +1,27 @@
+using Distill.Recipes;
+
+namespace Distill.Stages;
+
+/// <summary>
+/// <c>kind: export</c> — writes the run's current student as a compressed artifact (<c>docs/artifact-format.md</c>) to
+/// <c>&lt;run&gt;/artifacts/&lt;stage&gt;/model.dcmp</c>, loads it back and evaluates the loaded model.
+/// </summary>
+public sealed record ExportStageSpec : StageSpec
+{
+    public ExportStageSpec() => Kind = "export";
+
+    /// <summary>Huffman-code code streams where that is smaller.</summary>
+    public bool Huffman { get; init; } = true;
+
+    /// <summary>Store float values without a codebook or grid as float16 (lossy; the reported metrics include the loss).</summary>
+    public bool Float16 { get; init; }
+
+    /// <summary>Store tensors with at most 256 distinct values as codebook + indices (lossless).</summary>
+    public bool Codebooks { get; init; } = true;
+
+    /// <summary>Store only non-zeros (relative indices or N:M offsets) where that is smaller.</summary>
+    public bool Sparse { get; init; } = true;
+
+    /// <summary>Timed forward passes for <c>latency_ms_per_batch</c> (the median is reported).</summary>
+    [Bounds(1, 1000)] public int LatencyRuns { get; init; } = 5;
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using Distill.Checkpoints;
+using Distill.Compression;
+using Distill.Compression.Pruning;
+using Distill.Training;
+using TorchSharp;
+
+namespace Distill.Stages;
+
+/// <summary>
+/// Prunes the run's current student (from a <c>baseline</c>, <c>distill</c> or earlier compression stage) and fine-tunes
+/// it — with the recipe's distillation terms when the run has a teacher and terms (<c>objective: auto</c>), else with
+/// cross-entropy — while a <see cref="PruningCallback"/> keeps pruned weights at exactly zero after every optimizer
+/// step. The masks travel in the stage's resumable checkpoints (see <see cref="CompressionObjective"/>); in the final model
+/// a pruned weight is an exact zero, which is how later stages (quantize, export) recover the masks.
+/// </summary>
+public sealed class PruneStage(PruneStageSpec spec) : IStage
+{
+    public ModelRole Produces => ModelRole.Student;
+
+    public StageResult Run(RunContext run)
+    {
+        var student = run.Student ?? throw new InvalidOperationException(
+            $"Stage '{spec.DisplayName}' prunes the run's student, but there is none yet: put a baseline or distill stage before it.");
+        var clock = Stopwatch.StartNew();
+        var selected = PruneSelector.Select(student, spec.Include, spec.Exclude);
+        if (selected.Count == 0)
+            throw new InvalidOperationException(
+                $"Stage '{spec.DisplayName}': include/exclude select no Linear or Conv weight of the {student.Family} student; " +
+                "check the patterns against the module paths (distill validate lists them).");
+        var plan = BuildPlan();
+        var masks = new MaskSet(selected);
+        if (plan.Schedule is { } schedule && spec.FineTune)
+        {
+            long total = Trainer.TotalSteps(run.TrainFor(spec), run.TrainData.Count);
+            if (schedule.EndStep > total)
+                throw new InvalidOperationException(
+                    $"Stage '{spec.DisplayName}': schedule.end_step {schedule.EndStep} is beyond the stage's {total} training steps; " +
+                    "lower end_step or train longer.");
+        }
+
+        StageResult result;
+        if (spec.FineTune)
+        {
+            string? tb = run.Recipe.Output.Tensorboard ? Path.Combine(run.RunDir, "tb", spec.DisplayName) : null;
+            using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, student), ("masks", masks));
+            result = StageTraining.Train(run, spec, student, objective, [new PruningCallback(masks, plan, tb)]);
+        }
+        else
+        {
+            plan.Start(masks);
+            masks.Apply();
+            var metrics = Evaluator.Evaluate(student, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+            CheckpointIO.SaveModel(run.ModelDir(spec), student, new CheckpointState
+            {
+                Stage = spec.DisplayName, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256,
+            });
+            result = new StageResult
+            {
+                Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, Params = student.ParameterCount(),
+                ModelBytes = student.ParameterBytes(), WallSeconds = 0,
+                Extra = new Dictionary<string, object> { ["model_dir"] = Path.GetRelativePath(run.RunDir, run.ModelDir(spec)) },
+            };
+        }
+        run.Student = student;
+        return result with { WallSeconds = clock.Elapsed.TotalSeconds, Extra = WithSparsity(run, result.Extra, masks, student) };
+    }
+
+    private PruningPlan BuildPlan()
+    {
+        if (spec.Method == PruneMethod.NM) return PruningPlan.NM(spec.Pattern!);
+        double sparsity = spec.Sparsity!.Value;
+        var overrides = (spec.LayerSparsity ?? []).Select(kv => (new ModuleGlob(kv.Key), kv.Value)).ToList();
+        var schedule = spec.Schedule is { } s
+            ? new CubicSparsitySchedule(s.InitialSparsity, sparsity, s.StartStep, s.EndStep, s.Frequency)
+            : null;
+        return PruningPlan.Magnitude(spec.Scope, sparsity, overrides, schedule);
+    }
+
+    private static Dictionary<string, object> WithSparsity(RunContext run, IReadOnlyDictionary<string, object> extra, MaskSet masks, Models.DistillModel student)
+    {
+        var result = new Dictionary<string, object>(extra)
+        {
+            ["sparsity"] = masks.OverallSparsity(),
+            ["pruned_weights"] = masks.TotalWeights,
+            ["layer_sparsity"] = masks.Names.ToDictionary(n => n, masks.Sparsity),
+        };
+        foreach (var (k, v) in CompressionReport.Measure(run, student)) result[k] = v;
+        return result;
+    }
+}

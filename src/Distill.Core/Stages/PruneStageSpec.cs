@@ -1,0 +1,101 @@
+using Distill.Compression;
+using Distill.Compression.Pruning;
+using Distill.Recipes;
+
+namespace Distill.Stages;
+
+/// <summary>
+/// <c>kind: prune</c> — prunes the run's current student and fine-tunes it with the masks enforced after every step.
+/// <c>method: magnitude</c> removes the smallest weights to <c>sparsity</c> (per <c>scope: layer</c> or <c>global</c>),
+/// one-shot or along <c>schedule:</c>; <c>method: nm</c> keeps N of every M weights (<c>pattern: "2:4"</c>).
+/// <c>include</c>/<c>exclude</c> are module-path globs (<see cref="ModuleGlob"/>) over Linear/Conv modules.
+/// </summary>
+public sealed record PruneStageSpec : StageSpec, ISpecChecks
+{
+    public PruneStageSpec() => Kind = "prune";
+
+    public PruneMethod Method { get; init; } = PruneMethod.Magnitude;
+
+    public PruneScope Scope { get; init; } = PruneScope.Layer;
+
+    /// <summary>Target fraction of zeros over the selected weights (magnitude pruning).</summary>
+    [Bounds(0, 1)] public double? Sparsity { get; init; }
+
+    /// <summary>N:M pattern (<c>method: nm</c>), e.g. <c>"2:4"</c>.</summary>
+    public NmPattern? Pattern { get; init; }
+
+    /// <summary>Per-layer target sparsity by module-path pattern (first match wins), for <c>scope: layer</c>.</summary>
+    public Dictionary<string, double>? LayerSparsity { get; init; }
+
+    /// <summary>Gradual pruning; omitted = one-shot at the start of fine-tuning.</summary>
+    public PruneStageSchedule? Schedule { get; init; }
+
+    /// <summary>Module-path patterns of the Linear/Conv modules to prune; omitted = all.</summary>
+    public List<string>? Include { get; init; }
+
+    /// <summary>Module-path patterns left dense; omitted = embeddings and the classifier (<see cref="PruneSelector.DefaultExclude"/>).</summary>
+    public List<string>? Exclude { get; init; }
+
+    public FineTuneObjective Objective { get; init; } = FineTuneObjective.Auto;
+
+    /// <summary>False: prune once and evaluate, without training (the stage's train length is then unused).</summary>
+    public bool FineTune { get; init; } = true;
+
+    public IEnumerable<(string Key, string Message)> Check(Recipe recipe)
+    {
+        if (Method == PruneMethod.Magnitude)
+        {
+            if (Sparsity is null) yield return ("sparsity", "magnitude pruning needs a target sparsity, e.g. 'sparsity: 0.9'");
+            if (Pattern is not null) yield return ("pattern", "'pattern' is for method: nm; remove it or set method: nm");
+        }
+        else
+        {
+            if (Pattern is null) yield return ("pattern", "method: nm needs a pattern, e.g. 'pattern: \"2:4\"'");
+            if (Sparsity is not null) yield return ("sparsity", "method: nm sets the sparsity by its pattern (1 - N/M); remove 'sparsity'");
+            if (Schedule is not null) yield return ("schedule", "N:M pruning is one-shot; remove 'schedule' or use method: magnitude");
+            if (LayerSparsity is not null) yield return ("layer_sparsity", "layer_sparsity is for method: magnitude");
+            if (Scope != PruneScope.Layer) yield return ("scope", "N:M pruning works within rows of each layer; remove 'scope: global'");
+        }
+        if (LayerSparsity is not null)
+        {
+            if (Scope == PruneScope.Global)
+                yield return ("layer_sparsity", "per-layer sparsities need scope: layer (a global threshold chooses each layer's sparsity itself)");
+            foreach (var (pattern, s) in LayerSparsity)
+                if (s is < 0 or > 1 || double.IsNaN(s)) yield return ($"layer_sparsity.{pattern}", $"a sparsity is a fraction in [0, 1], got {s}");
+        }
+        if (Schedule is { } schedule)
+        {
+            if (schedule.EndStep <= schedule.StartStep)
+                yield return ("schedule.end_step", $"end_step ({schedule.EndStep}) must be after start_step ({schedule.StartStep})");
+            if (Sparsity is { } final && schedule.InitialSparsity > final)
+                yield return ("schedule.initial_sparsity", $"initial_sparsity ({schedule.InitialSparsity}) is above the final sparsity ({final})");
+            if (!FineTune) yield return ("schedule", "gradual pruning happens during fine-tuning; remove 'schedule' or set fine_tune: true");
+            var train = Train ?? recipe.Train;
+            if (train.Steps is { } steps && schedule.EndStep > steps)
+                yield return ("schedule.end_step", $"end_step ({schedule.EndStep}) is beyond the stage's {steps} training steps; the final sparsity would never be reached");
+        }
+        if (Objective == FineTuneObjective.Distill && recipe.Distill.Terms.Count == 0)
+            yield return ("objective", "objective: distill needs loss terms in distill.terms; use objective: ce or add terms");
+        foreach (var (key, pattern) in Patterns())
+            if (string.IsNullOrWhiteSpace(pattern)) yield return (key, "a module-path pattern must not be empty");
+    }
+
+    public IEnumerable<(string Key, string Message)> CheckModules(IReadOnlySet<string> studentModules, IReadOnlySet<string> teacherModules)
+    {
+        foreach (var (key, pattern) in Patterns())
+        {
+            if (string.IsNullOrWhiteSpace(pattern)) continue;
+            var glob = new ModuleGlob(pattern);
+            if (!studentModules.Any(glob.IsMatch))
+                yield return (key, $"pattern '{pattern}' matches no module of the student; module paths look like: " +
+                                   string.Join(", ", TextDistance.Nearest(pattern, studentModules, 4)));
+        }
+    }
+
+    private IEnumerable<(string Key, string Pattern)> Patterns()
+    {
+        for (int i = 0; i < (Include?.Count ?? 0); i++) yield return ($"include[{i}]", Include![i]);
+        for (int i = 0; i < (Exclude?.Count ?? 0); i++) yield return ($"exclude[{i}]", Exclude![i]);
+        foreach (var pattern in LayerSparsity?.Keys ?? Enumerable.Empty<string>()) yield return ($"layer_sparsity.{pattern}", pattern);
+    }
+}

@@ -1,0 +1,104 @@
+using Distill.Compression;
+using Distill.Compression.Pruning;
+using Distill.Compression.Quantization;
+using Distill.Recipes;
+
+namespace Distill.Stages;
+
+/// <summary>
+/// <c>kind: quantize</c> — quantizes the selected Linear/Conv weights of the run's current student; pruned zeros stay
+/// zero. <c>method: kmeans</c> shares each weight's non-zeros among 2^<c>bits</c> centroids (per layer, linear
+/// initialisation) and fine-tunes the centroids. <c>method: qat</c> fine-tunes with fake-quantized weights on a uniform
+/// grid (<c>per_channel</c>, <c>symmetric</c>) and straight-through gradients; <c>method: ptq</c> rounds the weights to
+/// that grid without training. Both can also quantize the inputs of the selected layers (<c>activation_bits</c>),
+/// QAT observing ranges during training, PTQ from <c>calibration_batches</c> training batches. <c>layer_bits</c> sets
+/// the width of single layers by module-path pattern (first match wins).
+/// </summary>
+public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
+{
+    public QuantizeStageSpec() => Kind = "quantize";
+
+    public QuantizeMethod Method { get; init; } = QuantizeMethod.Kmeans;
+
+    /// <summary>Bits per weight code (k-means: 2^bits shared values per layer).</summary>
+    [Bounds(1, 8)] public int Bits { get; init; } = 5;
+
+    /// <summary>Bits by module-path pattern (first match wins); other selected layers use <c>bits</c>.</summary>
+    public Dictionary<string, int>? LayerBits { get; init; }
+
+    /// <summary>Module-path patterns of the Linear/Conv modules to quantize; omitted = all.</summary>
+    public List<string>? Include { get; init; }
+
+    /// <summary>Module-path patterns left in float; omitted = embeddings and the classifier.</summary>
+    public List<string>? Exclude { get; init; }
+
+    public FineTuneObjective Objective { get; init; } = FineTuneObjective.Auto;
+
+    /// <summary>False: quantize once and evaluate, without training (method: ptq never trains).</summary>
+    public bool FineTune { get; init; } = true;
+
+    /// <summary>k-means: how centroids follow their summed gradients (default adam).</summary>
+    public CentroidUpdate? CentroidUpdate { get; init; }
+
+    /// <summary>qat/ptq: one scale per output channel (true) or per tensor.</summary>
+    public bool PerChannel { get; init; } = true;
+
+    /// <summary>qat/ptq: symmetric grid around 0 (true) or asymmetric min/max grid with a zero point.</summary>
+    public bool Symmetric { get; init; } = true;
+
+    /// <summary>qat/ptq: also quantize the inputs of the selected layers to this many bits (asymmetric, per tensor); null = float.</summary>
+    [Bounds(2, 8)] public int? ActivationBits { get; init; }
+
+    /// <summary>ptq: training batches run to find the activation ranges.</summary>
+    [Bounds(1, 100000)] public int CalibrationBatches { get; init; } = 16;
+
+    public IEnumerable<(string Key, string Message)> Check(Recipe recipe)
+    {
+        int minBits = Method == QuantizeMethod.Kmeans ? 1 : 2;
+        string what = Method == QuantizeMethod.Kmeans ? "k-means" : "linear";
+        if (Bits < minBits) yield return ("bits", $"{what} quantization needs {minBits}..8 bits, got {Bits}");
+        foreach (var (pattern, bits) in LayerBits ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(pattern)) yield return ("layer_bits", "a module-path pattern must not be empty");
+            if (bits < minBits || bits > 8) yield return ($"layer_bits.{pattern}", $"{what} quantization needs {minBits}..8 bits, got {bits}");
+        }
+        if (Method == QuantizeMethod.Kmeans)
+        {
+            if (!PerChannel) yield return ("per_channel", "per_channel is for method: qat or ptq (k-means learns its own shared values)");
+            if (!Symmetric) yield return ("symmetric", "symmetric is for method: qat or ptq");
+            if (ActivationBits is not null) yield return ("activation_bits", "activation quantization is available with method: qat or ptq");
+        }
+        else if (CentroidUpdate is not null) yield return ("centroid_update", "centroid_update is for method: kmeans");
+        if (Objective == FineTuneObjective.Distill && recipe.Distill.Terms.Count == 0)
+            yield return ("objective", "objective: distill needs loss terms in distill.terms; use objective: ce or add terms");
+        foreach (var (key, pattern) in Patterns())
+            if (string.IsNullOrWhiteSpace(pattern)) yield return (key, "a module-path pattern must not be empty");
+    }
+
+    public IEnumerable<(string Key, string Message)> CheckModules(IReadOnlySet<string> studentModules, IReadOnlySet<string> teacherModules)
+    {
+        foreach (var (key, pattern) in Patterns())
+        {
+            if (string.IsNullOrWhiteSpace(pattern)) continue;
+            var glob = new ModuleGlob(pattern);
+            if (!studentModules.Any(glob.IsMatch))
+                yield return (key, $"pattern '{pattern}' matches no module of the student; module paths look like: " +
+                                   string.Join(", ", TextDistance.Nearest(pattern, studentModules, 4)));
+        }
+    }
+
+    /// <summary>Bits of the weight of module <paramref name="modulePath"/>.</summary>
+    public int BitsFor(string modulePath)
+    {
+        foreach (var (pattern, bits) in LayerBits ?? [])
+            if (new ModuleGlob(pattern).IsMatch(modulePath)) return bits;
+        return Bits;
+    }
+
+    private IEnumerable<(string Key, string Pattern)> Patterns()
+    {
+        for (int i = 0; i < (Include?.Count ?? 0); i++) yield return ($"include[{i}]", Include![i]);
+        for (int i = 0; i < (Exclude?.Count ?? 0); i++) yield return ($"exclude[{i}]", Exclude![i]);
+        foreach (var pattern in LayerBits?.Keys ?? Enumerable.Empty<string>()) yield return ($"layer_bits.{pattern}", pattern);
+    }
+}

@@ -1,0 +1,54 @@
+using Distill.Checkpoints;
+using Distill.Compression.Artifact;
+using Distill.Models;
+using Distill.Runs;
+using Distill.Stages;
+using Distill.Training;
+using TorchSharp;
+using Xunit;
+
+namespace Distill.Tests.Compression;
+
+public class ExportStageTests
+{
+    [Fact]
+    public void Export_ReportsTheModelLoadedBackFromTheArtifact()
+    {
+        var prune = new PruneStageSpec
+        {
+            Sparsity = 0.9, Exclude = [],
+            Train = new Distill.Recipes.TrainSpec { Steps = 6, BatchSize = 32, Lr = 1e-3, Seed = 11, HistogramEvery = null },
+        };
+        var recipe = CompressionTestRecipes.TinyMlp([new BaselineStageSpec(), prune, new ExportStageSpec()]);
+        string dir = CompressionTestRecipes.TempDir();
+        try
+        {
+            var summary = new RunExecutor { Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir }.Execute();
+            var export = summary.Stages.Single(s => s.Kind == "export");
+            string artifact = Path.Combine(dir, "artifacts", "export", "model.dcmp");
+            long size = new FileInfo(artifact).Length;
+            Assert.Equal(size, (long)export.Extra["artifact_bytes"]);
+            Assert.Equal(size, (long)export.Extra["predicted_bytes"]);
+            // MLP 784-32-16-10: (784·32 + 32 + 32·16 + 16 + 16·10 + 10) parameters · 4 bytes.
+            long fp32 = (784 * 32 + 32 + 32 * 16 + 16 + 16 * 10 + 10) * 4;
+            Assert.Equal(fp32, (long)export.Extra["fp32_bytes"]);
+            Assert.Equal((double)fp32 / size, (double)export.Extra["compression_ratio"], 9);
+            Assert.True((double)export.Extra["compression_ratio"] > 3, $"90 % sparse weights should shrink > 3x, got {export.Extra["compression_ratio"]}");
+            Assert.Equal(0.0, (double)export.Extra["roundtrip_max_abs_diff"]);
+
+            // The reported accuracy is that of the model rebuilt from the artifact file alone.
+            using var loaded = ModelArtifact.Load(artifact, ModelRegistry.Default);
+            var run = new RunContext { Recipe = recipe, RecipePath = "", RecipeSha256 = "", RunDir = dir, Device = torch.CPU };
+            var metrics = Evaluator.Evaluate(loaded, run.EvalData, recipe.Data.EvalBatchSize, torch.CPU);
+            Assert.Equal(metrics["accuracy"], export.Metrics["accuracy"]);
+            Assert.Equal(metrics["loss"], export.Metrics["loss"], 9);
+
+            // And its weights are exactly the pruned student's.
+            var pruned = SafeTensors.Load(Path.Combine(dir, "models", "prune", "model.safetensors"));
+            foreach (var (k, v) in loaded.state_dict()) Assert.True(v.eq(pruned[k]).all().item<bool>(), k);
+            Assert.True((double)summary.Stages.Single(s => s.Kind == "prune").Extra["estimated_compression_ratio"] > 3);
+            Assert.Equal(size, (long)summary.Stages.Single(s => s.Kind == "prune").Extra["estimated_artifact_bytes"]);
+        }
+        finally { CompressionTestRecipes.DeleteDir(dir); }
+    }
+}
