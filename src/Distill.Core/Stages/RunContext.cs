@@ -36,6 +36,12 @@ public sealed class RunContext
 
     public DistillModel? Student { get; set; }
 
+    /// <summary>
+    /// Set by a <c>design</c> stage: builds the designed student (its config, initialised from the teacher) for a seed.
+    /// While set, <see cref="BuildModel"/> uses it instead of <c>recipe.student</c>, so later stages train the pick.
+    /// </summary>
+    public Func<long, DistillModel>? StudentFactory { get; set; }
+
     public DatasetKind DatasetKind => DatasetRegistry.Default.Get(Recipe.Data.Dataset);
 
     public IDataset TrainData => _train ??= SubsetDataset.Limit(
@@ -56,6 +62,7 @@ public sealed class RunContext
     /// <summary>Builds a fresh model of a recipe spec with its initialisation drawn from <paramref name="seed"/>.</summary>
     public DistillModel BuildModel(ModelSpec spec, long seed)
     {
+        if (ReferenceEquals(spec, Recipe.Student) && StudentFactory is { } designed) return designed(seed).to(Device);
         var family = ModelRegistry.Default.Get(spec.Model);
         torch.manual_seed(seed);
         var model = family.Build(spec.Config ?? throw new InvalidOperationException($"The {spec.Model} model has no bound config."));

@@ -29,6 +29,8 @@ public sealed class StageRegistry
         r.Register<TrainTeacherStageSpec>("train_teacher", s => new TrainTeacherStage(s), "train the teacher on labels (cross-entropy)");
         r.Register<BaselineStageSpec>("baseline", s => new BaselineStage(s), "train a fresh student on labels alone, for comparison");
         r.Register<DistillStageSpec>("distill", s => new DistillStage(s), "train a fresh student with the recipe's distill terms");
+        r.Register<DesignStageSpec>("design", s => new DesignStage(s), "pick the student architecture by measured latency on this device (HAKD)");
+        r.Register<DesignCheckStageSpec>("design_check", s => new DesignCheckStage(s), "time the current student against a design stage's latency budget");
         return r;
     }
 }
