@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Distill.Models;
 using TorchSharp;
@@ -6,11 +7,13 @@ using static TorchSharp.torch;
 namespace Distill.Design;
 
 /// <summary>
-/// Initialises a designed student from the teacher where shapes allow: every student tensor of the state dict
-/// (parameters and buffers) whose teacher counterpart has the same name and shape is copied. Numbered layer lists
-/// (<c>layer.N</c>, <c>layers.N</c>, <c>blocks.N</c>) of unequal depth are matched uniformly, student layer i taking
-/// teacher layer ⌈(i + 1)·L_t / L_s⌉ − 1 (every k-th layer and always the last, the DistilBERT / PKD "skip" choice).
-/// Tensors without a same-shaped counterpart keep their fresh initialisation. Models of different families share nothing.
+/// Initialises a designed student from the teacher where shapes allow. A module outside numbered layer lists is copied
+/// whole when the teacher has each of its tensors under the same name with the same shape and dtype. Layers of a numbered list (<c>layer.N</c>,
+/// <c>layers.N</c>, <c>blocks.N</c>) are copied whole or not at all, from one teacher layer: the uniformly mapped one,
+/// student layer i ← teacher layer ⌈(i + 1)·L_t / L_s⌉ − 1 (every k-th layer and always the last, the DistilBERT /
+/// PKD-skip choice), else the layer with the same index, whichever has every tensor of the student layer in the same
+/// shape first. So a layer never mixes weights of two teacher layers. The rest keeps its fresh initialisation; models
+/// of different families share nothing. Parameters and buffers (BatchNorm statistics) alike.
 /// </summary>
 public static partial class TeacherInit
 {
@@ -25,43 +28,68 @@ public static partial class TeacherInit
         if (teacher.Family != student.Family) return (0, s.Count);
         var teacherDepth = Depths(t.Keys);
         var studentDepth = Depths(s.Keys);
-        int copied = 0;
-        using var noGrad = torch.no_grad();
-        foreach (var (name, target) in s)
+        var sources = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var layer in s.Keys.GroupBy(k => LayerOf(k)?.Key ?? "module:" + ModuleOf(k), StringComparer.Ordinal))
         {
-            string source = MapName(name, studentDepth, teacherDepth);
-            if (!t.TryGetValue(source, out var value) || !value.shape.SequenceEqual(target.shape) || value.dtype != target.dtype) continue;
-            target.copy_(value.to(target.device));
-            copied++;
+            if (LayerOf(layer.First()) is null)
+            {
+                if (layer.All(name => Fits(t, s, name, name)))
+                    foreach (var name in layer) sources[name] = name;
+                continue;
+            }
+            var (prefix, index, _) = LayerOf(layer.First())!.Value;
+            var choices = new[] { MappedIndex(prefix, index, studentDepth, teacherDepth), index }.Distinct();
+            foreach (int j in choices)
+            {
+                var names = layer.ToDictionary(n => n, n => Rename(n, j));
+                if (!names.All(kv => Fits(t, s, kv.Key, kv.Value))) continue;
+                foreach (var (name, source) in names) sources[name] = source;
+                break;
+            }
         }
-        return (copied, s.Count);
+        using var noGrad = torch.no_grad();
+        foreach (var (name, source) in sources) s[name].copy_(t[source].to(s[name].device));
+        return (sources.Count, s.Count);
     }
 
-    /// <summary>The teacher name a student state-dict name takes its value from.</summary>
-    public static string MapName(string studentName, IReadOnlyDictionary<string, int> studentDepth, IReadOnlyDictionary<string, int> teacherDepth)
+    private static string ModuleOf(string name) => name.LastIndexOf('.') is var dot and > 0 ? name[..dot] : "";
+
+    private static bool Fits(IDictionary<string, Tensor> t, IDictionary<string, Tensor> s, string studentName, string teacherName) =>
+        t.TryGetValue(teacherName, out var value) && value.shape.SequenceEqual(s[studentName].shape) && value.dtype == s[studentName].dtype;
+
+    /// <summary>The layer list path, index and layer key (<c>bert.encoder.layer</c>, 3, <c>bert.encoder.layer.3</c>) of a tensor name, or null.</summary>
+    private static (string Prefix, int Index, string Key)? LayerOf(string name)
     {
-        var m = LayerIndex().Match(studentName);
-        if (!m.Success) return studentName;
-        string prefix = studentName[..(m.Index + m.Groups[1].Length)] + m.Groups[2].Value;
-        if (!studentDepth.TryGetValue(prefix, out int ls) || !teacherDepth.TryGetValue(prefix, out int lt) || ls == lt) return studentName;
-        int i = int.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
-        int j = (int)Math.Ceiling((i + 1) * (double)lt / ls) - 1;
-        j = Math.Clamp(j, 0, lt - 1);
-        return studentName[..m.Groups[3].Index] + j.ToString(System.Globalization.CultureInfo.InvariantCulture) + studentName[(m.Groups[3].Index + m.Groups[3].Length)..];
+        var m = LayerIndex().Match(name);
+        if (!m.Success) return null;
+        string prefix = name[..(m.Index + m.Groups[1].Length)] + m.Groups[2].Value;
+        int index = int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture);
+        return (prefix, index, prefix + "." + index);
     }
+
+    private static string Rename(string name, int index)
+    {
+        var m = LayerIndex().Match(name);
+        return name[..m.Groups[3].Index] + index.ToString(CultureInfo.InvariantCulture) + name[(m.Groups[3].Index + m.Groups[3].Length)..];
+    }
+
+    private static int MappedIndex(string prefix, int i, IReadOnlyDictionary<string, int> studentDepth, IReadOnlyDictionary<string, int> teacherDepth)
+    {
+        if (!studentDepth.TryGetValue(prefix, out int ls) || !teacherDepth.TryGetValue(prefix, out int lt) || ls == lt) return i;
+        return Math.Clamp((int)Math.Ceiling((i + 1) * (double)lt / ls) - 1, 0, lt - 1);
+    }
+
+    /// <summary>The teacher name a student tensor is taken from under the uniform layer mapping (before the shape check).</summary>
+    public static string MapName(string studentName, IReadOnlyDictionary<string, int> studentDepth, IReadOnlyDictionary<string, int> teacherDepth) =>
+        LayerOf(studentName) is var (prefix, index, _) ? Rename(studentName, MappedIndex(prefix, index, studentDepth, teacherDepth)) : studentName;
 
     /// <summary>Number of entries of each numbered layer list, keyed by its path (<c>bert.encoder.layer</c>).</summary>
     public static Dictionary<string, int> Depths(IEnumerable<string> names)
     {
         var depth = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var name in names)
-        {
-            var m = LayerIndex().Match(name);
-            if (!m.Success) continue;
-            string prefix = name[..(m.Index + m.Groups[1].Length)] + m.Groups[2].Value;
-            int i = int.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
-            depth[prefix] = Math.Max(depth.GetValueOrDefault(prefix), i + 1);
-        }
+            if (LayerOf(name) is var (prefix, index, _))
+                depth[prefix] = Math.Max(depth.GetValueOrDefault(prefix), index + 1);
         return depth;
     }
 }
