@@ -94,7 +94,8 @@ public abstract class DesignFamily
     /// <summary>The inputs as one line, part of the profile cache key.</summary>
     public string InputsText(IModelConfig config, DeploymentShape shape) => string.Join("; ", Inputs(config, shape));
 
-    /// <summary>Total and capacity (non-embedding-table) parameter counts, from a copy built on the meta device (no storage).</summary>
+    /// <summary>Total and capacity (non-embedding-table) parameter counts, from a copy built on the meta device (no storage;
+    /// a family whose initialisation reads values is built for real instead).</summary>
     /// <remarks>Switches torch's process-wide default device for the duration; do not build models on other threads meanwhile.</remarks>
     public (long Params, long Capacity) CountParameters(IModelConfig config) => Inspect(config, null).Counts;
 
@@ -105,10 +106,22 @@ public abstract class DesignFamily
     public ((long Params, long Capacity) Counts, bool HasModules) Inspect(IModelConfig config, IReadOnlySet<string>? requiredModules)
     {
         var previous = get_default_device();
+        DistillModel? built = null;
         set_default_device(META);
         try
         {
-            using var model = ModelRegistry.Default.Get(Family).Build(config);
+            built = ModelRegistry.Default.Get(Family).Build(config);
+        }
+        catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or InvalidOperationException or NotSupportedException)
+        {
+            // An initialiser that reads values (ViT's truncated normal) cannot run without storage: build it for real below.
+        }
+        finally
+        {
+            set_default_device(previous);
+        }
+        using (var model = built ?? ModelRegistry.Default.Get(Family).Build(config))
+        {
             long total = 0, capacity = 0;
             foreach (var (name, p) in model.named_parameters())
             {
@@ -118,10 +131,6 @@ public abstract class DesignFamily
             bool hasModules = requiredModules is not { Count: > 0 }
                 || requiredModules.IsSubsetOf(model.named_modules().Select(m => m.name));
             return ((total, capacity), hasModules);
-        }
-        finally
-        {
-            set_default_device(previous);
         }
     }
 

@@ -7,7 +7,7 @@ namespace Distill.Design;
 /// <summary>
 /// The design plot as a standalone SVG (no plotting dependency): latency per batch (y) against parameters (x, log scale
 /// when they span more than a decade), measured candidates as filled dots with their interquartile range, predicted ones
-/// as hollow circles, the Pareto front (most capacity for the latency) as a line, the budget as a dashed horizontal line
+/// as hollow circles (whiskers are clipped at the top of the plot), the Pareto front (most capacity for the latency) as a line, the budget as a dashed horizontal line
 /// and the pick (and a comparison pick, if any) ringed and labelled.
 /// </summary>
 public static class DesignPlot
@@ -18,13 +18,14 @@ public static class DesignPlot
     {
         var points = profile.Candidates.Select(c => (c, ms: profile.Expected(c), measured: profile.Measured.ContainsKey(c.Index))).ToList();
         double xMin = points.Min(p => (double)p.c.Params), xMax = points.Max(p => (double)p.c.Params);
-        double yMax = Math.Max(points.Max(p => p.measured ? profile.Measured[p.c.Index].P75Ms : p.ms), budgetMs) * 1.08;
+        // Scaled to the latencies and the budget; IQR whiskers longer than that (a busy machine) are clipped at the top.
+        double yMax = Math.Max(points.Max(p => p.ms), budgetMs) * 1.12;
         bool logX = xMax / Math.Max(1, xMin) > 10;
         Func<double, double> fx = logX
             ? v => Left + (Math.Log10(v) - Math.Log10(xMin)) / Math.Max(1e-9, Math.Log10(xMax) - Math.Log10(xMin)) * (Width - Left - Right)
             : v => Left + (v - xMin) / Math.Max(1e-9, xMax - xMin) * (Width - Left - Right);
         if (xMax == xMin) fx = _ => Left + (Width - Left - Right) / 2.0;
-        double Y(double ms) => Height - Bottom - ms / yMax * (Height - Top - Bottom);
+        double Y(double ms) => Height - Bottom - Math.Min(ms, yMax) / yMax * (Height - Top - Bottom);
 
         var s = new StringBuilder();
         s.Append(Inv($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" font-family=\"sans-serif\" font-size=\"12\">\n"));
