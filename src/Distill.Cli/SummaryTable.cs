@@ -21,6 +21,8 @@ public static class SummaryTable
                 s.Steps.ToString(CultureInfo.InvariantCulture), $"{s.WallSeconds:0.0} s");
         }
         AnsiConsole.Write(table);
+        foreach (var s in summary.Stages.Where(s => s.Extra.TryGetValue("warning", out var w) && w is not null))
+            AnsiConsole.MarkupLine($"[yellow]warning[/] [[{Markup.Escape(s.Name)}]]: {Markup.Escape(s.Extra["warning"].ToString() ?? "")}");
         AnsiConsole.MarkupLine($"summary: [blue]{Markup.Escape(Path.Combine(runDir, RunSummary.FileName))}[/]");
     }
 

@@ -211,6 +211,10 @@ public static class RecipeLoader
             }
         }
 
+        if (!source.HasErrorsUnder("student") && !source.HasErrorsUnder("data"))
+            foreach (var spec in recipe.Stages.OfType<IRecipeCheckedSpec>())
+                foreach (var (key, message) in spec.Check(recipe)) { var (node, path) = source.Locate(spec, key); source.Add(node, path, message); }
+
         if (!source.HasErrorsUnder("data"))
         {
             var data = recipe.Data;

@@ -57,6 +57,7 @@ public sealed class RunExecutor
             if (done.Contains(spec.DisplayName))
             {
                 RestoreOutput(run, spec, stage.Produces);
+                stage.OnResumed(run);
                 Log.WriteLine($"[{spec.DisplayName}] already complete; reloaded its model from {run.ModelDir(spec)}");
                 continue;
             }

@@ -8,4 +8,7 @@ public interface IStage
 
     /// <summary>Runs the stage; reads and updates the models held by <paramref name="run"/>, returns what goes into summary.json.</summary>
     StageResult Run(RunContext run);
+
+    /// <summary>Called instead of <see cref="Run"/> when a resumed run finds the stage complete (after its model was reloaded).</summary>
+    void OnResumed(RunContext run) { }
 }

@@ -38,6 +38,12 @@ public sealed class RunContext
 
     public DistillModel? Student { get; set; }
 
+    /// <summary>
+    /// Set by a <c>design</c> stage: builds the designed student (its config, initialised from the teacher) for a seed.
+    /// While set, <see cref="BuildModel"/> uses it instead of <c>recipe.student</c>, so later stages train the pick.
+    /// </summary>
+    public Func<long, DistillModel>? StudentFactory { get; set; }
+
     public DatasetKind DatasetKind => DatasetRegistry.Default.Get(Recipe.Data.Dataset);
 
     public IDataset TrainData => _train ??= SubsetDataset.Limit(
@@ -69,6 +75,7 @@ public sealed class RunContext
     /// </summary>
     public DistillModel BuildModel(ModelSpec spec, long seed)
     {
+        if (ReferenceEquals(spec, Recipe.Student) && StudentFactory is { } designed) return designed(seed).to(Device);
         string role = ReferenceEquals(spec, Recipe.Teacher) ? "teacher" : ReferenceEquals(spec, Recipe.Student) ? "student" : "model";
         var family = ModelRegistry.Default.Get(spec.Model);
         DistillModel? teacher = null;

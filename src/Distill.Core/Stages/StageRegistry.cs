@@ -32,6 +32,8 @@ public sealed class StageRegistry
         r.Register<PruneStageSpec>("prune", s => new PruneStage(s), "prune the student (magnitude, N:M; one-shot or gradual) and fine-tune with the masks held");
         r.Register<QuantizeStageSpec>("quantize", s => new QuantizeStage(s), "quantize the student (k-means weight sharing, QAT with straight-through gradients, or PTQ with calibration)");
         r.Register<ExportStageSpec>("export", s => new ExportStage(s), "write the student as a compressed artifact, load it back and evaluate it");
+        r.Register<DesignStageSpec>("design", s => new DesignStage(s), "pick the student architecture by measured latency on this device (HAKD)");
+        r.Register<DesignCheckStageSpec>("design_check", s => new DesignCheckStage(s), "time the current student against a design stage's latency budget");
         return r;
     }
 }

@@ -1,0 +1,179 @@
+using Distill.Models;
+
+namespace Distill.Design;
+
+/// <summary>
+/// The hardware-aware search of HAKD (Turner et al., "Distilling with Performance Enhanced Students"): enumerate the
+/// legal students of a space, time a sample of them on this device, fit a per-block <see cref="LatencyModel"/> to
+/// predict the rest, then pick by measured latency rather than by FLOP or parameter proxies. Candidates predicted to
+/// meet the budget are timed before they are trusted (<c>measure.verify</c>), so the pick's latency is always a
+/// measurement. Independent of runs and of the clock: latencies come from an <see cref="ILatencySource"/>.
+/// </summary>
+public static class DesignSearch
+{
+    /// <summary>Every legal candidate of the space with its parameter counts (by <paramref name="count"/>, default a meta-device build), MACs and features.</summary>
+    public static IReadOnlyList<Candidate> Candidates(DesignFamily family, SearchSpaceSpec space, IModelConfig baseConfig, DeploymentShape shape,
+        Func<IModelConfig, (long Params, long Capacity)>? count = null)
+    {
+        count ??= family.CountParameters;
+        var list = new List<Candidate>();
+        foreach (var config in family.Enumerate(space, baseConfig))
+        {
+            var (parameters, capacity) = count(config);
+            list.Add(new Candidate
+            {
+                Index = list.Count, Config = config, Label = family.Label(config), Dims = family.Dims(config),
+                Params = parameters, Capacity = capacity, Macs = family.Macs(config, shape), Features = family.Features(config, shape),
+                CacheKey = ProfileCache.Key(family.Family, config, family.InputsText(config, shape)),
+            });
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// The candidates to time for the fit: sorted by MACs and cut into <paramref name="count"/> bins of equal size, one
+    /// drawn per bin with <paramref name="seed"/> (covers the whole compute range, not just one corner). All when the
+    /// space is no larger than <paramref name="count"/>.
+    /// </summary>
+    public static IReadOnlyList<Candidate> Sample(IReadOnlyList<Candidate> candidates, int count, long seed)
+    {
+        if (candidates.Count <= count) return candidates;
+        var sorted = candidates.OrderBy(c => c.Macs).ThenBy(c => c.Index).ToList();
+        var random = new Random(unchecked((int)seed));
+        var picked = new List<Candidate>();
+        for (int b = 0; b < count; b++)
+        {
+            int lo = (int)((long)b * sorted.Count / count), hi = (int)((long)(b + 1) * sorted.Count / count);
+            picked.Add(sorted[random.Next(lo, hi)]);
+        }
+        return picked;
+    }
+
+    /// <summary>Times the sample (cache hits are free), adds every other cached candidate, fits and cross-validates the latency model.</summary>
+    public static DesignProfile Profile(DesignFamily family, DeploymentShape shape, IReadOnlyList<Candidate> candidates, MeasureSpec measure,
+        ILatencySource source, Action<string>? log = null)
+    {
+        if (candidates.Count == 0) throw new ArgumentException("The design space has no candidates.", nameof(candidates));
+        var measured = new Dictionary<int, LatencyMeasurement>();
+        int fresh = 0;
+        var sample = Sample(candidates, measure.MaxMeasured, measure.Seed);
+        foreach (var c in sample)
+        {
+            var m = source.Cached(c);
+            if (m is null)
+            {
+                m = source.Measure(c);
+                fresh++;
+                log?.Invoke(FormattableString.Invariant($"timed {fresh}/{sample.Count}: {c.Label} median {m.MedianMs:0.000} ms (IQR {m.P25Ms:0.000}-{m.P75Ms:0.000}, min {m.MinMs:0.000})"));
+            }
+            measured[c.Index] = m;
+        }
+        foreach (var c in candidates)
+            if (!measured.ContainsKey(c.Index) && source.Cached(c) is { } m) measured[c.Index] = m;
+
+        var fitted = measured.Keys.Order().ToList();
+        var x = fitted.Select(i => (IReadOnlyList<double>)candidates[i].Features).ToList();
+        var y = fitted.Select(i => measured[i].Value(measure.Statistic)).ToList();
+        var model = LatencyModel.Fit(family.FeatureNames, x, y);
+        var holdout = LatencyModel.CrossValidate(family.FeatureNames, x, y, measure.Folds, measure.Seed);
+        return new DesignProfile(family, shape, candidates, measured, fitted, model, holdout, fresh, measure.Statistic);
+    }
+
+    /// <summary>Whether a candidate passes the parameter and byte budgets.</summary>
+    public static bool WithinSizeBudget(Candidate c, BudgetSpec budget) =>
+        (budget.Params is not { } p || c.Params <= p) && (budget.Bytes is not { } b || c.Bytes <= b);
+
+    /// <summary>
+    /// The default (and proxy) pick. Candidates within the size budgets are visited by capacity, largest first; one is
+    /// accepted when its measured median is within the latency budget. Unmeasured candidates predicted within budget
+    /// are timed first, at most <paramref name="verify"/> of them; beyond that only already-measured candidates can be
+    /// accepted. Stops after <paramref name="topK"/> accepted. When none is accepted, the fastest measured candidate is
+    /// picked with a warning.
+    /// </summary>
+    public static DesignOutcome PickByCapacity(DesignProfile profile, BudgetSpec budget, ILatencySource source, int verify, int topK, PickKind kind = PickKind.Capacity)
+    {
+        var warnings = new List<string>();
+        var eligible = profile.Candidates.Where(c => WithinSizeBudget(c, budget)).ToList();
+        if (eligible.Count == 0)
+        {
+            warnings.Add($"no candidate meets the size budget ({SizeBudgetText(budget)}); searching all candidates by latency alone");
+            eligible = profile.Candidates.ToList();
+        }
+        var accepted = new List<Candidate>();
+        var overBudget = new List<Candidate>();
+        int timed = 0;
+        foreach (var c in eligible.OrderByDescending(c => c.Capacity).ThenBy(profile.Expected).ThenBy(c => c.Index))
+        {
+            if (accepted.Count >= topK) break;
+            if (!profile.Measured.ContainsKey(c.Index))
+            {
+                if (profile.Predicted(c) > budget.LatencyMs || timed >= verify) continue;
+                profile.Ensure(c, source);
+                timed++;
+            }
+            if (profile.MeasuredMs(c) <= budget.LatencyMs) accepted.Add(c);
+            else overBudget.Add(c);
+        }
+        Candidate pick;
+        if (accepted.Count > 0) pick = accepted[0];
+        else
+        {
+            var measuredEligible = eligible.Where(c => profile.Measured.ContainsKey(c.Index)).ToList();
+            var pool = measuredEligible.Count > 0 ? measuredEligible : profile.Candidates.Where(c => profile.Measured.ContainsKey(c.Index)).ToList();
+            pick = pool.OrderBy(profile.MeasuredMs).First();
+            warnings.Add($"no candidate was measured within the {budget.LatencyMs:0.###} ms budget; picked the fastest measured one " +
+                         $"({pick.Label}, {profile.MeasuredMs(pick):0.###} ms): widen the search space towards smaller models or raise the budget");
+        }
+        return new DesignOutcome
+        {
+            Pick = pick, Kind = kind, Accepted = accepted, RejectedOverBudget = overBudget, VerifyTimings = timed, Warnings = warnings,
+        };
+    }
+
+    /// <summary>
+    /// The parameter-count rule HAKD compares against: latency taken as proportional to parameter count and anchored at
+    /// the teacher, so the parameter budget is <c>teacher capacity × budget / teacher latency</c>; the largest candidate
+    /// (within the size budgets) under it is picked without consulting any timing. The pick is then timed, so its real
+    /// latency can be checked like any other.
+    /// </summary>
+    public static DesignOutcome PickByParamRule(DesignProfile profile, BudgetSpec budget, ILatencySource source, long teacherCapacity, double teacherLatencyMs)
+    {
+        if (teacherCapacity <= 0 || !(teacherLatencyMs > 0))
+            throw new ArgumentException($"The parameter rule needs the teacher's capacity and latency (got {teacherCapacity} parameters, {teacherLatencyMs} ms).");
+        var warnings = new List<string>();
+        double paramBudget = teacherCapacity * budget.LatencyMs / teacherLatencyMs;
+        var eligible = profile.Candidates.Where(c => WithinSizeBudget(c, budget)).ToList();
+        if (eligible.Count == 0) eligible = profile.Candidates.ToList();
+        var under = eligible.Where(c => c.Capacity <= paramBudget).ToList();
+        Candidate pick;
+        if (under.Count > 0) pick = under.OrderByDescending(c => c.Capacity).ThenBy(c => c.Macs).ThenBy(c => c.Index).First();
+        else
+        {
+            pick = eligible.OrderBy(c => c.Capacity).ThenBy(c => c.Index).First();
+            warnings.Add($"no candidate has at most {paramBudget:0} parameters (the parameter rule's budget); picked the smallest");
+        }
+        profile.Ensure(pick, source);
+        return new DesignOutcome
+        {
+            Pick = pick, Kind = PickKind.ParamRule, Accepted = [pick], RejectedOverBudget = [], VerifyTimings = 0, Warnings = warnings,
+            ParamBudget = paramBudget,
+        };
+    }
+
+    /// <summary>Candidates not dominated by another with at least as much capacity and at most the latency (one strictly better).</summary>
+    public static IReadOnlyList<Candidate> ParetoFront(IEnumerable<Candidate> candidates, Func<Candidate, double> latency)
+    {
+        var front = new List<Candidate>();
+        long best = long.MinValue;
+        foreach (var c in candidates.OrderBy(latency).ThenByDescending(c => c.Capacity))
+        {
+            if (c.Capacity <= best) continue;
+            front.Add(c);
+            best = c.Capacity;
+        }
+        return front;
+    }
+
+    private static string SizeBudgetText(BudgetSpec b) =>
+        string.Join(", ", new[] { b.Params is { } p ? $"params ≤ {p:N0}" : null, b.Bytes is { } y ? $"bytes ≤ {y:N0}" : null }.Where(s => s is not null));
+}

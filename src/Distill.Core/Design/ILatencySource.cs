@@ -1,0 +1,11 @@
+namespace Distill.Design;
+
+/// <summary>Where candidate latencies come from: a profile cache plus the profiler in a run, a formula in tests.</summary>
+public interface ILatencySource
+{
+    /// <summary>A measurement already available without timing (the profile cache), or null.</summary>
+    LatencyMeasurement? Cached(Candidate candidate);
+
+    /// <summary>Times the candidate now (and caches the result).</summary>
+    LatencyMeasurement Measure(Candidate candidate);
+}

@@ -1,0 +1,209 @@
+using System.Text.Json.Nodes;
+using System.Xml.Linq;
+using Distill.Checkpoints;
+using Distill.Design;
+using Distill.Losses;
+using Distill.Models;
+using Distill.Models.Cnn;
+using Distill.Recipes;
+using Distill.Runs;
+using Distill.Stages;
+using Distill.Tests.Recipes;
+using Distill.Tests.Training;
+using TorchSharp;
+using Xunit;
+
+namespace Distill.Tests.Design;
+
+/// <summary>
+/// The design stage in real runs on the cnn family (real timings, but no assertion on their values: the machine is
+/// shared). The stage switches torch's default device to meta to count parameters, hence the collection.
+/// </summary>
+[Collection(DefaultDeviceCollection.Name)]
+public class DesignStageTests
+{
+    private static DesignStageSpec Design(string name, double budgetMs, PickKind pick = PickKind.Capacity, string? profile = null) => new()
+    {
+        Name = name,
+        Search = new SearchSpaceSpec { Layers = new IntChoices([1, 2]), Channels = new IntChoices([4, 8]), HiddenSize = new IntChoices([8, 16]) },
+        Deployment = new DeploymentSpec { BatchSize = 4, Threads = 1 },
+        Budget = new BudgetSpec { LatencyMs = budgetMs },
+        Measure = new MeasureSpec { Warmup = 1, Repeats = 3, MinSampleMs = 0.2, MaxMeasured = 6, Verify = 2, Folds = 3 },
+        Pick = pick,
+        Profile = profile,
+    };
+
+    private static Recipe Recipe(IReadOnlyList<StageSpec> stages) => TestRecipes.TinyCnn(4, 100, stages,
+        [new SoftTargetSpec { Kind = "soft_target", Name = "kd", Temperature = 2, Alpha = 0.5 }]) with
+    {
+        Train = TestRecipes.TinyCnn(4, 100, []).Train with { HistogramEvery = null },
+    };
+
+    private static RunSummary Execute(Recipe recipe, string dir, bool resume = false) => new RunExecutor
+    {
+        Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "design-test", RunDir = dir, Resume = resume,
+    }.Execute();
+
+    [Fact]
+    public void DesignPicksAStudentThatTheFollowingStagesTrainAndTheCheckTimes()
+    {
+        string dir = TestRecipes.TempDir(), profiles = TestRecipes.TempDir();
+        try
+        {
+            var recipe = Recipe([
+                new TrainTeacherStageSpec { Name = "teacher" },
+                Design("hakd", budgetMs: 1000, profile: profiles),
+                new DistillStageSpec { Name = "distill" },
+                new DesignCheckStageSpec { Name = "check" },
+            ]);
+            var summary = Execute(recipe, dir);
+            var design = summary.Stages.Single(s => s.Name == "hakd");
+            var pickConfig = System.Text.Json.JsonSerializer.Deserialize<CnnConfig>(((JsonObject)design.Extra["pick"])["config"]!)!;
+
+            // A generous budget: the largest candidate wins (one 8-channel block: its 14x14 map makes the biggest fc), and
+            // the distill stage trained exactly that architecture.
+            Assert.Equal([8], pickConfig.Channels);
+            Assert.Equal(16, pickConfig.HiddenSize);
+            var distilled = CheckpointIO.LoadModel(Path.Combine(dir, "models", "distill"), ModelRegistry.Default);
+            Assert.Equal(pickConfig.Channels, ((CnnConfig)distilled.Config).Channels);
+            Assert.Equal(pickConfig.HiddenSize, ((CnnConfig)distilled.Config).HiddenSize);
+            Assert.NotEqual(((CnnConfig)recipe.Student.Config!).Channels, ((CnnConfig)distilled.Config).Channels);
+
+            // Summary: every candidate, the fit, the verdict; 2 widths choose 1 or 2 non-decreasing blocks (2 + 3) × 2 hidden = 10.
+            Assert.Equal(10, ((JsonArray)design.Extra["candidates"]).Count);
+            Assert.True((bool)design.Extra["within_budget"]);
+            Assert.False(design.Extra.ContainsKey("warning"));
+            Assert.True(design.Metrics["latency_ms"] > 0);
+            var check = summary.Stages.Single(s => s.Name == "check");
+            Assert.True((bool)check.Extra["within_budget"]);
+            Assert.Equal(1000, check.Metrics["budget_ms"]);
+
+            // Plot and TensorBoard.
+            var svg = XDocument.Load(Path.Combine(dir, "design", "hakd", "design.svg"));
+            var ids = svg.Descendants().Select(e => (string?)e.Attribute("id")).Where(i => i is not null).ToHashSet();
+            Assert.Superset(new HashSet<string?> { "budget", "candidates", "pick", "legend" }, ids);
+            Assert.Contains(pickConfig.HiddenSize.ToString(), svg.Descendants().Single(e => (string?)e.Attribute("id") == "pick").Value);
+            Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir, "tb", "hakd")));
+            Assert.Contains("PICK", File.ReadAllText(Path.Combine(dir, "design", "hakd", "table.md")));
+
+            // The profile went to the given folder, under the fingerprint's hash, and holds the timed candidates.
+            var file = Assert.Single(Directory.GetFiles(profiles, "*.json"));
+            Assert.Equal(DeviceFingerprint.Current(torch.CPU, 1).Hash + ".json", Path.GetFileName(file));
+        }
+        finally
+        {
+            TestRecipes.DeleteDir(dir);
+            TestRecipes.DeleteDir(profiles);
+        }
+    }
+
+    [Fact]
+    public void ASecondRunReusesTheProfileAndAMissedBudgetIsAWarning()
+    {
+        string first = TestRecipes.TempDir(), second = TestRecipes.TempDir(), profiles = TestRecipes.TempDir();
+        try
+        {
+            var recipe = Recipe([new TrainTeacherStageSpec(), Design("hakd", budgetMs: 1e-6, profile: profiles), new BaselineStageSpec(), new DesignCheckStageSpec()]);
+            var a = Execute(recipe, first).Stages.Single(s => s.Name == "hakd");
+            Assert.True((int)a.Extra["timed_now"] >= 6);
+            var b = Execute(recipe, second).Stages;
+            Assert.Equal(0, (int)b.Single(s => s.Name == "hakd").Extra["timed_now"]);
+
+            // 1 ns is impossible: the design warns, picks the fastest measured candidate, and the check warns too.
+            var design = b.Single(s => s.Name == "hakd");
+            Assert.False((bool)design.Extra["within_budget"]);
+            Assert.Contains("OVER BUDGET", (string)design.Extra["warning"]);
+            Assert.Contains("no candidate was measured within", (string)design.Extra["warning"]);
+            var check = b.Single(s => s.Kind == "design_check");
+            Assert.False((bool)check.Extra["within_budget"]);
+            Assert.Contains("OVER BUDGET", (string)check.Extra["warning"]);
+            var written = JsonNode.Parse(File.ReadAllText(Path.Combine(second, "summary.json")))!["stages"]!.AsArray();
+            Assert.Contains(written, s => (string?)s!["kind"] == "design_check" && ((string?)s["warning"])!.Contains("OVER BUDGET"));
+        }
+        finally
+        {
+            TestRecipes.DeleteDir(first);
+            TestRecipes.DeleteDir(second);
+            TestRecipes.DeleteDir(profiles);
+        }
+    }
+
+    [Fact]
+    public void AResumedRunTrainsTheDesignedStudent()
+    {
+        string dir = TestRecipes.TempDir(), profiles = TestRecipes.TempDir();
+        try
+        {
+            StageSpec teacher = new TrainTeacherStageSpec(), design = Design("hakd", 1000, profile: profiles);
+            Execute(Recipe([teacher, design]), dir);
+            var summary = Execute(Recipe([teacher, design, new BaselineStageSpec()]), dir, resume: true);
+            Assert.Equal(["train_teacher", "hakd", "baseline"], summary.Stages.Select(s => s.Name));
+            var trained = (CnnConfig)CheckpointIO.LoadModel(Path.Combine(dir, "models", "baseline"), ModelRegistry.Default).Config;
+            Assert.Equal([8], trained.Channels);
+        }
+        finally
+        {
+            TestRecipes.DeleteDir(dir);
+            TestRecipes.DeleteDir(profiles);
+        }
+    }
+
+    [Fact]
+    public void TeacherInitCopiesWholeLayersThatFitAndMapsDepthUniformly()
+    {
+        torch.manual_seed(1);
+        using var teacher = new CnnModel(new CnnConfig { Channels = [4, 8, 8], HiddenSize = 16 });
+        torch.manual_seed(2);
+        using var student = new CnnModel(new CnnConfig { Channels = [4, 8], HiddenSize = 16 });
+        using (torch.no_grad())
+            foreach (var (name, p) in teacher.named_parameters())
+                if (name.Contains(".norm.")) p.uniform_(0.5, 1.5); // BatchNorm starts at ones everywhere: make layers tell apart
+        var t = teacher.state_dict();
+        var s = student.state_dict();
+        var sd = TeacherInit.Depths(s.Keys);
+        var td = TeacherInit.Depths(t.Keys);
+        Assert.Equal(3, td["blocks"]);
+        // 2 of 3 layers: student 0 <- teacher ceil(1*3/2)-1 = 1, student 1 <- teacher 2 (the last).
+        Assert.Equal("blocks.1.conv.weight", TeacherInit.MapName("blocks.0.conv.weight", sd, td));
+        Assert.Equal("blocks.2.norm.running_mean", TeacherInit.MapName("blocks.1.norm.running_mean", sd, td));
+
+        var (copied, total) = TeacherInit.Copy(teacher, student);
+        bool Same(string studentName, string teacherName) => s[studentName].shape.SequenceEqual(t[teacherName].shape)
+            && torch.equal(s[studentName], t[teacherName]).all().item<bool>();
+        // Student blocks.0 (1->4): the mapped teacher blocks.1 (4->8) does not fit, the same-index blocks.0 does, whole.
+        Assert.True(Same("blocks.0.conv.weight", "blocks.0.conv.weight"));
+        Assert.True(Same("blocks.0.norm.weight", "blocks.0.norm.weight"));
+        // Student blocks.1 (4->8): teacher blocks.2 is 8->8 (its conv does not fit), so the whole of blocks.1 comes from
+        // teacher blocks.1, never a mix (teacher blocks.2's norm would fit on its own).
+        Assert.True(Same("blocks.1.conv.weight", "blocks.1.conv.weight"));
+        Assert.True(Same("blocks.1.norm.weight", "blocks.1.norm.weight"));
+        Assert.False(Same("blocks.1.norm.weight", "blocks.2.norm.weight"));
+        // fc: 8*7*7 inputs in the student vs 8*3*3 in the teacher: kept fresh, bias included (it alone would fit).
+        Assert.False(s["fc.weight"].shape.SequenceEqual(t["fc.weight"].shape));
+        Assert.False(Same("fc.bias", "fc.bias"));
+        Assert.True(Same("classifier.weight", "classifier.weight"));
+        Assert.Equal(s.Count, total);
+        Assert.Equal(total - 2, copied); // all but fc.weight and fc.bias
+        // The copies landed in the student's own parameters, not in a detached state-dict copy.
+        var classifier = student.named_parameters().Single(p => p.name == "classifier.weight").parameter;
+        Assert.True(torch.equal(classifier, t["classifier.weight"]).all().item<bool>());
+    }
+
+    [Fact]
+    public void MetaDeviceParameterCountsMatchRealModels()
+    {
+        foreach (var config in new[] { new CnnConfig { Channels = [4, 8, 16], HiddenSize = 32 }, new CnnConfig { Channels = [32], HiddenSize = 8 } })
+        {
+            using var real = new CnnModel(config);
+            var (parameters, capacity) = new CnnDesign().CountParameters(config);
+            Assert.Equal(real.ParameterCount(), parameters);
+            Assert.Equal(parameters, capacity);
+            Assert.Equal(real.ParameterCount(), DesignTestSpaces.CnnParams(config).Item1);
+        }
+        var bert = new Distill.Models.Bert.BertConfig { HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 64, VocabSize = 100, MaxPositionEmbeddings = 40 };
+        using var realBert = new Distill.Models.Bert.BertForSequenceClassification(bert);
+        var (bp, bc) = new BertDesign().CountParameters(bert);
+        Assert.Equal(realBert.ParameterCount(), bp);
+        Assert.Equal(bp - (100 + 40 + 2) * 32, bc); // capacity leaves out the word, position and token-type tables
+    }
+}
