@@ -1,3 +1,4 @@
+using Distill.Caching;
 using Distill.Losses;
 using Distill.Training;
 using TorchSharp;
@@ -18,9 +19,20 @@ public sealed class DistillStage(DistillStageSpec spec) : IStage
         var shapes = ShapeProbe.Measure(student, teacher, run.DatasetKind.Inputs(run.Recipe.Data));
         var terms = run.Recipe.Distill.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
         foreach (var t in terms) t.Trainable?.to(run.Device);
-        using var objective = new DistillObjective(teacher, terms);
-        var result = StageTraining.Train(run, spec, student, objective);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var cache = run.Recipe.Distill.Cache is { } cacheSpec ? TeacherCacheSetup.Prepare(run, teacher, terms, cacheSpec) : null;
+        double cacheSeconds = clock.Elapsed.TotalSeconds;
+        using var objective = new DistillObjective(teacher, terms, cache);
+        var result = StageTraining.Train(run, spec, student, objective, cache is null ? null : new IndexedDataset(run.TrainData));
         run.Student = student;
-        return result;
+        if (cache is null) return result;
+        // The cache's hashing and building are part of the stage's wall time.
+        var extra = new Dictionary<string, object>(result.Extra)
+        {
+            ["teacher_cache"] = cache.Built ? "built" : "reused",
+            ["teacher_cache_seconds"] = cacheSeconds,
+            ["teacher_cache_mb"] = cache.DataBytes / 1e6,
+        };
+        return result with { WallSeconds = result.WallSeconds + cacheSeconds, Extra = extra };
     }
 }

@@ -12,7 +12,7 @@ namespace Distill.Stages;
 /// <summary>What every training stage does around the <see cref="Trainer"/>: optimizer, resume, callbacks, final model and result.</summary>
 internal static class StageTraining
 {
-    public static StageResult Train(RunContext run, StageSpec stage, DistillModel model, IObjective objective)
+    public static StageResult Train(RunContext run, StageSpec stage, DistillModel model, IObjective objective, Data.IDataset? trainData = null)
     {
         var spec = run.TrainFor(stage);
         var clock = Stopwatch.StartNew();
@@ -37,7 +37,7 @@ internal static class StageTraining
             callbacks.Add(new TensorBoardCallback(Path.Combine(run.RunDir, "tb", stage.DisplayName), spec.LogEvery, spec.HistogramEvery));
         callbacks.AddRange(run.ExtraCallbacks(stage.DisplayName));
 
-        new Trainer(spec, callbacks).Fit(session, run.TrainData, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+        new Trainer(spec, callbacks).Fit(session, trainData ?? run.TrainData, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
         var metrics = final.Metrics ?? Evaluator.Evaluate(model, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
         CheckpointIO.SaveModel(run.ModelDir(stage), model, new CheckpointState
         {
