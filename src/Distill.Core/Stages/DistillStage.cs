@@ -15,6 +15,8 @@ public sealed class DistillStage(DistillStageSpec spec) : IStage
     {
         var teacher = run.Teacher ?? throw new InvalidOperationException(
             $"Stage '{spec.DisplayName}' needs a teacher: add a train_teacher stage before it or set teacher.checkpoint.");
+        // A teacher trained or run in bf16 earlier is widened first (exact): the shape probe and the cache work in fp32.
+        if (teacher.parameters().Any(p => p.dtype != torch.ScalarType.Float32)) teacher.to(torch.ScalarType.Float32);
         var student = run.BuildModel(run.Recipe.Student, run.TrainFor(spec).Seed);
         var shapes = ShapeProbe.Measure(student, teacher, run.DatasetKind.Inputs(run.Recipe.Data));
         var terms = run.Recipe.Distill.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
@@ -22,6 +24,8 @@ public sealed class DistillStage(DistillStageSpec spec) : IStage
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var cache = run.Recipe.Distill.Cache is { } cacheSpec ? TeacherCacheSetup.Prepare(run, teacher, terms, cacheSpec) : null;
         double cacheSeconds = clock.Elapsed.TotalSeconds;
+        // The cache (if any) is built from the fp32 teacher; with precision bf16 the teacher then runs in bf16 (and stays so).
+        MixedPrecision.For(run.TrainFor(spec).Precision).Convert(teacher);
         using var objective = new DistillObjective(teacher, terms, cache);
         var result = StageTraining.Train(run, spec, student, objective, cache is null ? null : new IndexedDataset(run.TrainData));
         run.Student = student;

@@ -91,7 +91,7 @@ public sealed class DistillObjective : IObjective, IDisposable
         _teacher.OutputAttentions = _needsAttentions;
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var output = _teacher.call(batch);
+        var output = _teacher.call(InTeacherPrecision(batch));
         var kept = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         Tensor Keep(Tensor t)
         {
@@ -118,6 +118,14 @@ public sealed class DistillObjective : IObjective, IDisposable
             Attentions = new KeptLayers(output.Attentions.Count, attentions, "attention map"),
         };
         return new CachedTeacherOutput(needed, features);
+    }
+
+    /// <summary>The batch with its floating-point inputs in the teacher's dtype (a bf16 teacher with an fp32 student, or the reverse).</summary>
+    private Batch InTeacherPrecision(Batch batch)
+    {
+        var dtype = _teacher.parameters().FirstOrDefault()?.dtype;
+        if (dtype is not { } d || !batch.Inputs.Values.Any(t => t.is_floating_point() && t.dtype != d)) return batch;
+        return new Batch(batch.Inputs.ToDictionary(kv => kv.Key, kv => kv.Value.is_floating_point() ? kv.Value.to_type(d) : kv.Value), batch.Labels);
     }
 
     public void Dispose()
