@@ -4,4 +4,7 @@ namespace Distill.Recipes;
 public sealed record DistillSpec
 {
     public List<LossTermSpec> Terms { get; init; } = [];
+
+    /// <summary>Teacher-output cache: run the teacher once, memory-map its outputs afterwards; null = run the teacher every step.</summary>
+    public Caching.TeacherCacheSpec? Cache { get; init; }
 }

@@ -1,3 +1,4 @@
+using Distill.Caching;
 using Distill.Losses;
 using Distill.Training;
 using TorchSharp;
@@ -14,13 +15,28 @@ public sealed class DistillStage(DistillStageSpec spec) : IStage
     {
         var teacher = run.Teacher ?? throw new InvalidOperationException(
             $"Stage '{spec.DisplayName}' needs a teacher: add a train_teacher stage before it or set teacher.checkpoint.");
+        // A teacher trained or run in bf16 earlier is widened first (exact): the shape probe and the cache work in fp32.
+        if (teacher.parameters().Any(p => p.dtype != torch.ScalarType.Float32)) teacher.to(torch.ScalarType.Float32);
         var student = run.BuildModel(run.Recipe.Student, run.TrainFor(spec).Seed);
         var shapes = ShapeProbe.Measure(student, teacher, run.DatasetKind.Inputs(run.Recipe.Data));
         var terms = run.Recipe.Distill.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
         foreach (var t in terms) t.Trainable?.to(run.Device);
-        using var objective = new DistillObjective(teacher, terms);
-        var result = StageTraining.Train(run, spec, student, objective);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var cache = run.Recipe.Distill.Cache is { } cacheSpec ? TeacherCacheSetup.Prepare(run, teacher, terms, cacheSpec) : null;
+        double cacheSeconds = clock.Elapsed.TotalSeconds;
+        // The cache (if any) is built from the fp32 teacher; with precision bf16 the teacher then runs in bf16 (and stays so).
+        MixedPrecision.For(run.TrainFor(spec).Precision).Convert(teacher);
+        using var objective = new DistillObjective(teacher, terms, cache);
+        var result = StageTraining.Train(run, spec, student, objective, trainData: cache is null ? null : new IndexedDataset(run.TrainData));
         run.Student = student;
-        return result;
+        if (cache is null) return result;
+        // The cache's hashing and building are part of the stage's wall time.
+        var extra = new Dictionary<string, object>(result.Extra)
+        {
+            ["teacher_cache"] = cache.Built ? "built" : "reused",
+            ["teacher_cache_seconds"] = cacheSeconds,
+            ["teacher_cache_mb"] = cache.DataBytes / 1e6,
+        };
+        return result with { WallSeconds = result.WallSeconds + cacheSeconds, Extra = extra };
     }
 }

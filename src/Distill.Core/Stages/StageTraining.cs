@@ -13,18 +13,22 @@ namespace Distill.Stages;
 internal static class StageTraining
 {
     /// <param name="stageCallbacks">The stage's own callbacks (pruning masks), called before the checkpoint and logging ones.</param>
+    /// <param name="trainData">The training data when it is not the run's own (the teacher-output cache wraps it).</param>
     public static StageResult Train(RunContext run, StageSpec stage, DistillModel model, IObjective objective,
-        IEnumerable<ITrainerCallback>? stageCallbacks = null)
+        IEnumerable<ITrainerCallback>? stageCallbacks = null, Data.IDataset? trainData = null)
     {
         var spec = run.TrainFor(stage);
         var clock = Stopwatch.StartNew();
+        var precision = MixedPrecision.For(spec.Precision);
+        precision.Convert(model, objective.Trainable); // before the parameters are listed: to(dtype) replaces them
         var parameters = model.parameters().Concat(objective.Trainable?.parameters() ?? []).Where(p => p.requires_grad);
-        using var optimizer = OptimizerFactory.Create(spec, parameters);
+        using var optimizer = precision.CreateOptimizer(spec, parameters);
         var session = new TrainingSession(stage.DisplayName, model, objective, optimizer, Trainer.TotalSteps(spec, run.TrainData.Count));
         string ckptDir = run.CheckpointDir(stage);
         if (run.Resuming && CheckpointIO.Locate(Path.Combine(ckptDir, "last")) is { } last)
         {
             CheckpointIO.RestoreSession(last, session);
+            (optimizer as MasterWeightOptimizer)?.SyncFromModel();
             run.Log.WriteLine($"[{stage.DisplayName}] resuming at step {session.Step} of {session.TotalSteps} from {last}");
         }
         else
@@ -39,8 +43,8 @@ internal static class StageTraining
             callbacks.Add(new TensorBoardCallback(Path.Combine(run.RunDir, "tb", stage.DisplayName), spec.LogEvery, spec.HistogramEvery));
         callbacks.AddRange(run.ExtraCallbacks(stage.DisplayName));
 
-        new Trainer(spec, callbacks).Fit(session, run.TrainData, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
-        var metrics = final.Metrics ?? Evaluator.Evaluate(model, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+        new Trainer(spec, callbacks).Fit(session, precision.Inputs(trainData ?? run.TrainData), precision.Inputs(run.EvalData), run.Recipe.Data.EvalBatchSize, run.Device);
+        var metrics = final.Metrics ?? Evaluator.Evaluate(model, precision.Inputs(run.EvalData), run.Recipe.Data.EvalBatchSize, run.Device);
         CheckpointIO.SaveModel(run.ModelDir(stage), model, new CheckpointState
         {
             Stage = stage.DisplayName, Kind = stage.Kind, Step = session.Step, TotalSteps = session.TotalSteps,

@@ -12,7 +12,7 @@ public sealed class CrossEntropyObjective : IObjective
     public LossBreakdown Compute(DistillModel student, Batch batch)
     {
         var output = student.call(batch);
-        var ce = nn.functional.cross_entropy(output.Logits, batch.RequireLabels());
+        var ce = nn.functional.cross_entropy(output.Logits.to_type(ScalarType.Float32), batch.RequireLabels()); // bf16 models: reduce in fp32
         return new LossBreakdown(ce, [("ce", ce)]);
     }
 }

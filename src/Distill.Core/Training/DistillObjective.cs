@@ -1,3 +1,4 @@
+using Distill.Caching;
 using Distill.Losses;
 using Distill.Models;
 using TorchSharp;
@@ -8,6 +9,11 @@ namespace Distill.Training;
 /// <summary>
 /// Teacher → student objective: the frozen teacher runs in eval mode under no_grad, the student trains, and the total
 /// loss is Σ weight_i · term_i over the recipe's named terms. Hint projectors train with the student.
+/// <para>Memory: the teacher's forward pass runs in its own dispose scope, and only the outputs the terms read
+/// (<see cref="TeacherNeeds"/>: logits, tapped features, mapped hidden states and attention maps) are moved out of it, so
+/// every other teacher activation is freed before the student's forward pass instead of at the end of the step.</para>
+/// <para>With a <see cref="TeacherCache"/>, the teacher does not run at all: its outputs are read from the cache by the
+/// batch's example indices.</para>
 /// </summary>
 public sealed class DistillObjective : IObjective, IDisposable
 {
@@ -17,13 +23,20 @@ public sealed class DistillObjective : IObjective, IDisposable
     private FeatureTaps? _studentTaps;
     private DistillModel? _tappedStudent;
     private readonly bool _needsAttentions;
+    private readonly TeacherNeeds? _needs;
+    private readonly TeacherCache? _cache;
 
-    public DistillObjective(DistillModel teacher, IReadOnlyList<ILossTerm> terms)
+    /// <param name="teacher">Frozen teacher (ignored for the forward pass when <paramref name="cache"/> is given).</param>
+    /// <param name="terms">The loss terms; at least one.</param>
+    /// <param name="cache">Cached teacher outputs; the training batches must then carry <see cref="TeacherCache.IndexInput"/>.</param>
+    public DistillObjective(DistillModel teacher, IReadOnlyList<ILossTerm> terms, TeacherCache? cache = null)
     {
         if (terms.Count == 0) throw new ArgumentException("A distillation objective needs at least one loss term.", nameof(terms));
         _teacher = teacher;
         _terms = terms;
         _needsAttentions = terms.Any(t => t.NeedsAttentions);
+        _needs = TeacherNeeds.From(terms);
+        _cache = cache;
         Freeze(teacher);
         _teacherTaps = FeatureTaps.Attach(teacher, terms.SelectMany(t => t.TeacherTaps));
         var withParams = terms.Where(t => t.Trainable is not null).ToList();
@@ -49,13 +62,12 @@ public sealed class DistillObjective : IObjective, IDisposable
             _studentTaps = FeatureTaps.Attach(student, _terms.SelectMany(t => t.StudentTaps));
             _tappedStudent = student;
         }
-        _teacher.eval();
-        _teacher.OutputAttentions = _needsAttentions;
         student.OutputAttentions = _needsAttentions;
-        ModelOutput teacherOut;
-        using (torch.no_grad()) teacherOut = _teacher.call(batch);
+        var (teacherOut, teacherFeatures) = _cache is not null
+            ? _cache.Lookup(batch, batch.Inputs.Values.First().device)
+            : RunTeacher(batch);
         var studentOut = student.call(batch);
-        var context = new DistillContext(batch, studentOut, teacherOut, _studentTaps!.Features, _teacherTaps.Features);
+        var context = new DistillContext(batch, studentOut, teacherOut, _studentTaps!.Features, teacherFeatures);
 
         Tensor? total = null;
         var values = new List<(string, Tensor)>(_terms.Count);
@@ -67,6 +79,53 @@ public sealed class DistillObjective : IObjective, IDisposable
             total = total is null ? weighted : total + weighted;
         }
         return new LossBreakdown(total!, values);
+    }
+
+    /// <summary>
+    /// The teacher's forward pass in a scope of its own: the outputs the terms read are moved to the caller's (the step's)
+    /// scope, all other activations are freed when this returns. With a term of unknown kind everything is kept.
+    /// </summary>
+    private CachedTeacherOutput RunTeacher(Batch batch)
+    {
+        _teacher.eval();
+        _teacher.OutputAttentions = _needsAttentions;
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var output = _teacher.call(InTeacherPrecision(batch));
+        var kept = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        Tensor Keep(Tensor t)
+        {
+            if (kept.Add(t)) t.MoveToOuterDisposeScope();
+            return t;
+        }
+
+        var features = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (path, t) in _teacherTaps.Features) features[path] = Keep(t);
+        if (_needs is null)
+        {
+            var all = new ModelOutput(Keep(output.Logits))
+            {
+                HiddenStates = output.HiddenStates.Select(Keep).ToList(),
+                Attentions = output.Attentions.Select(Keep).ToList(),
+            };
+            return new CachedTeacherOutput(all, features);
+        }
+        var hidden = _needs.HiddenLayers.Where(i => i < output.HiddenStates.Count).ToDictionary(i => i, i => Keep(output.HiddenStates[i]));
+        var attentions = _needs.AttentionLayers.Where(i => i < output.Attentions.Count).ToDictionary(i => i, i => Keep(output.Attentions[i]));
+        var needed = new ModelOutput(Keep(output.Logits))
+        {
+            HiddenStates = new KeptLayers(output.HiddenStates.Count, hidden, "hidden state"),
+            Attentions = new KeptLayers(output.Attentions.Count, attentions, "attention map"),
+        };
+        return new CachedTeacherOutput(needed, features);
+    }
+
+    /// <summary>The batch with its floating-point inputs in the teacher's dtype (a bf16 teacher with an fp32 student, or the reverse).</summary>
+    private Batch InTeacherPrecision(Batch batch)
+    {
+        var dtype = _teacher.parameters().FirstOrDefault()?.dtype;
+        if (dtype is not { } d || !batch.Inputs.Values.Any(t => t.is_floating_point() && t.dtype != d)) return batch;
+        return new Batch(batch.Inputs.ToDictionary(kv => kv.Key, kv => kv.Value.is_floating_point() ? kv.Value.to_type(d) : kv.Value), batch.Labels);
     }
 
     public void Dispose()

@@ -21,7 +21,7 @@ public static class Evaluator
             using var scope = torch.NewDisposeScope();
             var batch = data.GetBatch(indices.AsSpan(start, Math.Min(batchSize, data.Count - start))).To(device);
             var labels = batch.RequireLabels();
-            var logits = model.call(batch).Logits;
+            var logits = model.call(batch).Logits.to_type(ScalarType.Float32); // bf16 models: reduce in fp32
             lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
             metrics.Add(labels.cpu().data<long>().ToArray(), logits.argmax(1).cpu().data<long>().ToArray());
         }

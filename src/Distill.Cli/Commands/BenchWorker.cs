@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Distill.Caching;
+using Distill.Checkpoints;
+using Distill.Data;
+using Distill.Losses;
+using Distill.Models;
+using Distill.Recipes;
+using Distill.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distill.Cli.Commands;
+
+/// <summary>
+/// Distill's side of a bench run, in its own process (so peak RSS is this run's): the library's own
+/// <see cref="Trainer"/>, <see cref="DistillObjective"/>, loss terms and AdamW on the job's models, weights and example
+/// order. The <c>cache</c> variant builds a fresh fp16 teacher cache first (its time counts); <c>bf16</c> converts both
+/// models and the float inputs to bfloat16 (fp32 master weights in the optimizer).
+/// </summary>
+internal static class BenchWorker
+{
+    public static int Run(string jobPath, string resultPath)
+    {
+        var started = Stopwatch.StartNew();
+        var job = JsonSerializer.Deserialize<BenchJob>(File.ReadAllText(jobPath), BenchJob.Json)
+                  ?? throw new InvalidDataException($"{jobPath}: empty bench job");
+        torch.set_num_threads(job.Threads);
+        var kind = DatasetRegistry.Default.Get(job.Data.Dataset);
+        var dataSpec = new DataSpec
+        {
+            Dataset = job.Data.Dataset, Path = job.Data.Path, TrainLimit = job.Data.TrainLimit, EvalLimit = job.Data.EvalLimit,
+            Preprocessing = new PreprocessSpec { Mean = [.. job.Data.Mean], Std = [.. job.Data.Std] },
+        };
+        var train = SubsetDataset.Limit(kind.Open(dataSpec, "train"), job.Data.TrainLimit, job.Seed);
+        var test = kind.Open(dataSpec, "test");
+        var evalIndices = BenchFiles.ReadInt32(job.EvalIndices);
+        var eval = new SubsetDataset(test, evalIndices);
+        if (Trainer.StepsPerEpoch(new TrainSpec { BatchSize = job.BatchSize }, train.Count) != job.StepsPerEpoch)
+            throw new InvalidDataException($"{jobPath}: steps_per_epoch {job.StepsPerEpoch} does not match {train.Count} examples / batch {job.BatchSize}");
+
+        var weights = SafeTensors.Load(job.Weights);
+        var teacher = Build(job.Teacher);
+        var student = Build(job.Student);
+        BenchFiles.LoadPrefixed(teacher, weights, "teacher.", job.Weights);
+        BenchFiles.LoadPrefixed(student, weights, "student.", job.Weights);
+        var shapes = ShapeProbe.Measure(student, teacher, kind.Inputs(dataSpec));
+        var terms = new List<ILossTerm>
+        {
+            LossRegistry.Default.Create(new SoftTargetSpec
+            {
+                Name = job.Terms.SoftTarget.Name, Weight = job.Terms.SoftTarget.Weight,
+                Temperature = job.Terms.SoftTarget.Temperature, Alpha = job.Terms.SoftTarget.Alpha,
+            }, shapes),
+        };
+        if (job.Terms.Hint is { } h)
+        {
+            var hint = LossRegistry.Default.Create(new HintSpec { Name = h.Name, Weight = h.Weight, Student = h.Student, Teacher = h.Teacher }, shapes);
+            BenchFiles.LoadPrefixed(hint.Trainable!, weights, $"projector.{h.Name}.", job.Weights);
+            terms.Add(hint);
+        }
+
+        var spec = new TrainSpec
+        {
+            Optimizer = OptimizerKind.Adamw, Lr = job.Train.Lr, WeightDecay = job.Train.WeightDecay, WarmupSteps = job.Train.WarmupSteps,
+            Schedule = Enum.Parse<ScheduleKind>(job.Train.Schedule, ignoreCase: true), GradClip = job.Train.GradClip,
+            Steps = checked((int)job.TotalSteps), BatchSize = job.BatchSize, Seed = job.Seed, EvalEvery = null,
+            Precision = job.Variant == "bf16" ? Precision.Bf16 : Precision.Fp32,
+        };
+
+        var jobClock = Stopwatch.StartNew();
+        TeacherCache? cache = null;
+        IDataset trainData = train;
+        if (job.Variant == "cache")
+        {
+            string dir = job.CacheDir ?? throw new InvalidDataException($"{jobPath}: the cache variant needs cache_dir");
+            var needs = TeacherNeeds.From(terms)!;
+            var cacheSpec = new TeacherCacheSpec { Encoding = CacheEncoding.Fp16 };
+            TeacherCache.EnsureDeterministic(train);
+            var key = TeacherCacheKey.Compute(teacher, train, dataSpec, "train", job.Seed, needs, cacheSpec.Encoding, cacheSpec.TopK);
+            cache = TeacherCache.OpenOrBuild(dir, key, teacher, train, needs, cacheSpec, 256, torch.CPU);
+            trainData = new IndexedDataset(train);
+        }
+        double cacheSeconds = jobClock.Elapsed.TotalSeconds;
+
+        var recorder = new Recorder(job.RssEvery);
+        var precision = MixedPrecision.For(spec.Precision);
+        using (var objective = new DistillObjective(teacher, terms, cache))
+        {
+            precision.Convert(teacher, student, objective.Trainable);
+            var parameters = student.parameters().Concat(objective.Trainable?.parameters() ?? []).Where(p => p.requires_grad).ToList();
+            using var optimizer = precision.CreateOptimizer(spec, parameters);
+            var session = new TrainingSession("bench", student, objective, optimizer, job.TotalSteps);
+            torch.manual_seed(job.Seed);
+            recorder.Start();
+            new Trainer(spec, [recorder]).Fit(session, precision.Inputs(trainData), precision.Inputs(new SubsetDataset(eval, [0])), 1, torch.CPU);
+        }
+        double jobSeconds = jobClock.Elapsed.TotalSeconds;
+        cache?.Dispose();
+        if (job.CacheDir is { } cd && Directory.Exists(cd)) Directory.Delete(cd, recursive: true);
+
+        var metrics = Evaluator.Evaluate(student, precision.Inputs(eval), 1000, torch.CPU);
+        var steps = recorder.StepSeconds.ToArray();
+        var result = new BenchResult
+        {
+            Side = "distill", Variant = job.Variant, Threads = torch.get_num_threads(),
+            StepSeconds = steps,
+            EpochSeconds = Enumerable.Range(0, steps.Length / job.StepsPerEpoch)
+                .Select(e => steps.Skip(e * job.StepsPerEpoch).Take(job.StepsPerEpoch).Sum()).ToArray(),
+            JobSeconds = jobSeconds, CacheSeconds = cacheSeconds,
+            Losses = [.. recorder.Losses], Accuracy = metrics["accuracy"],
+            PeakRssMb = ProcStatus.Mb("VmHWM"), RssMb = [.. recorder.Rss],
+            ProcessSeconds = started.Elapsed.TotalSeconds, LoadAverage = ProcStatus.LoadAverage(),
+        };
+        File.WriteAllText(resultPath, JsonSerializer.Serialize(result, BenchJob.Json));
+        return ExitCodes.Success;
+    }
+
+    private static DistillModel Build(BenchModel model)
+    {
+        var family = ModelRegistry.Default.Get(model.Family);
+        var config = (IModelConfig)(model.Config.Deserialize(family.ConfigType)
+                                    ?? throw new InvalidDataException($"bench job: empty {model.Family} config"));
+        return family.Build(config);
+    }
+
+    /// <summary>Step wall times (between successive step callbacks), losses and RSS samples.</summary>
+    private sealed class Recorder(int rssEvery) : ITrainerCallback
+    {
+        private readonly Stopwatch _clock = new();
+        private double _last;
+
+        public List<double> StepSeconds { get; } = [];
+        public List<double> Losses { get; } = [];
+        public List<double[]> Rss { get; } = [];
+
+        public void Start()
+        {
+            _clock.Restart();
+            _last = 0;
+        }
+
+        public void OnStep(TrainingSession session, StepInfo step)
+        {
+            double now = _clock.Elapsed.TotalSeconds;
+            StepSeconds.Add(now - _last);
+            Losses.Add(step.Total);
+            if (step.Step % rssEvery == 0) Rss.Add([step.Step, ProcStatus.Mb("VmRSS")]);
+            _last = _clock.Elapsed.TotalSeconds; // the RSS read is not part of the next step
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using Distill.Data;
+using Distill.Models;
+using Distill.Recipes;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Distill.Training;
+
+/// <summary>
+/// Applies <see cref="TrainSpec.Precision"/>. There is no autocast in TorchSharp, so <c>bf16</c> converts modules
+/// (<c>module.to(bfloat16)</c>) and every floating-point batch input, and trains through
+/// <see cref="MasterWeightOptimizer"/>: the optimizer steps fp32 copies of the weights and writes them back rounded to
+/// bf16, so updates smaller than bf16's resolution (2^-8 relative) accumulate instead of vanishing. Losses promote bf16
+/// values to fp32 before reducing them. fp16 is not offered: on CPU it is orders of magnitude slower.
+/// </summary>
+public sealed class MixedPrecision
+{
+    private MixedPrecision(Precision precision) => Precision = precision;
+
+    public Precision Precision { get; }
+
+    public static MixedPrecision For(Precision precision) => new(precision);
+
+    /// <summary>The dtype models and float inputs run in.</summary>
+    public ScalarType DType => Precision == Precision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+
+    /// <summary>Converts the floating-point parameters and buffers of each module (nulls skipped) to <see cref="DType"/>.</summary>
+    public void Convert(params nn.Module?[] modules)
+    {
+        if (Precision == Precision.Fp32) return;
+        foreach (var m in modules) m?.to(DType);
+    }
+
+    /// <summary>The optimizer the spec names; with bf16 wrapped so that it updates fp32 master weights.</summary>
+    public OptimizerHelper CreateOptimizer(TrainSpec spec, IEnumerable<Parameter> parameters) =>
+        Precision == Precision.Bf16 ? new MasterWeightOptimizer(spec, parameters) : OptimizerFactory.Create(spec, parameters);
+
+    /// <summary>The dataset itself, or (bf16) a view whose floating-point inputs are converted to bfloat16; ids, masks and labels unchanged.</summary>
+    public IDataset Inputs(IDataset data) => Precision == Precision.Bf16 ? new CastInputs(data, DType) : data;
+
+    private sealed class CastInputs(IDataset source, ScalarType dtype) : IDataset
+    {
+        public int Count => source.Count;
+        public int NumClasses => source.NumClasses;
+        public int Label(int index) => source.Label(index);
+
+        public Batch GetBatch(ReadOnlySpan<int> indices)
+        {
+            var batch = source.GetBatch(indices);
+            var inputs = batch.Inputs.ToDictionary(kv => kv.Key, kv => kv.Value.is_floating_point() ? kv.Value.to_type(dtype) : kv.Value);
+            return new Batch(inputs, batch.Labels);
+        }
+    }
+}
