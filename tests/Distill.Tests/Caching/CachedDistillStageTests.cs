@@ -10,7 +10,7 @@ using Xunit;
 
 namespace Distill.Tests.Caching;
 
-[Collection(DefaultDeviceCollection.Name)]
+[Collection(SerialCollection.Name)]
 public class CachedDistillStageTests
 {
     private sealed class Losses : ITrainerCallback

@@ -1,7 +1,7 @@
 namespace Distill.Tests.Cli;
 
 /// <summary>Runs CLI commands in-process with stdout/stderr captured. Console redirection is process-wide, so tests
-/// using it run in the non-parallel <see cref="Recipes.DefaultDeviceCollection"/>.</summary>
+/// using it run in the non-parallel <see cref="SerialCollection"/>.</summary>
 internal static class CliRunner
 {
     private static readonly Lock Gate = new();

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace Distill.Tests.Cli;
 
-[Collection(DefaultDeviceCollection.Name)]
+[Collection(SerialCollection.Name)]
 public class CliTests
 {
     private static string Fixture(string relative) => Path.Combine(TestPaths.RepoRoot, "tests", "Distill.Tests", "Fixtures", "recipes", relative);

@@ -7,7 +7,7 @@ using Xunit;
 namespace Distill.Tests.Compression;
 
 /// <summary>A prune stage's own checks are reported like any recipe error: at the key, before anything trains.</summary>
-[Collection(DefaultDeviceCollection.Name)]
+[Collection(SerialCollection.Name)]
 public class PruneRecipeTests
 {
     private static string Write(string stages)

@@ -11,6 +11,7 @@ using static TorchSharp.torch;
 
 namespace Distill.Tests.Compression;
 
+[Collection(SerialCollection.Name)]
 public class PruneStageTests
 {
     private sealed class Interrupt : Exception;

@@ -19,7 +19,7 @@ namespace Distill.Tests.Design;
 /// The design stage in real runs on the cnn family (real timings, but no assertion on their values: the machine is
 /// shared). The stage switches torch's default device to meta to count parameters, hence the collection.
 /// </summary>
-[Collection(DefaultDeviceCollection.Name)]
+[Collection(SerialCollection.Name)]
 public class DesignStageTests
 {
     private static DesignStageSpec Design(string name, double budgetMs, PickKind pick = PickKind.Capacity, string? profile = null) => new()

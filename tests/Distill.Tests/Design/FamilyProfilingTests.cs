@@ -14,7 +14,7 @@ namespace Distill.Tests.Design;
 /// time itself: the machine is shared), and their cost features follow the formulas. Parameter counting switches the
 /// default device, hence the collection.
 /// </summary>
-[Collection(Distill.Tests.Recipes.DefaultDeviceCollection.Name)]
+[Collection(Distill.Tests.SerialCollection.Name)]
 public class FamilyProfilingTests
 {
     public static TheoryData<string> Families => ["cnn", "bert", "vit", "wav2vec2"];

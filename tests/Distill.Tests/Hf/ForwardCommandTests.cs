@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Distill.Tests.Hf;
 
 /// <summary><c>distill forward</c> on the shared reference folders: the written outputs are HF's reference outputs.</summary>
-[Collection(DefaultDeviceCollection.Name)]
+[Collection(SerialCollection.Name)]
 public sealed class ForwardCommandTests(ITestOutputHelper log) : IDisposable
 {
     private readonly TempDir _tmp = new();

@@ -18,7 +18,7 @@ namespace Distill.Tests.Hf;
 /// <c>distill export</c>: a run stage's model written as a HF folder. A model loaded from HF's own folder and exported
 /// again must give HF's tensors (names, shapes, bytes) and config values back; load → export → load is identical.
 /// </summary>
-[Collection(DefaultDeviceCollection.Name)]
+[Collection(SerialCollection.Name)]
 public sealed class HfExportTests : IDisposable
 {
     private readonly TempDir _tmp = new();
@@ -130,7 +130,7 @@ public sealed class HfExportTests : IDisposable
         string run = FakeRun(cnn, "baseline", "baseline", null);
         var e = Assert.Throws<HfFolderException>(() => HfRunExport.Export(run, "baseline", _tmp.File("o")));
         Assert.Contains("holds a 'cnn' model", e.Message);
-        Assert.Contains("only for the HF families (bert, vit)", e.Message);
+        Assert.Contains("only for the HF families (bert, vit, wav2vec2)", e.Message);
         Assert.False(Directory.Exists(_tmp.File("o")));
     }
 

@@ -8,7 +8,7 @@ using Xunit;
 namespace Distill.Tests.Hf;
 
 /// <summary>Recipes with <c>pretrained:</c> and <c>init_from_teacher:</c>: resolution into model + config, and every misuse reported at its key.</summary>
-[Collection(DefaultDeviceCollection.Name)]
+[Collection(SerialCollection.Name)]
 public sealed class PretrainedRecipeTests : IDisposable
 {
     private readonly TempDir _tmp = new();

@@ -16,7 +16,7 @@ namespace Distill.Tests.Hf;
 
 /// <summary>Runs that use HF folders: a pretrained teacher evaluated without training, a student initialised from it,
 /// new heads reported, and the distilled student exported and reloaded.</summary>
-[Collection(DefaultDeviceCollection.Name)]
+[Collection(SerialCollection.Name)]
 public sealed class PretrainedRunTests(ITestOutputHelper log) : IDisposable
 {
     private readonly TempDir _tmp = new();

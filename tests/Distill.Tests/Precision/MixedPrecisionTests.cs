@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 
 namespace Distill.Tests.Precision;
 
-[Collection(DefaultDeviceCollection.Name)]
+[Collection(SerialCollection.Name)]
 public class MixedPrecisionTests
 {
     private static TrainSpec Sgd(double lr) => new() { Optimizer = OptimizerKind.Sgd, Lr = lr, Momentum = 0, WeightDecay = 0 };

@@ -7,7 +7,7 @@ using static Distill.Tests.Recipes.RecipeFixtures;
 namespace Distill.Tests.Recipes;
 
 /// <summary>Model-level checks: module paths on the meta device and the one-example shape probe feeding loss factories.</summary>
-[Collection(DefaultDeviceCollection.Name)]
+[Collection(SerialCollection.Name)]
 public class RecipeValidatorTests
 {
     /// <summary>A loss term that does nothing; the stub factories below return it when their checks pass.</summary>

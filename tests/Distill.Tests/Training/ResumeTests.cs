@@ -7,6 +7,7 @@ using Xunit;
 
 namespace Distill.Tests.Training;
 
+[Collection(SerialCollection.Name)]
 public class ResumeTests
 {
     private sealed class Interrupt : Exception;
