@@ -62,7 +62,7 @@ public class RecipeLoaderTests
     public void UnknownStageKind_SuggestsTheCloseOne()
     {
         var e = Single(Errors("broken/unknown_stage_kind.yaml"), 15, 11, "stages[1].kind", "unknown kind 'distil' (did you mean 'distill'?)");
-        Assert.Contains("baseline, distill, train_teacher", e.Message);
+        foreach (var kind in new[] { "baseline", "distill", "train_teacher" }) Assert.Contains(kind, e.Message); // other kinds join the list
     }
 
     [Fact]
