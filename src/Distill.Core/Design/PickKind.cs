@@ -6,7 +6,7 @@ public enum PickKind
     /// <summary>The most capacity (non-embedding parameters) among the candidates measured to be under the latency budget.</summary>
     Capacity,
 
-    /// <summary>The best evaluation accuracy after a short proxy distillation of the <c>proxy.top_k</c> largest candidates under budget.</summary>
+    /// <summary>The best accuracy (on held-out training examples) after a short proxy distillation of the <c>proxy.top_k</c> largest candidates under budget.</summary>
     Proxy,
 
     /// <summary>

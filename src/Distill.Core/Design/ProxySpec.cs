@@ -10,6 +10,6 @@ public sealed record ProxySpec
     /// <summary>Optimizer steps of each proxy run (at the stage's batch size and learning rate).</summary>
     [Bounds(1, 1_000_000)] public int Steps { get; init; } = 100;
 
-    /// <summary>Evaluation examples each proxy run is scored on.</summary>
+    /// <summary>Training examples held out from the proxy runs and used to score them (at most a fifth of the training split).</summary>
     [Bounds(1, int.MaxValue)] public int EvalLimit { get; init; } = 500;
 }

@@ -168,13 +168,17 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
 
     /// <summary>
     /// <c>pick: proxy</c>: a short training run of each accepted candidate (with the recipe's distill terms against the
-    /// teacher, else cross-entropy), scored by accuracy on the first <c>proxy.eval_limit</c> evaluation examples; the
-    /// best wins (ties go to the larger candidate). The evaluation split is used for scoring, as for best checkpoints.
+    /// teacher, else cross-entropy) on the training split minus <c>proxy.eval_limit</c> held-out examples (at most a
+    /// fifth of it), scored by accuracy on those; the best wins (ties go to the larger candidate).
     /// </summary>
     private DesignOutcome RunProxies(RunContext run, DesignFamily family, DesignOutcome top, Action<string> log)
     {
         var scores = new Dictionary<int, double>();
-        var evalData = SubsetDataset.Limit(run.EvalData, spec.Proxy.EvalLimit, run.TrainFor(spec).Seed);
+        // Scored on training examples the proxy runs do not train on: the evaluation split stays unseen by the choice.
+        var order = Trainer.Permutation(run.TrainData.Count, run.TrainFor(spec).Seed, -2);
+        int held = Math.Min(spec.Proxy.EvalLimit, run.TrainData.Count / 5);
+        var evalData = new SubsetDataset(run.TrainData, order[..held]);
+        var trainData = new SubsetDataset(run.TrainData, order[held..]);
         var train = run.TrainFor(spec) with { Steps = spec.Proxy.Steps, Epochs = null, EvalEvery = null, WarmupSteps = Math.Min(run.TrainFor(spec).WarmupSteps, spec.Proxy.Steps / 10) };
         foreach (var c in top.Accepted)
         {
@@ -191,7 +195,7 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
             using var optimizer = OptimizerFactory.Create(train, parameters);
             var session = new TrainingSession($"{spec.DisplayName}/proxy", student, objective, optimizer, train.Steps!.Value);
             torch.manual_seed(train.Seed);
-            new Trainer(train, []).Fit(session, run.TrainData, evalData, run.Recipe.Data.EvalBatchSize, run.Device);
+            new Trainer(train, []).Fit(session, trainData, evalData, run.Recipe.Data.EvalBatchSize, run.Device);
             scores[c.Index] = Evaluator.Evaluate(student, evalData, run.Recipe.Data.EvalBatchSize, run.Device)["accuracy"];
             (objective as IDisposable)?.Dispose();
             log(string.Create(CultureInfo.InvariantCulture, $"proxy {c.Label}: accuracy {scores[c.Index]:0.0000} after {train.Steps} steps"));

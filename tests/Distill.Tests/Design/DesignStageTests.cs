@@ -129,6 +129,29 @@ public class DesignStageTests
     }
 
     [Fact]
+    public void ProxyPickTrainsTheTopCandidatesAndTakesTheMostAccurate()
+    {
+        string dir = TestRecipes.TempDir(), profiles = TestRecipes.TempDir();
+        try
+        {
+            var design = Design("proxy", 1000, PickKind.Proxy, profiles) with { Proxy = new ProxySpec { TopK = 2, Steps = 3, EvalLimit = 64 } };
+            var summary = Execute(Recipe([new TrainTeacherStageSpec(), design, new DesignCheckStageSpec()]), dir);
+            var stage = summary.Stages.Single(s => s.Name == "proxy");
+            var scores = (Dictionary<string, double>)stage.Extra["proxy_accuracy"];
+            Assert.Equal(2, scores.Count);
+            Assert.All(scores.Values, a => Assert.InRange(a, 0, 1));
+            string pick = (string)((JsonObject)stage.Extra["pick"])["label"]!;
+            Assert.Equal(scores.Values.Max(), scores[pick]);
+            Assert.Equal("Proxy", stage.Extra["pick_rule"]);
+        }
+        finally
+        {
+            TestRecipes.DeleteDir(dir);
+            TestRecipes.DeleteDir(profiles);
+        }
+    }
+
+    [Fact]
     public void AResumedRunTrainsTheDesignedStudent()
     {
         string dir = TestRecipes.TempDir(), profiles = TestRecipes.TempDir();
