@@ -71,6 +71,12 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
             }
         }
         if (allocation is not null) extra["allocation"] = allocation;
+        if (run.Recipe.Output.Tensorboard)
+        {
+            var writer = torch.utils.tensorboard.SummaryWriter(Path.Combine(run.RunDir, "tb", spec.DisplayName), createRunName: false);
+            long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            foreach (var (name, bits) in _bits) writer.add_scalar($"bits/{name}", bits, checked((int)result.Steps), now);
+        }
         foreach (var (k, v) in CompressionReport.Measure(run, student, new ArtifactOptions { Linear = record.Weights }, record.Activations)) extra[k] = v;
         return result with { WallSeconds = clock.Elapsed.TotalSeconds, Extra = extra };
     }
