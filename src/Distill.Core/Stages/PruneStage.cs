@@ -89,8 +89,8 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
             int batch = run.TrainFor(spec).BatchSize;
             var order = Trainer.Permutation(run.TrainData.Count, run.TrainFor(spec).Seed, 0);
             int count = Math.Min(spec.ImportanceBatches, order.Length / batch);
-            var batches = Enumerable.Range(0, count).Select(b => run.TrainData.GetBatch(order.AsSpan(b * batch, batch)).To(run.Device));
-            scores = StructuredPruning.TaylorScores(student, groups, batches, (m, b) => objective.Compute(m, b).Total);
+            scores = StructuredPruning.TaylorScores(student, groups, count,
+                b => run.TrainData.GetBatch(order.AsSpan(b * batch, batch)).To(run.Device), (m, b) => objective.Compute(m, b).Total);
         }
         else scores = groups.ToDictionary(g => g.Module, g => StructuredPruning.MagnitudeScores(student, g));
 

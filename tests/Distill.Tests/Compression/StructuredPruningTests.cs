@@ -108,7 +108,7 @@ public class StructuredPruningTests
         var batch = new Batch(new Dictionary<string, Tensor> { ["pixel_values"] = torch.randn(10, 12) }, torch.randint(0, 3, [10]));
         var (groups, _) = StructuredPruning.Groups(model);
         Func<DistillModel, Batch, Tensor> loss = (m, b) => nn.functional.cross_entropy(m.call(b).Logits, b.RequireLabels());
-        var scores = StructuredPruning.TaylorScores(model, groups, [batch], loss)["layers.0"];
+        var scores = StructuredPruning.TaylorScores(model, groups, 1, _ => batch, loss)["layers.0"];
         // d/dα L(unit u's incoming weight row and bias scaled by α) at α = 1, by central differences in float64.
         model.to(ScalarType.Float64);
         var b64 = new Batch(new Dictionary<string, Tensor> { ["pixel_values"] = batch["pixel_values"].to(ScalarType.Float64) }, batch.Labels);

@@ -105,18 +105,21 @@ public static partial class StructuredPruning
     /// gradient; the score is the mean of t_u² over the batches. The model runs in eval mode (no dropout), so the
     /// scores are deterministic. Gradients left on the parameters are cleared.
     /// </summary>
-    public static Dictionary<string, double[]> TaylorScores(DistillModel model, IReadOnlyList<UnitGroup> groups, IEnumerable<Batch> batches,
+    /// <param name="batches">Number of batches.</param>
+    /// <param name="batch">Builds batch i (called inside that batch's dispose scope).</param>
+    public static Dictionary<string, double[]> TaylorScores(DistillModel model, IReadOnlyList<UnitGroup> groups, int batches, Func<int, Batch> batch,
         Func<DistillModel, Batch, Tensor> loss)
     {
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var scores = groups.ToDictionary(g => g.Module, g => new double[g.Count]);
         int n = 0;
         model.eval();
-        foreach (var batch in batches)
+        for (int i = 0; i < batches; i++)
         {
             using var scope = torch.NewDisposeScope();
+            var data = batch(i);
             model.zero_grad();
-            loss(model, batch).backward();
+            loss(model, data).backward();
             foreach (var g in groups)
             {
                 Tensor? t = null;
