@@ -8,7 +8,8 @@ namespace Distill.Compression;
 /// The size and speed keys every compression stage adds to its summary.json entry: <c>nonzero_params</c>,
 /// <c>fp32_bytes</c> (the model's parameters as dense float32), <c>teacher_fp32_bytes</c>, <c>estimated_artifact_bytes</c>
 /// (what the export encoder would write for this model now, computed exactly without writing),
-/// <c>estimated_compression_ratio</c> (fp32_bytes / estimated_artifact_bytes), <c>estimated_bits_per_weight</c>,
+/// <c>estimated_compression_ratio</c> (fp32_bytes / estimated_artifact_bytes), <c>estimated_compression_ratio_vs_teacher</c>,
+/// <c>estimated_bits_per_weight</c>,
 /// <c>latency_ms_per_batch</c> and <c>latency_batch_size</c>.
 /// </summary>
 public static class CompressionReport
@@ -29,7 +30,12 @@ public static class CompressionReport
             ["latency_ms_per_batch"] = LatencyProbe.MillisecondsPerBatch(model, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device),
             ["latency_batch_size"] = Math.Min(run.Recipe.Data.EvalBatchSize, run.EvalData.Count),
         };
-        if (run.Teacher is { } teacher) result["teacher_fp32_bytes"] = CompressionStats.Fp32Bytes(teacher);
+        if (run.Teacher is { } teacher)
+        {
+            long teacherBytes = CompressionStats.Fp32Bytes(teacher);
+            result["teacher_fp32_bytes"] = teacherBytes;
+            result["estimated_compression_ratio_vs_teacher"] = (double)teacherBytes / plan.PredictedBytes;
+        }
         return result;
     }
 }

@@ -23,6 +23,7 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         var student = run.Student ?? throw new InvalidOperationException(
             $"Stage '{spec.DisplayName}' prunes the run's student, but there is none yet: put a baseline or distill stage before it.");
         var clock = Stopwatch.StartNew();
+        if (spec.Method == PruneMethod.Structured) return RunStructured(run, student, clock);
         var selected = PruneSelector.Select(student, spec.Include, spec.Exclude);
         if (selected.Count == 0)
             throw new InvalidOperationException(
@@ -64,6 +65,72 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         }
         run.Student = student;
         return result with { WallSeconds = clock.Elapsed.TotalSeconds, Extra = WithSparsity(run, result.Extra, masks, student) };
+    }
+
+    /// <summary>Removes whole units, rebuilds the smaller student, then fine-tunes it (when <c>fine_tune</c>).</summary>
+    private StageResult RunStructured(RunContext run, Models.DistillModel student, Stopwatch clock)
+    {
+        var (all, uniform) = StructuredPruning.Groups(student);
+        var include = (spec.Include ?? PruneSelector.DefaultInclude).Select(p => new ModuleGlob(p)).ToList();
+        var exclude = (spec.Exclude ?? PruneSelector.DefaultExclude).Select(p => new ModuleGlob(p)).ToList();
+        var groups = all.Where(g => ModuleGlob.AnyMatch(include, g.Module) && !ModuleGlob.AnyMatch(exclude, g.Module)).ToList();
+        if (groups.Count == 0)
+            throw new InvalidOperationException(
+                $"Stage '{spec.DisplayName}': include/exclude select no unit group of the {student.Family} student; its groups are {string.Join(", ", all.Select(g => g.Module))}.");
+        if (uniform && groups.Count != all.Count)
+            throw new InvalidOperationException(
+                $"Stage '{spec.DisplayName}': a {student.Family} model has one intermediate_size for all layers, so structured pruning must cover every layer's FFN; " +
+                $"the patterns leave out {string.Join(", ", all.Except(groups).Select(g => g.Module))}.");
+
+        Dictionary<string, double[]> scores;
+        if (spec.Score == UnitScore.Taylor)
+        {
+            using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, student));
+            int batch = run.TrainFor(spec).BatchSize;
+            var order = Trainer.Permutation(run.TrainData.Count, run.TrainFor(spec).Seed, 0);
+            int count = Math.Min(spec.ImportanceBatches, order.Length / batch);
+            scores = StructuredPruning.TaylorScores(student, groups, count,
+                b => run.TrainData.GetBatch(order.AsSpan(b * batch, batch)).To(run.Device), (m, b) => objective.Compute(m, b).Total);
+        }
+        else scores = groups.ToDictionary(g => g.Module, g => StructuredPruning.MagnitudeScores(student, g));
+
+        var overrides = (spec.LayerSparsity ?? []).Select(kv => (Pattern: new ModuleGlob(kv.Key), Sparsity: kv.Value)).ToList();
+        double SparsityOf(string module)
+        {
+            foreach (var (pattern, s) in overrides) if (pattern.IsMatch(module)) return s;
+            return spec.Sparsity!.Value;
+        }
+        var keep = groups.ToDictionary(g => g.Module, g => StructuredPruning.Keep(scores[g.Module], SparsityOf(g.Module)));
+        long paramsBefore = student.ParameterCount();
+        var smaller = StructuredPruning.Shrink(student, groups, keep, Models.ModelRegistry.Default).to(run.Device);
+
+        StageResult result;
+        if (spec.FineTune)
+        {
+            using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, smaller));
+            result = StageTraining.Train(run, spec, smaller, objective);
+        }
+        else
+        {
+            var metrics = Evaluator.Evaluate(smaller, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+            CheckpointIO.SaveModel(run.ModelDir(spec), smaller, new CheckpointState { Stage = spec.DisplayName, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256 });
+            result = new StageResult
+            {
+                Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, Params = smaller.ParameterCount(), ModelBytes = smaller.ParameterBytes(),
+                WallSeconds = 0, Extra = new Dictionary<string, object> { ["model_dir"] = Path.GetRelativePath(run.RunDir, run.ModelDir(spec)) },
+            };
+        }
+        run.Student = smaller;
+        var extra = new Dictionary<string, object>(result.Extra)
+        {
+            ["method"] = "structured",
+            ["params_before"] = paramsBefore,
+            ["kept_units"] = keep.ToDictionary(kv => kv.Key, kv => kv.Value.Length),
+            ["removed_units"] = groups.ToDictionary(g => g.Module, g => g.Count - keep[g.Module].Length),
+            ["config"] = smaller.Config,
+        };
+        foreach (var (k, v) in CompressionReport.Measure(run, smaller)) extra[k] = v;
+        return result with { WallSeconds = clock.Elapsed.TotalSeconds, Extra = extra };
     }
 
     private PruningPlan BuildPlan()

@@ -7,7 +7,9 @@ namespace Distill.Stages;
 /// <summary>
 /// <c>kind: prune</c> — prunes the run's current student and fine-tunes it with the masks enforced after every step.
 /// <c>method: magnitude</c> removes the smallest weights to <c>sparsity</c> (per <c>scope: layer</c> or <c>global</c>),
-/// one-shot or along <c>schedule:</c>; <c>method: nm</c> keeps N of every M weights (<c>pattern: "2:4"</c>).
+/// one-shot or along <c>schedule:</c>; <c>method: nm</c> keeps N of every M weights (<c>pattern: "2:4"</c>);
+/// <c>method: structured</c> removes the <c>sparsity</c> fraction of each unit group (neurons, conv channels, FFN
+/// neurons), ranked by <c>score</c>, and rebuilds a smaller model (see <see cref="StructuredPruning"/>).
 /// <c>include</c>/<c>exclude</c> are module-path globs (<see cref="ModuleGlob"/>) over Linear/Conv modules.
 /// </summary>
 public sealed record PruneStageSpec : StageSpec, ISpecChecks
@@ -38,6 +40,12 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
 
     public FineTuneObjective Objective { get; init; } = FineTuneObjective.Auto;
 
+    /// <summary>Structured pruning: how units are ranked.</summary>
+    public UnitScore Score { get; init; } = UnitScore.Magnitude;
+
+    /// <summary>Structured pruning with <c>score: taylor</c>: training batches the importance is averaged over.</summary>
+    [Bounds(1, 100000)] public int ImportanceBatches { get; init; } = 8;
+
     /// <summary>False: prune once and evaluate, without training (the stage's train length is then unused).</summary>
     public bool FineTune { get; init; } = true;
 
@@ -47,6 +55,17 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
         {
             if (Sparsity is null) yield return ("sparsity", "magnitude pruning needs a target sparsity, e.g. 'sparsity: 0.9'");
             if (Pattern is not null) yield return ("pattern", "'pattern' is for method: nm; remove it or set method: nm");
+        }
+        else if (Method == PruneMethod.Structured)
+        {
+            if (Sparsity is null) yield return ("sparsity", "structured pruning needs the fraction of units to remove, e.g. 'sparsity: 0.5'");
+            if (Pattern is not null) yield return ("pattern", "'pattern' is for method: nm");
+            if (Schedule is not null) yield return ("schedule", "structured pruning is one-shot; remove 'schedule'");
+            if (Scope != PruneScope.Layer) yield return ("scope", "structured pruning removes the same fraction of every unit group; remove 'scope: global'");
+            if (LayerSparsity is not null && recipe.Student.Model is "bert" or "vit")
+                yield return ("layer_sparsity", $"a {recipe.Student.Model} student has one intermediate_size for all layers, so every layer keeps the same number of FFN neurons; remove layer_sparsity");
+            if (!(recipe.Student.Model is "mlp" or "cnn" or "bert" or "vit"))
+                yield return ("method", $"structured pruning supports the mlp, cnn, bert and vit families, not '{recipe.Student.Model}'");
         }
         else
         {

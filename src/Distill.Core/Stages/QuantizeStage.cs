@@ -42,6 +42,10 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
                 $"Stage '{spec.DisplayName}': include/exclude select no Linear or Conv weight of the {student.Family} student; " +
                 "check the patterns against the module paths (distill validate lists them).");
         var masks = new MaskSet(selected);
+        Dictionary<string, object>? allocation = null;
+        _bits = spec.TargetBytes is { } target
+            ? Allocate(run, student, selected, masks, target, out allocation)
+            : selected.ToDictionary(w => w.Name, w => spec.BitsFor(w.ModulePath));
         var (result, record) = spec.Method switch
         {
             QuantizeMethod.Kmeans => KMeans(run, student, selected, masks),
@@ -54,7 +58,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         var extra = new Dictionary<string, object>(result.Extra)
         {
             ["method"] = spec.Method.ToString().ToLowerInvariant(),
-            ["layer_bits"] = selected.ToDictionary(w => w.Name, w => spec.BitsFor(w.ModulePath)),
+            ["layer_bits"] = _bits,
             ["sparsity"] = masks.OverallSparsity(),
         };
         if (spec.Method != QuantizeMethod.Kmeans)
@@ -66,6 +70,13 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
                 // The metrics above were measured with the activations quantized (hooks attached during evaluation).
             }
         }
+        if (allocation is not null) extra["allocation"] = allocation;
+        if (run.Recipe.Output.Tensorboard)
+        {
+            var writer = torch.utils.tensorboard.SummaryWriter(Path.Combine(run.RunDir, "tb", spec.DisplayName), createRunName: false);
+            long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            foreach (var (name, bits) in _bits) writer.add_scalar($"bits/{name}", bits, checked((int)result.Steps), now);
+        }
         foreach (var (k, v) in CompressionReport.Measure(run, student, new ArtifactOptions { Linear = record.Weights }, record.Activations)) extra[k] = v;
         return result with { WallSeconds = clock.Elapsed.TotalSeconds, Extra = extra };
     }
@@ -73,7 +84,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
     private (StageResult, QuantizationRecord) KMeans(RunContext run, DistillModel student, IReadOnlyList<PrunableWeight> selected, MaskSet masks)
     {
         bool adam = (spec.CentroidUpdate ?? CentroidUpdate.Adam) == CentroidUpdate.Adam;
-        var shared = new SharedWeights(selected.Select(w => (w, spec.BitsFor(w.ModulePath))), masks, adam);
+        var shared = new SharedWeights(selected.Select(w => (w, _bits[w.Name])), masks, adam);
         if (!spec.FineTune)
         {
             shared.Apply();
@@ -143,7 +154,83 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         }
     }
 
-    private QuantScheme Scheme(PrunableWeight w) => new(spec.BitsFor(w.ModulePath), spec.PerChannel, spec.Symmetric);
+    private Dictionary<string, int> _bits = [];
+
+    private QuantScheme Scheme(PrunableWeight w) => new(_bits[w.Name], spec.PerChannel, spec.Symmetric);
+
+    /// <summary>Per-layer widths under <c>target_bytes</c>: sensitivities and exact record sizes of every candidate, then
+    /// the exact knapsack of <see cref="BitAllocation.Solve"/> on the budget left after the unquantized tensors.</summary>
+    private Dictionary<string, int> Allocate(RunContext run, DistillModel student, IReadOnlyList<PrunableWeight> selected, MaskSet masks,
+        long target, out Dictionary<string, object> report)
+    {
+        var candidates = (spec.CandidateBits ?? (spec.Method == QuantizeMethod.Kmeans ? [1, 2, 3, 4, 5, 6, 8] : [2, 3, 4, 5, 6, 8])).Distinct().Order().ToList();
+        var options = new ArtifactOptions();
+        var placeholders = spec.ActivationBits is { } ab
+            ? selected.Select(w => new ActivationRange(w.ModulePath, ab, 0, 0)).ToList()
+            : new List<ActivationRange>();
+        var floatPlan = ModelArtifact.Plan(student, options, placeholders);
+        var names = selected.Select(w => w.Name).ToHashSet();
+        long fixedBytes = floatPlan.HeaderBytes + floatPlan.Tensors.Where(t => !names.Contains(t.Name)).Sum(t => t.PredictedBytes);
+
+        int batch = run.TrainFor(spec).BatchSize;
+        var order = Trainer.Permutation(run.TrainData.Count, run.TrainFor(spec).Seed, 0);
+        int count = Math.Max(1, Math.Min(spec.SensitivityBatches, order.Length / batch));
+        double Loss()
+        {
+            using var _ = torch.no_grad();
+            double sum = 0;
+            for (int b = 0; b < count; b++)
+            {
+                using var scope = torch.NewDisposeScope();
+                var data = run.TrainData.GetBatch(order.AsSpan(b * batch, batch)).To(run.Device);
+                sum += torch.nn.functional.cross_entropy(student.call(data).Logits, data.RequireLabels()).item<float>();
+            }
+            return sum / count;
+        }
+        (torch.Tensor, LinearQuantParams?) Quantize(PrunableWeight w, int bits)
+        {
+            if (spec.Method == QuantizeMethod.Kmeans)
+            {
+                using var scope = torch.NewDisposeScope();
+                var mask = masks[w.Name];
+                var (centroids, assign) = KMeans1D.Cluster(w.Weight.detach().masked_select(mask), 1 << bits);
+                var q = torch.zeros_like(w.Weight).masked_scatter_(mask, centroids.index_select(0, assign));
+                return (q.MoveToOuterDisposeScope(), null);
+            }
+            var grid = WeightQuantizer.Grid(w.Weight, new QuantScheme(bits, spec.PerChannel, spec.Symmetric));
+            return (WeightQuantizer.FakeQuantize(w.Weight, grid), grid);
+        }
+
+        var options2 = BitAllocation.Measure(student, selected, candidates, Quantize, Loss, options);
+        var choice = BitAllocation.Solve(options2, target - fixedBytes);
+        if (choice is null)
+        {
+            long smallest = fixedBytes + options2.Sum(o => o.Min(x => x.Bytes));
+            throw new InvalidOperationException(
+                $"Stage '{spec.DisplayName}': target_bytes {target} cannot be met: the unquantized tensors and header take {fixedBytes} bytes and the " +
+                $"smallest candidate widths bring the artifact to {smallest} bytes. Raise target_bytes, prune more first, or allow fewer bits.");
+        }
+        var bitsByName = new Dictionary<string, int>();
+        long predicted = fixedBytes;
+        double sensitivity = 0;
+        for (int i = 0; i < selected.Count; i++)
+        {
+            var o = options2[i][choice[i]];
+            bitsByName[selected[i].Name] = o.Bits;
+            predicted += o.Bytes;
+            sensitivity += o.Sensitivity;
+        }
+        report = new Dictionary<string, object>
+        {
+            ["target_bytes"] = target,
+            ["predicted_bytes"] = predicted,
+            ["summed_sensitivity"] = sensitivity,
+            ["options"] = selected.Select((w, i) => (w.Name, Options: options2[i]))
+                .ToDictionary(x => x.Name, x => x.Options.Select(o => new Dictionary<string, object> { ["bits"] = o.Bits, ["bytes"] = o.Bytes, ["sensitivity"] = o.Sensitivity }).ToList()),
+        };
+        run.Log.WriteLine($"[{spec.DisplayName}] bit allocation for {target} bytes: {string.Join(", ", bitsByName.Select(kv => $"{kv.Key}={kv.Value}"))} (predicted {predicted} bytes)");
+        return bitsByName;
+    }
 
     /// <summary>Evaluates and saves a model quantized without training.</summary>
     private StageResult Untrained(RunContext run, DistillModel student)

@@ -49,6 +49,16 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
     /// <summary>qat/ptq: also quantize the inputs of the selected layers to this many bits (asymmetric, per tensor); null = float.</summary>
     [Bounds(2, 8)] public int? ActivationBits { get; init; }
 
+    /// <summary>Automatic allocation: choose each layer's width from <c>candidate_bits</c> so that the artifact fits this
+    /// many bytes with the least summed measured sensitivity (see <see cref="BitAllocation"/>); replaces bits/layer_bits.</summary>
+    [Bounds(1, 1e15)] public long? TargetBytes { get; init; }
+
+    /// <summary>Widths the allocation chooses from; default 1–6 and 8 for k-means, 2–6 and 8 for qat/ptq.</summary>
+    public List<int>? CandidateBits { get; init; }
+
+    /// <summary>Training batches the sensitivity (loss increase with one layer quantized) is measured on.</summary>
+    [Bounds(1, 100000)] public int SensitivityBatches { get; init; } = 4;
+
     /// <summary>ptq: training batches run to find the activation ranges.</summary>
     [Bounds(1, 100000)] public int CalibrationBatches { get; init; } = 16;
 
@@ -69,6 +79,14 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
             if (ActivationBits is not null) yield return ("activation_bits", "activation quantization is available with method: qat or ptq");
         }
         else if (CentroidUpdate is not null) yield return ("centroid_update", "centroid_update is for method: kmeans");
+        if (TargetBytes is not null && LayerBits is not null)
+            yield return ("layer_bits", "target_bytes allocates every layer's width itself; remove layer_bits (or target_bytes)");
+        if (CandidateBits is not null && TargetBytes is null)
+            yield return ("candidate_bits", "candidate_bits is used by the automatic allocation; set target_bytes or remove candidate_bits");
+        for (int i = 0; i < (CandidateBits?.Count ?? 0); i++)
+            if (CandidateBits![i] < minBits || CandidateBits[i] > 8)
+                yield return ($"candidate_bits[{i}]", $"{what} quantization needs {minBits}..8 bits, got {CandidateBits[i]}");
+        if (CandidateBits is { Count: 0 }) yield return ("candidate_bits", "give at least one width");
         if (Objective == FineTuneObjective.Distill && recipe.Distill.Terms.Count == 0)
             yield return ("objective", "objective: distill needs loss terms in distill.terms; use objective: ce or add terms");
         foreach (var (key, pattern) in Patterns())

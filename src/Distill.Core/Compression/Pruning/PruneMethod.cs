@@ -8,4 +8,7 @@ public enum PruneMethod
 
     /// <summary>All but the N largest of every M consecutive weights (N:M fine-grained structured sparsity); <c>nm</c> in recipes.</summary>
     NM,
+
+    /// <summary>Whole units (neurons, FFN neurons, conv channels), physically removed: the model and its config shrink.</summary>
+    Structured,
 }

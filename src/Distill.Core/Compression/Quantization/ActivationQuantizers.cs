@@ -21,6 +21,7 @@ public sealed class ActivationQuantizers : nn.Module
 
     private sealed record Entry(string Module, int Bits, Tensor Range, Tensor Seen);
 
+    /// <summary>How ranges are updated: EMA in training mode (QAT), running min/max without quantizing (PTQ calibration), or never.</summary>
     public enum ObserverMode { Ema, Calibrate, Frozen }
 
     public ActivationQuantizers(IEnumerable<(string Module, int Bits)> modules) : base("activation_quantizers")
