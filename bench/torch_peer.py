@@ -234,6 +234,7 @@ def main():
     orders = read_int32(job["orders"]).reshape(-1, job["steps_per_epoch"] * job["batch_size"])
     eval_indices = read_int32(job["eval_indices"])
 
+    phases = {"data": proc_status_mb("VmRSS"), "data_peak": proc_status_mb("VmHWM")}
     teacher = build_model(job["teacher"])
     student = build_model(job["student"])
     weights = read_safetensors(job["weights"])
@@ -249,6 +250,8 @@ def main():
     for p in teacher.parameters():
         p.requires_grad_(False)
 
+    phases["models"] = proc_status_mb("VmRSS")
+    phases["cache"] = phases["models"]
     train_cfg = job["train"]
     params = list(student.parameters()) + (list(projector.parameters()) if projector else [])
     optimizer = torch.optim.AdamW(params, lr=train_cfg["lr"], weight_decay=train_cfg["weight_decay"])
@@ -292,6 +295,8 @@ def main():
             rss.append([step + 1, proc_status_mb("VmRSS")])
         prev = time.perf_counter()  # the RSS read is not part of the next step (as on Distill's side)
     fit_seconds = time.perf_counter() - fit_start
+    phases["trained"] = proc_status_mb("VmRSS")
+    phases["trained_peak"] = proc_status_mb("VmHWM")
 
     student.eval()
     correct = 0
@@ -301,6 +306,7 @@ def main():
             logits, _ = student(inputs, set())
             correct += (logits.argmax(1) == labels).sum().item()
 
+    phases["evaluated"] = proc_status_mb("VmRSS")
     result = {
         "side": "pytorch",
         "variant": job["variant"],
@@ -314,6 +320,7 @@ def main():
         "accuracy": correct / len(eval_indices),
         "peak_rss_mb": proc_status_mb("VmHWM"),
         "rss_mb": rss,
+        "phase_rss_mb": phases,
         "process_seconds": time.perf_counter() - started,
         "load_average": load_average(),
     }

@@ -96,7 +96,7 @@ public sealed class BenchCommand : ICommand
                           $"PyTorch {torchVersion}; load {Load()}");
 
         torch.set_num_threads(threads);
-        var prep = Prepare(work, Path.GetFullPath(data), trainLimit, epochs, rssSteps, teacherSteps, threads);
+        var prep = Prepare(work, Path.GetFullPath(data), trainLimit, epochs, reps, rssSteps, teacherSteps, threads);
         Console.WriteLine($"prepared: {prep.TrainCount} training examples, {prep.StepsPerEpoch} steps/epoch; teacher trained {teacherSteps} steps, " +
                           $"test accuracy {prep.TeacherAccuracy:F4} ({prep.PrepSeconds:F0} s)");
 
@@ -110,18 +110,18 @@ public sealed class BenchCommand : ICommand
             if (variants.Contains("cache")) plan.Add(("distill", "cache"));
             if (variants.Contains("bf16")) plan.Add(("distill", "bf16"));
             foreach (var (side, variant) in plan)
-                runs.Add(RunOne(side, prep.Job with { Variant = variant, TotalSteps = mainSteps }, work, python, peer, threads, rep, "main", reps));
+                runs.Add(RunOne(side, prep.Jobs[rep] with { Variant = variant, TotalSteps = mainSteps }, work, python, peer, threads, rep, "main", reps));
         }
         if (rssSteps > 0)
             foreach (var side in new[] { "distill", "pytorch" })
-                runs.Add(RunOne(side, prep.Job with { Variant = "kd", TotalSteps = rssSteps }, work, python, peer, threads, 0, "rss", 1));
+                runs.Add(RunOne(side, prep.Jobs[0] with { Variant = "kd", TotalSteps = rssSteps }, work, python, peer, threads, 0, "rss", 1));
 
         var rows = BenchReport.Rows(workload, runs, epochs, rssSteps);
         var loads = runs.Select(r => r.LoadBefore).Concat(runs.Select(r => r.LoadAverage.FirstOrDefault())).Where(double.IsFinite).ToList();
         string command = "distill bench " + string.Join(" ", args);
         string footer =
             $"Command: `{command.TrimEnd()}`. {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {ProcStatus.CpuModel()}, {Environment.ProcessorCount} cores, " +
-            $"{threads} threads per side, {reps} repetitions (median, min–max), TorchSharp/libtorch vs Debian PyTorch {torchVersion} + OpenBLAS (OpenMP). " +
+            $"{threads} threads per side, {reps} repetitions with seeds 42… (median, min–max), TorchSharp/libtorch vs Debian PyTorch {torchVersion} + OpenBLAS (OpenMP). " +
             $"1-minute load average during the runs: {loads.Min():F1}–{loads.Max():F1} (the machine was shared; timings are noisy). " +
             $"Teacher trained {teacherSteps} steps (test accuracy {prep.TeacherAccuracy:F4}); {prep.TrainCount} training examples.";
         string markdown = BenchReport.Markdown(rows) + "\n" + footer + "\n";
@@ -150,10 +150,10 @@ public sealed class BenchCommand : ICommand
         return ExitCodes.Success;
     }
 
-    private sealed record Prepared(BenchJob Job, int TrainCount, int StepsPerEpoch, double TeacherAccuracy, double PrepSeconds);
+    private sealed record Prepared(IReadOnlyList<BenchJob> Jobs, int TrainCount, int StepsPerEpoch, double TeacherAccuracy, double PrepSeconds);
 
     /// <summary>Trains the teacher briefly, draws the student's and projector's initial weights, and writes the weights, the example orders and the base job.</summary>
-    private static Prepared Prepare(string work, string dataDir, int? trainLimit, int epochs, int rssSteps, int teacherSteps, int threads)
+    private static Prepared Prepare(string work, string dataDir, int? trainLimit, int epochs, int reps, int rssSteps, int teacherSteps, int threads)
     {
         var clock = Stopwatch.StartNew();
         const long seed = 42;
@@ -166,7 +166,6 @@ public sealed class BenchCommand : ICommand
         var source = MnistDataset.Open(dataDir, "train", dataSpec.Preprocessing);
         var train = SubsetDataset.Limit(source, trainLimit, seed);
         var test = MnistDataset.Open(dataDir, "test", dataSpec.Preprocessing);
-        int[] subsetMap = trainLimit is { } n && n < source.Count ? Trainer.Permutation(source.Count, seed, -1)[..n] : Enumerable.Range(0, source.Count).ToArray();
         var teacherConfig = new CnnConfig { Channels = [16, 32], HiddenSize = 128 };
         var studentConfig = new CnnConfig { Channels = [4, 8], HiddenSize = 32 };
         var trainSpec = new TrainSpec
@@ -187,34 +186,41 @@ public sealed class BenchCommand : ICommand
             new Trainer(spec, []).Fit(session, train, new SubsetDataset(test, [0]), 1, torch.CPU);
         }
         teacherAccuracy = Evaluator.Evaluate(teacher, test, 1000, torch.CPU)["accuracy"];
-        torch.manual_seed(seed);
-        var student = new CnnModel(studentConfig);
-        var shapes = ShapeProbe.Measure(student, teacher, MnistDataset.Kind.Inputs(dataSpec));
-        var hint = (HintLoss)LossRegistry.Default.Create(new HintSpec { Name = "hint", Student = "blocks.1", Teacher = "blocks.1", Weight = 0.5 }, shapes);
-
-        string weights = Path.Combine(work, "weights.safetensors");
-        SafeTensors.Save(weights, new Dictionary<string, Tensor>(
-            BenchFiles.Prefixed(teacher, "teacher.").Concat(BenchFiles.Prefixed(student, "student.")).Concat(BenchFiles.Prefixed(hint.Projector, "projector.hint."))));
-        int orderEpochs = Math.Max(epochs, (rssSteps + spe - 1) / spe);
-        string orders = Path.Combine(work, "orders.bin");
-        BenchFiles.WriteInt32(orders, Enumerable.Range(0, orderEpochs)
-            .SelectMany(e => Trainer.Permutation(train.Count, seed, e).Take(spe * batch).Select(i => subsetMap[i])));
-        string evalIndices = Path.Combine(work, "eval_indices.bin");
-        BenchFiles.WriteInt32(evalIndices, Enumerable.Range(0, test.Count));
-
-        var job = new BenchJob
+        // Repetition r uses seed 42 + r for the student's and projector's initialisation, the training subset and the
+        // example order (the teacher is the same): the spread over repetitions includes seed-to-seed variation.
+        BenchJob ForRep(int rep)
         {
-            Workload = "quickstart", Variant = "kd", Threads = threads, Seed = seed, BatchSize = batch, StepsPerEpoch = spe, TotalSteps = spe,
-            RssEvery = 50,
-            Teacher = new BenchModel("cnn", JsonSerializer.SerializeToElement(teacherConfig)),
-            Student = new BenchModel("cnn", JsonSerializer.SerializeToElement(studentConfig)),
-            Data = new BenchData("mnist", dataDir, [0.1307], [0.3081], trainLimit, null),
-            Train = new BenchTrain(trainSpec.Lr, trainSpec.WeightDecay, trainSpec.WarmupSteps, "cosine", trainSpec.GradClip),
-            Terms = new BenchTerms(new BenchSoftTarget("kd", 1.0, 4, 0.9),
-                new BenchHint("hint", 0.5, "blocks.1", "blocks.1", hint.Projector.IsConvolution, hint.Projector.InFeatures, hint.Projector.OutFeatures)),
-            Weights = weights, Orders = orders, EvalIndices = evalIndices,
-        };
-        return new Prepared(job, train.Count, spe, teacherAccuracy, clock.Elapsed.TotalSeconds);
+            long s = seed + rep;
+            int[] subsetMap = trainLimit is { } n && n < source.Count ? Trainer.Permutation(source.Count, s, -1)[..n] : Enumerable.Range(0, source.Count).ToArray();
+            torch.manual_seed(s);
+            var student = new CnnModel(studentConfig);
+            var shapes = ShapeProbe.Measure(student, teacher, MnistDataset.Kind.Inputs(dataSpec));
+            var hint = (HintLoss)LossRegistry.Default.Create(new HintSpec { Name = "hint", Student = "blocks.1", Teacher = "blocks.1", Weight = 0.5 }, shapes);
+            string weights = Path.Combine(work, $"weights-{rep}.safetensors");
+            SafeTensors.Save(weights, new Dictionary<string, Tensor>(
+                BenchFiles.Prefixed(teacher, "teacher.").Concat(BenchFiles.Prefixed(student, "student.")).Concat(BenchFiles.Prefixed(hint.Projector, "projector.hint."))));
+            int orderEpochs = Math.Max(epochs, (rssSteps + spe - 1) / spe);
+            string orders = Path.Combine(work, $"orders-{rep}.bin");
+            BenchFiles.WriteInt32(orders, Enumerable.Range(0, orderEpochs)
+                .SelectMany(e => Trainer.Permutation(train.Count, s, e).Take(spe * batch).Select(i => subsetMap[i])));
+            string evalIndices = Path.Combine(work, "eval_indices.bin");
+            BenchFiles.WriteInt32(evalIndices, Enumerable.Range(0, test.Count));
+            return new BenchJob
+            {
+                Workload = "quickstart", Variant = "kd", Threads = threads, Seed = s, BatchSize = batch, StepsPerEpoch = spe, TotalSteps = spe,
+                RssEvery = 50,
+                Teacher = new BenchModel("cnn", JsonSerializer.SerializeToElement(teacherConfig)),
+                Student = new BenchModel("cnn", JsonSerializer.SerializeToElement(studentConfig)),
+                Data = new BenchData("mnist", dataDir, [0.1307], [0.3081], trainLimit, null),
+                Train = new BenchTrain(trainSpec.Lr, trainSpec.WeightDecay, trainSpec.WarmupSteps, "cosine", trainSpec.GradClip),
+                Terms = new BenchTerms(new BenchSoftTarget("kd", 1.0, 4, 0.9),
+                    new BenchHint("hint", 0.5, "blocks.1", "blocks.1", hint.Projector.IsConvolution, hint.Projector.InFeatures, hint.Projector.OutFeatures)),
+                Weights = weights, Orders = orders, EvalIndices = evalIndices,
+            };
+        }
+
+        var jobs = Enumerable.Range(0, reps).Select(ForRep).ToList();
+        return new Prepared(jobs, train.Count, spe, teacherAccuracy, clock.Elapsed.TotalSeconds);
     }
 
     private static BenchResult RunOne(string side, BenchJob job, string work, string python, string peer, int threads, int rep, string tag, int reps)

@@ -28,6 +28,9 @@ internal sealed record BenchResult
     /// <summary>Peak resident set size of the process (VmHWM), MB.</summary>
     public double PeakRssMb { get; init; }
 
+    /// <summary>VmRSS (MB) after each phase of the run: <c>data</c>, <c>models</c>, <c>cache</c>, <c>trained</c>, <c>evaluated</c>.</summary>
+    public Dictionary<string, double> PhaseRssMb { get; init; } = [];
+
     /// <summary>(step, VmRSS MB) samples.</summary>
     public double[][] RssMb { get; init; } = [];
 

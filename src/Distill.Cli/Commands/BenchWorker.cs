@@ -39,6 +39,7 @@ internal static class BenchWorker
         if (Trainer.StepsPerEpoch(new TrainSpec { BatchSize = job.BatchSize }, train.Count) != job.StepsPerEpoch)
             throw new InvalidDataException($"{jobPath}: steps_per_epoch {job.StepsPerEpoch} does not match {train.Count} examples / batch {job.BatchSize}");
 
+        var phases = new Dictionary<string, double> { ["data"] = ProcStatus.Mb("VmRSS"), ["data_peak"] = ProcStatus.Mb("VmHWM") };
         var weights = SafeTensors.Load(job.Weights);
         var teacher = Build(job.Teacher);
         var student = Build(job.Student);
@@ -68,6 +69,7 @@ internal static class BenchWorker
             Precision = job.Variant == "bf16" ? Precision.Bf16 : Precision.Fp32,
         };
 
+        phases["models"] = ProcStatus.Mb("VmRSS");
         var jobClock = Stopwatch.StartNew();
         TeacherCache? cache = null;
         IDataset trainData = train;
@@ -82,6 +84,7 @@ internal static class BenchWorker
             trainData = new IndexedDataset(train);
         }
         double cacheSeconds = jobClock.Elapsed.TotalSeconds;
+        phases["cache"] = ProcStatus.Mb("VmRSS");
 
         var recorder = new Recorder(job.RssEvery);
         var precision = MixedPrecision.For(spec.Precision);
@@ -96,10 +99,13 @@ internal static class BenchWorker
             new Trainer(spec, [recorder]).Fit(session, precision.Inputs(trainData), precision.Inputs(new SubsetDataset(eval, [0])), 1, torch.CPU);
         }
         double jobSeconds = jobClock.Elapsed.TotalSeconds;
+        phases["trained"] = ProcStatus.Mb("VmRSS");
+        phases["trained_peak"] = ProcStatus.Mb("VmHWM");
         cache?.Dispose();
         if (job.CacheDir is { } cd && Directory.Exists(cd)) Directory.Delete(cd, recursive: true);
 
         var metrics = Evaluator.Evaluate(student, precision.Inputs(eval), 1000, torch.CPU);
+        phases["evaluated"] = ProcStatus.Mb("VmRSS");
         var steps = recorder.StepSeconds.ToArray();
         var result = new BenchResult
         {
@@ -109,7 +115,7 @@ internal static class BenchWorker
                 .Select(e => steps.Skip(e * job.StepsPerEpoch).Take(job.StepsPerEpoch).Sum()).ToArray(),
             JobSeconds = jobSeconds, CacheSeconds = cacheSeconds,
             Losses = [.. recorder.Losses], Accuracy = metrics["accuracy"],
-            PeakRssMb = ProcStatus.Mb("VmHWM"), RssMb = [.. recorder.Rss],
+            PeakRssMb = ProcStatus.Mb("VmHWM"), RssMb = [.. recorder.Rss], PhaseRssMb = phases,
             ProcessSeconds = started.Elapsed.TotalSeconds, LoadAverage = ProcStatus.LoadAverage(),
         };
         File.WriteAllText(resultPath, JsonSerializer.Serialize(result, BenchJob.Json));
