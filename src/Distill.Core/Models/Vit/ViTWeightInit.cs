@@ -49,7 +49,7 @@ internal static class ViTWeightInit
 
     private static double NormCdf(double x)
     {
-        using var t = torch.tensor(x / Math.Sqrt(2.0), ScalarType.Float64);
+        using var t = torch.tensor(x / Math.Sqrt(2.0), ScalarType.Float64, device: torch.CPU); // CPU even when models are built on the meta device (recipe validation)
         using var e = torch.erf(t);
         return (1.0 + e.item<double>()) / 2.0;
     }
