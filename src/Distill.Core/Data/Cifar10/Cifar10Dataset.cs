@@ -9,7 +9,9 @@ namespace Distill.Data.Cifar10;
 /// <summary>
 /// CIFAR-10 (Krizhevsky 2009) in the official binary format: records of 3,073 bytes = 1 label byte, then the R, G and B
 /// planes, each 32×32 row-major uint8; no header (record count = file size / 3073). Splits: <c>train</c> =
-/// <c>train_subset_10k.bin</c>, <c>test</c> = <c>test_5k.bin</c> (the files of <c>shared/data/cifar10</c>).
+/// <c>train_subset_10k.bin</c>, <c>test</c> = <c>test_5k.bin</c> (the files of <c>shared/data/cifar10</c>), or
+/// <c>train.bin</c> / <c>test.bin</c> (the smaller subsets shipped in Distill's <c>data/cifar10</c>); a folder holds one
+/// file per split, so that which records a run used is never a silent choice.
 /// Yields <c>pixel_values</c> (B, 3, 32, 32): pixels scaled to [0, 1], then (x − mean) / std per channel when the recipe
 /// gives <c>preprocessing.mean/std</c> (3 values each), computed exactly as HF's ViTImageProcessor does;
 /// or through a <see cref="ViTImageProcessor"/> (an HF model folder's) when opened with one.
@@ -97,9 +99,9 @@ public sealed class Cifar10Dataset : IDataset
         _ => [new InputSpec("pixel_values", [3, Side, Side], ScalarType.Float32)],
         Validate,
         (spec, split) => Open(spec.Path, split, spec.Preprocessing),
-        "CIFAR-10 32x32 colour photos (binary format): train_subset_10k.bin / test_5k.bin, 10 classes");
+        "CIFAR-10 32x32 colour photos (binary format): train_subset_10k.bin / test_5k.bin (or train.bin / test.bin), 10 classes");
 
-    /// <summary>The file of a split.</summary>
+    /// <summary>The file name of a split in the shared data (<c>train_subset_10k.bin</c>, <c>test_5k.bin</c>).</summary>
     public static string FileName(string split) => split switch
     {
         "train" => "train_subset_10k.bin",
@@ -107,13 +109,33 @@ public sealed class Cifar10Dataset : IDataset
         _ => throw new ArgumentException($"cifar10 has splits 'train' and 'test', not '{split}'."),
     };
 
+    /// <summary>The names a split's file may have: <see cref="FileName"/>, then <c>{split}.bin</c>.</summary>
+    public static IReadOnlyList<string> FileNames(string split) => [FileName(split), split + ".bin"];
+
+    /// <summary>
+    /// The file of <paramref name="split"/> in <paramref name="dir"/>: the one of <see cref="FileNames"/> that exists.
+    /// Null when none exists; an <see cref="InvalidDataException"/> when both do (which one is meant is unclear).
+    /// </summary>
+    public static string? Locate(string dir, string split)
+    {
+        var found = FileNames(split).Select(n => Path.Combine(dir, n)).Where(File.Exists).ToList();
+        if (found.Count > 1)
+            throw new InvalidDataException(
+                $"{dir}: holds both {string.Join(" and ", found.Select(Path.GetFileName))} for the {split} split of CIFAR-10; keep one of them.");
+        return found.Count == 1 ? found[0] : null;
+    }
+
     private static IEnumerable<(string Key, string Message)> Validate(DataSpec spec)
     {
         foreach (var (key, split) in new[] { ("train_split", spec.TrainSplit), ("eval_split", spec.EvalSplit) })
         {
             if (split is not ("train" or "test")) { yield return (key, $"cifar10 has splits 'train' and 'test', not '{split}'"); continue; }
-            string file = Path.Combine(spec.Path, FileName(split));
-            if (!File.Exists(file)) yield return ("path", $"'{spec.Path}' has no {FileName(split)} (the {split} split of CIFAR-10)");
+            string? file;
+            string? ambiguous = null;
+            try { file = Locate(spec.Path, split); }
+            catch (InvalidDataException e) { file = null; ambiguous = e.Message; }
+            if (ambiguous is not null) yield return ("path", ambiguous);
+            else if (file is null) yield return ("path", $"'{spec.Path}' has no {string.Join(" or ", FileNames(split))} (the {split} split of CIFAR-10)");
             else if (new FileInfo(file).Length % RecordBytes != 0)
                 yield return ("path", $"{file} is {new FileInfo(file).Length} bytes, not a whole number of {RecordBytes}-byte CIFAR-10 records");
         }
@@ -160,9 +182,10 @@ public sealed class Cifar10Dataset : IDataset
 
     private static byte[] Read(string dir, string split)
     {
-        string path = Path.Combine(dir, FileName(split));
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{dir}: missing {FileName(split)}, the {split} split of CIFAR-10 (binary format).", path);
+        string path = Locate(dir, split)
+            ?? throw new FileNotFoundException(
+                $"{dir}: missing {string.Join(" or ", FileNames(split))}, the {split} split of CIFAR-10 (binary format).",
+                Path.Combine(dir, FileName(split)));
         var data = File.ReadAllBytes(path);
         if (data.Length == 0 || data.Length % RecordBytes != 0)
             throw new InvalidDataException(

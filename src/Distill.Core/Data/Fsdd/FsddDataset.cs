@@ -25,6 +25,14 @@ public sealed partial class FsddDataset : IDataset
     /// <summary>The rate clips are resampled to (wav2vec2's).</summary>
     public const int TargetSamplingRate = 16000;
 
+    /// <summary>
+    /// The per-example length the dataset declares in its <see cref="InputSpec"/>s: one second at 16 kHz. Clips vary
+    /// (0.14–2.3 s) and batches are padded to their longest, but shape probes (recipe validation, the distill stage's
+    /// projector sizing) run the models on one synthetic example and need a concrete length that every conv stack
+    /// of a usable model accepts.
+    /// </summary>
+    public const int ProbeSamples = TargetSamplingRate;
+
     private readonly float[][] _clips;
     private readonly int[] _labels;
     private readonly string[] _files;
@@ -76,7 +84,7 @@ public sealed partial class FsddDataset : IDataset
     public static DatasetKind Kind { get; } = new(
         "fsdd",
         ["train", "test"],
-        _ => [new InputSpec("input_values", [-1], ScalarType.Float32), new InputSpec("attention_mask", [-1], ScalarType.Int32)],
+        _ => [new InputSpec("input_values", [ProbeSamples], ScalarType.Float32), new InputSpec("attention_mask", [ProbeSamples], ScalarType.Int32)],
         Validate,
         (spec, split) => Open(spec.Path, split),
         "Free Spoken Digit Dataset: spoken digits 0-9, 8 kHz wav resampled to 16 kHz; train = index 5-49, test = index 0-4 (variable length, padded per batch)");
