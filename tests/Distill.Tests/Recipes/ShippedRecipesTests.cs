@@ -9,7 +9,7 @@ namespace Distill.Tests.Recipes;
 /// and of every loss term), runs on the data shipped in <c>data/</c>, and produces the three numbers a recipe
 /// reports: teacher, baseline student and distilled student. Nothing is trained here.
 /// </summary>
-[Collection(DefaultDeviceCollection.Name)]
+[Collection(SerialCollection.Name)]
 public class ShippedRecipesTests
 {
     private static readonly string RecipesDir = Path.Combine(TestPaths.RepoRoot, "recipes");
