@@ -39,8 +39,13 @@ public class ShippedRecipesTests
         Assert.NotNull(recipe);
     }
 
+    /// <summary>The recipes whose job is the teacher / baseline / distilled comparison (compression and design recipes
+    /// have other stages).</summary>
+    public static TheoryData<string> ComparisonRecipes() =>
+        ["quickstart.yaml", "vit-mnist-tinybert.yaml", "bert-sst2.yaml", "vit-cifar10.yaml", "wav2vec2-fsdd.yaml"];
+
     [Theory]
-    [MemberData(nameof(Recipes))]
+    [MemberData(nameof(ComparisonRecipes))]
     public void UsesTheShippedDataAndReportsTeacherBaselineAndDistilledStudent(string file)
     {
         var (recipe, errors) = RecipeValidation.Check(Path.Combine(RecipesDir, file));
