@@ -58,6 +58,7 @@ public sealed class BenchCommand : ICommand
           --python <path>       interpreter with Debian's torch (/usr/bin/python3)
           --peer <path>         the PyTorch peer script (bench/torch_peer.py, found from the current folder up)
           --data <dir>          MNIST folder (data/mnist, found from the current folder up)
+          --report <file.json>  render the table of a saved bench again (next to it, as .md); runs nothing
         """;
 
     private static readonly string[] AllVariants = ["kd", "cache", "bf16"];
@@ -65,10 +66,11 @@ public sealed class BenchCommand : ICommand
     public int Execute(IReadOnlyList<string> args)
     {
         var p = ParsedArgs.Parse(args,
-            new HashSet<string> { "--workload", "--reps", "--epochs", "--threads", "--variants", "--rss-steps", "--train-limit", "--teacher-steps", "--out", "--python", "--peer", "--data", "--worker", "--result" },
+            new HashSet<string> { "--workload", "--reps", "--epochs", "--threads", "--variants", "--rss-steps", "--train-limit", "--teacher-steps", "--out", "--python", "--peer", "--data", "--worker", "--result", "--report" },
             new HashSet<string>());
         if (p.Single("--worker") is { } workerJob)
             return BenchWorker.Run(workerJob, p.Single("--result") ?? throw new UsageException("--worker needs --result <file>."));
+        if (p.Single("--report") is { } saved) return Rerender(saved);
         if (p.Positionals.Count > 0) throw new UsageException($"bench takes no positional arguments (got '{p.Positionals[0]}').");
 
         string workload = p.Single("--workload") ?? "quickstart";
@@ -116,21 +118,16 @@ public sealed class BenchCommand : ICommand
             foreach (var side in new[] { "distill", "pytorch" })
                 runs.Add(RunOne(side, prep.Jobs[0] with { Variant = "kd", TotalSteps = rssSteps }, work, python, peer, threads, 0, "rss", 1));
 
-        var rows = BenchReport.Rows(workload, runs, epochs, rssSteps);
-        var loads = runs.Select(r => r.LoadBefore).Concat(runs.Select(r => r.LoadAverage.FirstOrDefault())).Where(double.IsFinite).ToList();
         string command = "distill bench " + string.Join(" ", args);
-        string footer =
-            $"Command: `{command.TrimEnd()}`. {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {ProcStatus.CpuModel()}, {Environment.ProcessorCount} cores, " +
-            $"{threads} threads per side, {reps} repetitions with seeds 42… (median, min–max), TorchSharp/libtorch vs Debian PyTorch {torchVersion} + OpenBLAS (OpenMP). " +
-            $"1-minute load average during the runs: {loads.Min():F1}–{loads.Max():F1} (the machine was shared; timings are noisy). " +
-            $"Teacher trained {teacherSteps} steps (test accuracy {prep.TeacherAccuracy:F4}); {prep.TrainCount} training examples.";
-        string markdown = BenchReport.Markdown(rows) + "\n" + footer + "\n";
+        string created = DateTime.UtcNow.ToString("O");
+        string markdown = Render(workload, command.TrimEnd(), created, ProcStatus.CpuModel(), Environment.ProcessorCount, torchVersion, threads, reps, epochs,
+            rssSteps, teacherSteps, prep.TeacherAccuracy, prep.TrainCount, runs, out var rows);
         Console.WriteLine();
         Console.WriteLine(markdown);
 
         var report = new Dictionary<string, object?>
         {
-            ["workload"] = workload, ["command"] = command, ["created_utc"] = DateTime.UtcNow.ToString("O"),
+            ["workload"] = workload, ["command"] = command.TrimEnd(), ["created_utc"] = created,
             ["machine"] = new Dictionary<string, object?> { ["cpu"] = ProcStatus.CpuModel(), ["cores"] = Environment.ProcessorCount, ["torch"] = torchVersion, ["dotnet"] = Environment.Version.ToString() },
             ["settings"] = new Dictionary<string, object?>
             {
@@ -147,6 +144,41 @@ public sealed class BenchCommand : ICommand
         File.WriteAllText(Path.Combine(outDir, "latest.md"), markdown);
         Directory.Delete(work, recursive: true);
         Console.WriteLine($"wrote {baseName}.json and .md (and latest.*)");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>The markdown table and its footer (command, time, machine, threads, repetitions, load range, teacher).</summary>
+    private static string Render(string workload, string command, string createdUtc, string cpu, int cores, string torchVersion, int threads, int reps,
+        int epochs, int rssSteps, int teacherSteps, double teacherAccuracy, int trainCount, IReadOnlyList<BenchResult> runs, out List<BenchReport.Row> rows)
+    {
+        rows = BenchReport.Rows(workload, runs, epochs, rssSteps);
+        var loads = runs.Select(r => r.LoadBefore).Concat(runs.Select(r => r.LoadAverage.FirstOrDefault())).Where(double.IsFinite).ToList();
+        string when = DateTime.Parse(createdUtc, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+        double lo = loads.Count == 0 ? double.NaN : loads.Min(), hi = loads.Count == 0 ? double.NaN : loads.Max();
+        string footer =
+            FormattableString.Invariant($"Command: `{command}`. {when} UTC, {cpu}, {cores} cores, ") +
+            FormattableString.Invariant($"{threads} threads per side, {reps} repetitions with seeds 42… (median, min–max), TorchSharp/libtorch vs Debian PyTorch {torchVersion} + OpenBLAS (OpenMP). ") +
+            FormattableString.Invariant($"1-minute load average during the runs: {lo:F1}–{hi:F1} ") +
+            "(the machine was shared with other jobs, so timings are noisy; the 10th-percentile rows show the work with less of the contention). " +
+            FormattableString.Invariant($"Teacher trained {teacherSteps} steps (test accuracy {teacherAccuracy:F4}); {trainCount} training examples.");
+        return BenchReport.Markdown(rows) + "\n" + footer + "\n";
+    }
+
+    /// <summary><c>--report file.json</c>: renders the table of a saved bench again (with this version's rows) next to the JSON.</summary>
+    private static int Rerender(string path)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        var root = doc.RootElement;
+        var settings = root.GetProperty("settings");
+        var machine = root.GetProperty("machine");
+        var runs = root.GetProperty("runs").Deserialize<List<BenchResult>>(BenchJob.Json)!;
+        string markdown = Render(root.GetProperty("workload").GetString()!, root.GetProperty("command").GetString()!.TrimEnd(),
+            root.GetProperty("created_utc").GetString()!, machine.GetProperty("cpu").GetString()!, machine.GetProperty("cores").GetInt32(),
+            machine.GetProperty("torch").GetString()!, settings.GetProperty("threads").GetInt32(), settings.GetProperty("reps").GetInt32(),
+            settings.GetProperty("epochs").GetInt32(), settings.GetProperty("rss_steps").GetInt32(), settings.GetProperty("teacher_steps").GetInt32(),
+            settings.GetProperty("teacher_accuracy").GetDouble(), settings.GetProperty("train_examples").GetInt32(), runs, out _);
+        File.WriteAllText(Path.ChangeExtension(path, ".md"), markdown);
+        Console.WriteLine(markdown);
         return ExitCodes.Success;
     }
 

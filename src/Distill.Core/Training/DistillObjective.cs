@@ -95,7 +95,9 @@ public sealed class DistillObjective : IObjective, IDisposable
         var kept = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         Tensor Keep(Tensor t)
         {
-            if (kept.Add(t)) t.MoveToOuterDisposeScope();
+            // Only tensors created by the teacher's pass move out; one from an outer scope (a model that returns its input
+            // as hidden state 0) already lives to the end of the step, and moving it further out would leak it.
+            if (kept.Add(t) && scope.DisposablesView.Contains(t)) t.MoveToOuterDisposeScope();
             return t;
         }
 
