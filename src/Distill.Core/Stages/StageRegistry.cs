@@ -29,7 +29,7 @@ public sealed class StageRegistry
         r.Register<TrainTeacherStageSpec>("train_teacher", s => new TrainTeacherStage(s), "train the teacher on labels (cross-entropy)");
         r.Register<BaselineStageSpec>("baseline", s => new BaselineStage(s), "train a fresh student on labels alone, for comparison");
         r.Register<DistillStageSpec>("distill", s => new DistillStage(s), "train a fresh student with the recipe's distill terms");
-        r.Register<PruneStageSpec>("prune", s => new PruneStage(s), "prune the student (magnitude, N:M; one-shot or gradual) and fine-tune with the masks held");
+        r.Register<PruneStageSpec>("prune", s => new PruneStage(s), "prune the student (magnitude or N:M with masks held, one-shot or gradual; structured: remove units) and fine-tune");
         r.Register<QuantizeStageSpec>("quantize", s => new QuantizeStage(s), "quantize the student (k-means weight sharing, QAT with straight-through gradients, or PTQ with calibration)");
         r.Register<ExportStageSpec>("export", s => new ExportStage(s), "write the student as a compressed artifact, load it back and evaluate it");
         r.Register<DesignStageSpec>("design", s => new DesignStage(s), "pick the student architecture by measured latency on this device (HAKD)");
