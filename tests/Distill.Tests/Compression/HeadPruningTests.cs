@@ -17,7 +17,9 @@ namespace Distill.Tests.Compression;
 /// Structured pruning of attention heads (HF <c>pruned_heads</c>) for bert and vit: shapes and parameter counts, the
 /// config's original-index bookkeeping over two rounds, equivalence with the unpruned model whose removed heads are
 /// silenced (their attention-output columns zeroed, done here by hand), the scores, and the HF folder round trip.
+/// Serial: the Taylor finite-difference check and the scaled-head check assume the seeded initialisation.
 /// </summary>
+[Collection(SerialCollection.Name)]
 public sealed class HeadPruningTests : IDisposable
 {
     private readonly TempDir _tmp = new();
@@ -53,14 +55,14 @@ public sealed class HeadPruningTests : IDisposable
 
     /// <summary>Silences heads of the unpruned model by hand: zeroes their columns h·d..(h+1)·d of the layer's
     /// attention output projection, the only path from a head's context into the residual stream.</summary>
-    private static void SilenceHeads(DistillModel model, string prefix, IReadOnlyDictionary<int, int[]> heads)
+    private static void SilenceHeads(DistillModel model, string prefix, IReadOnlyDictionary<int, int[]> heads, int headDim = HeadDim)
     {
         var sd = model.state_dict();
         using var _ = torch.no_grad();
         foreach (var (layer, list) in heads)
         {
             var w = sd[$"{prefix}.encoder.layer.{layer}.attention.output.dense.weight"];
-            foreach (int h in list) w.narrow(1, h * HeadDim, HeadDim).zero_();
+            foreach (int h in list) w.narrow(1, h * headDim, headDim).zero_();
         }
     }
 
@@ -301,6 +303,53 @@ public sealed class HeadPruningTests : IDisposable
         using var silenced = Clone(model);
         SilenceHeads(silenced, "vit", new Dictionary<int, int[]> { [0] = [2] });
         AssertSameOutputs(silenced, pruned, VitBatch());
+    }
+
+    [Fact]
+    public void HfTinyBert_PrunedByMagnitude_EqualsItsSilencedSelf_AndRoundTripsThroughAnHfFolder()
+    {
+        string source = Hf.HfTestData.Folder(Hf.HfTestData.BertCls);
+        var info = HfPretrained.Inspect(source);
+        using var model = ModelRegistry.Default.Get(info.Family.Family).Build(info.Config);
+        Assert.True(HfPretrained.LoadInto(model, source).IsExact);
+        var hf = (BertConfig)model.Config;
+        var groups = StructuredPruning.Groups(model, [PruneUnit.Heads]).Groups;
+        var keep = groups.ToDictionary(g => g.Module, g => StructuredPruning.Keep(StructuredPruning.MagnitudeScores(model, g), 0.5));
+        using var pruned = StructuredPruning.Shrink(model, groups, keep, ModelRegistry.Default);
+        var map = ((BertConfig)pruned.Config).PrunedHeads!;
+        Assert.Equal(hf.NumHiddenLayers, map.Count);
+        Assert.All(map.Values, heads => Assert.Equal(hf.NumAttentionHeads / 2, heads.Count));
+
+        torch.manual_seed(47);
+        var batch = new Batch(new Dictionary<string, Tensor>
+        {
+            ["input_ids"] = torch.randint(0, hf.VocabSize, [2, 9]),
+            ["attention_mask"] = torch.tensor(new long[,] { { 1, 1, 1, 1, 1, 1, 1, 1, 1 }, { 1, 1, 1, 1, 1, 0, 0, 0, 0 } }),
+            ["token_type_ids"] = torch.zeros(2, 9, ScalarType.Int64),
+        }, null);
+        using var silenced = Clone(model);
+        SilenceHeads(silenced, "bert", map.ToDictionary(kv => int.Parse(kv.Key, System.Globalization.CultureInfo.InvariantCulture), kv => kv.Value.ToArray()), hf.HeadDim);
+        AssertSameOutputs(silenced, pruned, batch);
+
+        string folder = _tmp.File("hf-bert-pruned");
+        HfExporter.Export(pruned, HfConfigJson.Write(pruned.Config, HfFamilies.Bert), folder);
+        AssertLoadsBackIdentical(folder, pruned, batch);
+    }
+
+    [Fact]
+    public void Wav2Vec2ConfigJson_WithPrunedHeads_IsRefused()
+    {
+        string source = Path.Combine(Hf.HfTestData.Folder(Hf.HfTestData.W2vLayerBase), "config.json");
+        var json = JsonNode.Parse(File.ReadAllText(source))!.AsObject();
+        json["pruned_heads"] = JsonNode.Parse("""{"0": [1]}""");
+        string file = _tmp.File("w2v-config.json");
+        File.WriteAllText(file, json.ToJsonString());
+        var e = Assert.Throws<InvalidDataException>(() => Models.Wav2Vec2.Wav2Vec2Config.FromJsonFile(file));
+        Assert.Contains("pruned_heads", e.Message);
+        Assert.Contains(file, e.Message);
+        json["pruned_heads"] = new JsonObject(); // HF's default {} is harmless
+        File.WriteAllText(file, json.ToJsonString());
+        Models.Wav2Vec2.Wav2Vec2Config.FromJsonFile(file);
     }
 
     [Fact]
