@@ -32,7 +32,9 @@ public static class HeadPruning
             }
             if (layer >= layers)
             {
-                yield return ("pruned_heads", $"layer {key} does not exist: the model has {layers} layers (num_hidden_layers), numbered 0 to {layers - 1}");
+                yield return ("pruned_heads", layers == 0
+                    ? $"layer {key} does not exist: the model has no encoder layers (num_hidden_layers 0); remove pruned_heads"
+                    : $"layer {key} does not exist: the model has {layers} layers (num_hidden_layers), numbered 0 to {layers - 1}");
                 continue;
             }
             if (!seen.Add(layer)) yield return ("pruned_heads", $"layer {layer} is listed twice (key \"{key}\"); give each layer once");
