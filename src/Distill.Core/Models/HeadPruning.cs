@@ -12,8 +12,9 @@ namespace Distill.Models;
 /// Indices are always ORIGINAL ones (of the unpruned layer): a second pruning round adds to the list, it never
 /// renumbers it. <c>from_pretrained</c> builds the full model, prunes it by this map and then loads the (smaller)
 /// weights, so a folder whose config carries the map holds the smaller tensors.
-/// HF would accept pruning every head of a layer (a zero-width projection that outputs only its bias); Distill refuses
-/// it, because such a layer has no attention at all and is better expressed by removing the layer.
+/// HF's <c>prune_heads</c> does not forbid pruning every head of a layer (it would build zero-width projections, the
+/// output projection then adding only its bias); Distill refuses it, because such a layer has no attention at all and
+/// is better expressed by removing the layer.
 /// </summary>
 public static class HeadPruning
 {
