@@ -14,7 +14,9 @@ public sealed class BertDesign : TransformerDesign<BertConfig>
         (c.NumHiddenLayers, c.HiddenSize, c.NumAttentionHeads, c.IntermediateSize);
 
     protected override BertConfig With(BertConfig c, int layers, int hidden, int heads, int intermediate) =>
-        c with { NumHiddenLayers = layers, HiddenSize = hidden, NumAttentionHeads = heads, IntermediateSize = intermediate };
+        c with { NumHiddenLayers = layers, HiddenSize = hidden, NumAttentionHeads = heads, IntermediateSize = intermediate, PrunedHeads = null };
+
+    protected override int HeadsInLayer(BertConfig c, int layer) => c.HeadsInLayer(layer);
 
     protected override int Tokens(BertConfig config, DeploymentShape shape) =>
         shape.SequenceLength ?? throw new ArgumentException("bert: the deployment shape has no sequence_length.");

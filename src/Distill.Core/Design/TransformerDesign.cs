@@ -9,7 +9,9 @@ namespace Distill.Design;
 /// hidden elements L·B·T·H (LayerNorms, residual adds, biases), linear MACs L·B·T·H·(4H + 2I) (Q, K, V, output and the
 /// two feed-forward projections), attention MACs L·B·2T²H (QKᵀ and the weighted sum of V), softmax elements L·B·A·T²,
 /// input elements B·T·H and the family's input MACs (patch projection, feature projection, positional convolution,
-/// pooler), plus a constant and a per-layer overhead.
+/// pooler), plus a constant and a per-layer overhead. A config with pruned heads (HF <c>pruned_heads</c>: layer l keeps
+/// A_l heads of width H/A) counts each layer's attention width A_l·H/A instead of H in the Q, K, V and output MACs,
+/// the attention MACs and the softmax; search candidates never have pruned heads.
 /// </summary>
 public abstract class TransformerDesign<TConfig> : DesignFamily where TConfig : class, IModelConfig
 {
@@ -20,7 +22,11 @@ public abstract class TransformerDesign<TConfig> : DesignFamily where TConfig : 
 
     protected abstract (int Layers, int Hidden, int Heads, int Intermediate) Shape(TConfig config);
 
+    /// <summary>The config with these sizes and no pruned heads.</summary>
     protected abstract TConfig With(TConfig config, int layers, int hidden, int heads, int intermediate);
+
+    /// <summary>Attention heads left in <paramref name="layer"/> (the head count unless the family prunes heads).</summary>
+    protected virtual int HeadsInLayer(TConfig config, int layer) => Shape(config).Heads;
 
     /// <summary>Tokens per example T at the deployment shape.</summary>
     protected abstract int Tokens(TConfig config, DeploymentShape shape);
@@ -80,14 +86,22 @@ public abstract class TransformerDesign<TConfig> : DesignFamily where TConfig : 
         var c = Base(config);
         var (l, h, a, i) = Shape(c);
         double batch = shape.BatchSize, t = Tokens(c, shape);
+        // Σ over layers of the attention width A_l·(H/A) (= L·H without pruned heads) and of the head count A_l.
+        double width = 0, heads = 0;
+        for (int layer = 0; layer < l; layer++)
+        {
+            int al = HeadsInLayer(c, layer);
+            width += a > 0 ? (double)al * (h / a) : h;
+            heads += al;
+        }
         return
         [
             1,
             l,
             l * batch * t * h,
-            l * batch * t * h * (4.0 * h + 2.0 * i),
-            l * batch * 2.0 * t * t * h,
-            l * batch * a * t * t,
+            batch * t * h * (4.0 * width + 2.0 * i * l),
+            batch * 2.0 * t * t * width,
+            batch * heads * t * t,
             batch * t * h,
             InputMacs(c, shape),
         ];
@@ -101,8 +115,10 @@ public abstract class TransformerDesign<TConfig> : DesignFamily where TConfig : 
 
     public override string Label(IModelConfig config)
     {
-        var (l, h, a, i) = Shape(Base(config));
-        return $"L{l} H{h} A{a} I{i}";
+        var c = Base(config);
+        var (l, h, a, i) = Shape(c);
+        int pruned = Enumerable.Range(0, l).Sum(layer => a - HeadsInLayer(c, layer));
+        return pruned > 0 ? $"L{l} H{h} A{a} I{i} (-{pruned} heads)" : $"L{l} H{h} A{a} I{i}";
     }
 
     public override IReadOnlyDictionary<string, object> Dims(IModelConfig config)

@@ -14,7 +14,9 @@ public sealed class VitDesign : TransformerDesign<ViTConfig>
         (c.NumHiddenLayers, c.HiddenSize, c.NumAttentionHeads, c.IntermediateSize);
 
     protected override ViTConfig With(ViTConfig c, int layers, int hidden, int heads, int intermediate) =>
-        c with { NumHiddenLayers = layers, HiddenSize = hidden, NumAttentionHeads = heads, IntermediateSize = intermediate };
+        c with { NumHiddenLayers = layers, HiddenSize = hidden, NumAttentionHeads = heads, IntermediateSize = intermediate, PrunedHeads = null };
+
+    protected override int HeadsInLayer(ViTConfig c, int layer) => c.HeadsInLayer(layer);
 
     protected override int Tokens(ViTConfig c, DeploymentShape shape) => c.SequenceLength;
 

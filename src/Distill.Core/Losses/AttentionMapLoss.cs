@@ -61,7 +61,7 @@ public sealed class AttentionMapLoss : ILossTerm
                 throw new LossConfigException("layers",
                     $"attention layer pair [{s}, {t}]: the student layer has {sShape[1]} attention heads and the teacher layer {tShape[1]}. " +
                     "Attention maps are compared head by head, so the head counts must match; choose a student with as many heads as the teacher, " +
-                    "or use hidden_mse / cosine instead.");
+                    "map only layers whose head counts agree (pruned_heads leaves a layer fewer heads), or use hidden_mse / cosine instead.");
             if (sShape[2] != tShape[2] || sShape[3] != tShape[3])
                 throw new LossConfigException("layers",
                     $"attention layer pair [{s}, {t}]: the student attends over {sShape[2]}×{sShape[3]} positions and the teacher over " +

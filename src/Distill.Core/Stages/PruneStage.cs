@@ -70,17 +70,20 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
     /// <summary>Removes whole units, rebuilds the smaller student, then fine-tunes it (when <c>fine_tune</c>).</summary>
     private StageResult RunStructured(RunContext run, Models.DistillModel student, Stopwatch clock)
     {
-        var (all, uniform) = StructuredPruning.Groups(student);
+        var units = spec.Units is { } listed ? listed.Distinct().ToList() : StructuredPruning.DefaultUnits(student.Family);
+        var (all, uniform) = StructuredPruning.Groups(student, units);
         var include = (spec.Include ?? PruneSelector.DefaultInclude).Select(p => new ModuleGlob(p)).ToList();
         var exclude = (spec.Exclude ?? PruneSelector.DefaultExclude).Select(p => new ModuleGlob(p)).ToList();
         var groups = all.Where(g => ModuleGlob.AnyMatch(include, g.Module) && !ModuleGlob.AnyMatch(exclude, g.Module)).ToList();
         if (groups.Count == 0)
             throw new InvalidOperationException(
                 $"Stage '{spec.DisplayName}': include/exclude select no unit group of the {student.Family} student; its groups are {string.Join(", ", all.Select(g => g.Module))}.");
-        if (uniform && groups.Count != all.Count)
+        var ffnAll = all.Where(g => g.Kind == PruneUnit.Ffn).ToList();
+        int ffnSelected = groups.Count(g => g.Kind == PruneUnit.Ffn);
+        if (uniform && ffnSelected > 0 && ffnSelected != ffnAll.Count)
             throw new InvalidOperationException(
                 $"Stage '{spec.DisplayName}': a {student.Family} model has one intermediate_size for all layers, so structured pruning must cover every layer's FFN; " +
-                $"the patterns leave out {string.Join(", ", all.Except(groups).Select(g => g.Module))}.");
+                $"the patterns leave out {string.Join(", ", ffnAll.Except(groups).Select(g => g.Module))}.");
 
         Dictionary<string, double[]> scores;
         if (spec.Score == UnitScore.Taylor)
@@ -124,6 +127,7 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         var extra = new Dictionary<string, object>(result.Extra)
         {
             ["method"] = "structured",
+            ["units"] = units.Select(StructuredPruning.Name).ToList(),
             ["params_before"] = paramsBefore,
             ["kept_units"] = keep.ToDictionary(kv => kv.Key, kv => kv.Value.Length),
             ["removed_units"] = groups.ToDictionary(g => g.Module, g => g.Count - keep[g.Module].Length),

@@ -9,7 +9,8 @@ namespace Distill.Stages;
 /// <c>method: magnitude</c> removes the smallest weights to <c>sparsity</c> (per <c>scope: layer</c> or <c>global</c>),
 /// one-shot or along <c>schedule:</c>; <c>method: nm</c> keeps N of every M weights (<c>pattern: "2:4"</c>);
 /// <c>method: structured</c> removes the <c>sparsity</c> fraction of each unit group (neurons, conv channels, FFN
-/// neurons), ranked by <c>score</c>, and rebuilds a smaller model (see <see cref="StructuredPruning"/>).
+/// neurons, attention heads — the kinds listed in <c>units</c>), ranked by <c>score</c>, and rebuilds a smaller model
+/// (see <see cref="StructuredPruning"/>).
 /// <c>include</c>/<c>exclude</c> are module-path globs (<see cref="ModuleGlob"/>) over Linear/Conv modules.
 /// </summary>
 public sealed record PruneStageSpec : StageSpec, ISpecChecks
@@ -46,6 +47,14 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
     /// <summary>Structured pruning with <c>score: taylor</c>: training batches the importance is averaged over.</summary>
     [Bounds(1, 100000)] public int ImportanceBatches { get; init; } = 8;
 
+    /// <summary>
+    /// Structured pruning: the kinds of unit to remove, each by <c>sparsity</c> (per group: per layer for heads and
+    /// neurons, the same count in every layer for FFN neurons). bert/vit: <c>ffn</c>, <c>heads</c>; cnn:
+    /// <c>channels</c>, <c>neurons</c>; mlp: <c>neurons</c>. Omitted = every kind of the family except heads (bert/vit:
+    /// <c>[ffn]</c>). Different fractions for heads and FFN neurons: two prune stages.
+    /// </summary>
+    public List<PruneUnit>? Units { get; init; }
+
     /// <summary>False: prune once and evaluate, without training (the stage's train length is then unused).</summary>
     public bool FineTune { get; init; } = true;
 
@@ -62,10 +71,27 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
             if (Pattern is not null) yield return ("pattern", "'pattern' is for method: nm");
             if (Schedule is not null) yield return ("schedule", "structured pruning is one-shot; remove 'schedule'");
             if (Scope != PruneScope.Layer) yield return ("scope", "structured pruning removes the same fraction of every unit group; remove 'scope: global'");
-            if (LayerSparsity is not null && recipe.Student.Model is "bert" or "vit")
-                yield return ("layer_sparsity", $"a {recipe.Student.Model} student has one intermediate_size for all layers, so every layer keeps the same number of FFN neurons; remove layer_sparsity");
-            if (!(recipe.Student.Model is "mlp" or "cnn" or "bert" or "vit"))
-                yield return ("method", $"structured pruning supports the mlp, cnn, bert and vit families, not '{recipe.Student.Model}'");
+            string family = recipe.Student.Model;
+            var known = StructuredPruning.UnitsOf(family);
+            var units = Units ?? StructuredPruning.DefaultUnits(family);
+            if (LayerSparsity is not null && family is "bert" or "vit" && units.Contains(PruneUnit.Ffn))
+                yield return ("layer_sparsity", $"a {family} student has one intermediate_size for all layers, so every layer keeps the same number of FFN neurons; " +
+                                                "layer_sparsity can only set per-layer head fractions, in a stage with units: [heads] (prune FFN neurons in another stage), or remove layer_sparsity");
+            if (Units is not null)
+            {
+                if (Units.Count == 0)
+                    yield return ("units", $"list at least one kind of unit{(known.Count > 0 ? $" ({string.Join(", ", known.Select(StructuredPruning.Name))})" : "")}, or remove 'units'");
+                foreach (var dup in Units.GroupBy(u => u).Where(g => g.Count() > 1))
+                    yield return ("units", $"'{StructuredPruning.Name(dup.Key)}' is listed twice");
+                if (Units.Contains(PruneUnit.Heads) && family == "wav2vec2")
+                    yield return ("units", "attention heads cannot be removed from a wav2vec2 student: HF's Wav2Vec2Config has no pruned_heads, so a model with fewer heads " +
+                                           "could not be described or loaded by transformers; head pruning supports bert and vit");
+                else if (known.Count > 0)
+                    foreach (var u in Units.Distinct().Where(u => !known.Contains(u)))
+                        yield return ("units", $"a {family} student has no '{StructuredPruning.Name(u)}' units; its units are {string.Join(", ", known.Select(StructuredPruning.Name))}");
+            }
+            if (known.Count == 0)
+                yield return ("method", $"structured pruning supports the mlp, cnn, bert and vit families, not '{family}'");
         }
         else
         {
@@ -93,6 +119,8 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
             if (train.Steps is { } steps && schedule.EndStep > steps)
                 yield return ("schedule.end_step", $"end_step ({schedule.EndStep}) is beyond the stage's {steps} training steps; the final sparsity would never be reached");
         }
+        if (Units is not null && Method != PruneMethod.Structured)
+            yield return ("units", "'units' chooses what method: structured removes; remove it or set method: structured");
         if (Objective == FineTuneObjective.Distill && recipe.Distill.Terms.Count == 0)
             yield return ("objective", "objective: distill needs loss terms in distill.terms; use objective: ce or add terms");
         foreach (var (key, pattern) in Patterns())

@@ -13,10 +13,12 @@ public sealed class BertAttention : nn.Module<Tensor, Tensor?, (Tensor Hidden, T
     private readonly BertSelfAttention @self;
     private readonly BertSelfOutput output;
 
-    public BertAttention(BertConfig config) : base(nameof(BertAttention))
+    /// <param name="config">The model's config.</param>
+    /// <param name="layer">Index of the encoder layer (selects its pruned heads).</param>
+    public BertAttention(BertConfig config, int layer) : base(nameof(BertAttention))
     {
-        @self = new BertSelfAttention(config);
-        output = new BertSelfOutput(config);
+        @self = new BertSelfAttention(config, layer);
+        output = new BertSelfOutput(config, layer);
         RegisterComponents();
     }
 

@@ -82,11 +82,19 @@ public sealed record BertConfig : IModelConfig
     /// <summary>Cross-attention layers are not implemented; must be false.</summary>
     [JsonPropertyName("add_cross_attention")] public bool AddCrossAttention { get; init; }
 
+    /// <summary>HF's <c>pruned_heads</c>: per encoder layer (key = layer index as a string), the ORIGINAL indices of the
+    /// attention heads removed from it, e.g. <c>{"0": [1, 3]}</c>. Null or empty = none. Layer i then has
+    /// <see cref="HeadsInLayer"/> heads of <see cref="HeadDim"/> each (see <see cref="HeadPruning"/>).</summary>
+    [JsonPropertyName("pruned_heads")] public Dictionary<string, List<int>>? PrunedHeads { get; init; }
+
     /// <summary>The number of classes the head outputs: <c>num_labels</c>, else the size of <c>id2label</c>, else 2.</summary>
     [JsonIgnore] public int ResolvedNumLabels => NumLabels ?? Id2Label?.Count ?? 2;
 
     /// <summary>Width of one attention head: hidden_size / num_attention_heads.</summary>
     [JsonIgnore] public int HeadDim => NumAttentionHeads > 0 ? HiddenSize / NumAttentionHeads : 0;
+
+    /// <summary>Attention heads of encoder layer <paramref name="layer"/>: num_attention_heads minus its pruned heads.</summary>
+    public int HeadsInLayer(int layer) => HeadPruning.HeadsIn(PrunedHeads, layer, NumAttentionHeads);
 
     /// <summary>Dropout probability used before the classifier.</summary>
     [JsonIgnore] public double ResolvedClassifierDropout => ClassifierDropout ?? HiddenDropoutProb;
@@ -101,6 +109,8 @@ public sealed record BertConfig : IModelConfig
         if (NumAttentionHeads < 1) yield return ("num_attention_heads", "must be at least 1");
         else if (HiddenSize >= 1 && HiddenSize % NumAttentionHeads != 0)
             yield return ("num_attention_heads", $"hidden_size {HiddenSize} is not a multiple of num_attention_heads {NumAttentionHeads}; choose a head count that divides it");
+        if (NumAttentionHeads >= 1 && NumHiddenLayers >= 1)
+            foreach (var problem in HeadPruning.Validate(PrunedHeads, NumHiddenLayers, NumAttentionHeads)) yield return problem;
         if (IntermediateSize < 1) yield return ("intermediate_size", "must be at least 1");
         if (!SupportedActivations.Contains(HiddenAct))
             yield return ("hidden_act", $"'{HiddenAct}' is not supported; use one of {string.Join(", ", SupportedActivations)}");

@@ -16,11 +16,11 @@ public sealed class BertEncoder : nn.Module<Tensor, Tensor?, (Tensor Last, IRead
     public BertEncoder(BertConfig config) : base(nameof(BertEncoder))
     {
         layer = new ModuleList<BertLayer>();
-        for (int i = 0; i < config.NumHiddenLayers; i++) layer.Add(new BertLayer(config));
+        for (int i = 0; i < config.NumHiddenLayers; i++) layer.Add(new BertLayer(config, i));
         RegisterComponents();
     }
 
-    /// <summary>Keep each layer's attention probabilities (B, heads, T, T).</summary>
+    /// <summary>Keep each layer's attention probabilities (B, heads, T, T); heads may differ per layer (pruned_heads).</summary>
     public bool OutputAttentions { get; set; }
 
     public override (Tensor Last, IReadOnlyList<Tensor> HiddenStates, IReadOnlyList<Tensor> Attentions) forward(Tensor hidden, Tensor? extendedMask)

@@ -11,9 +11,11 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor?, (Tensor Hidden, Tenso
     private readonly BertIntermediate intermediate;
     private readonly BertOutput output;
 
-    public BertLayer(BertConfig config) : base(nameof(BertLayer))
+    /// <param name="config">The model's config.</param>
+    /// <param name="index">Index of this layer in the encoder (selects its pruned heads).</param>
+    public BertLayer(BertConfig config, int index) : base(nameof(BertLayer))
     {
-        attention = new BertAttention(config);
+        attention = new BertAttention(config, index);
         intermediate = new BertIntermediate(config);
         output = new BertOutput(config);
         RegisterComponents();

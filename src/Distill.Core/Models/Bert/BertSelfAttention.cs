@@ -8,8 +8,10 @@ namespace Distill.Models.Bert;
 /// Multi-head scaled dot-product self-attention (Vaswani et al. 2017) as in HF's eager <c>BertSelfAttention</c>:
 /// scores = Q·Kᵀ / √head_dim + mask, where the additive mask is 0 for kept keys and the dtype's lowest finite value
 /// (<c>torch.finfo(dtype).min</c>) for padded keys; probabilities = dropout(softmax(scores)); context = P·V with the
-/// heads concatenated back to (B, T, D). Returns the context and the (post-dropout, as HF) probabilities (B, heads, T, T).
-/// Parameter names: <c>query</c>, <c>key</c>, <c>value</c>.
+/// heads concatenated back to (B, T, heads·head_dim). Returns the context and the (post-dropout, as HF) probabilities
+/// (B, heads, T, T). The layer's head count is <see cref="BertConfig.HeadsInLayer"/>: with HF's <c>pruned_heads</c> a
+/// layer keeps fewer heads of the same width head_dim = hidden_size / num_attention_heads, so its projections are
+/// D → heads·head_dim (HF's <c>prune_heads</c>). Parameter names: <c>query</c>, <c>key</c>, <c>value</c>.
 /// </summary>
 public sealed class BertSelfAttention : nn.Module<Tensor, Tensor?, (Tensor Context, Tensor Probs)>
 {
@@ -20,13 +22,16 @@ public sealed class BertSelfAttention : nn.Module<Tensor, Tensor?, (Tensor Conte
     private readonly int _heads;
     private readonly int _headDim;
 
-    public BertSelfAttention(BertConfig config) : base(nameof(BertSelfAttention))
+    /// <param name="config">The model's config.</param>
+    /// <param name="layer">Index of the encoder layer (selects its pruned heads).</param>
+    public BertSelfAttention(BertConfig config, int layer) : base(nameof(BertSelfAttention))
     {
-        _heads = config.NumAttentionHeads;
+        _heads = config.HeadsInLayer(layer);
         _headDim = config.HeadDim;
-        query = nn.Linear(config.HiddenSize, config.HiddenSize);
-        key = nn.Linear(config.HiddenSize, config.HiddenSize);
-        value = nn.Linear(config.HiddenSize, config.HiddenSize);
+        int width = _heads * _headDim;
+        query = nn.Linear(config.HiddenSize, width);
+        key = nn.Linear(config.HiddenSize, width);
+        value = nn.Linear(config.HiddenSize, width);
         dropout = nn.Dropout(config.AttentionProbsDropoutProb);
         RegisterComponents();
     }
@@ -47,7 +52,7 @@ public sealed class BertSelfAttention : nn.Module<Tensor, Tensor?, (Tensor Conte
         var probs = dropout.call(nn.functional.softmax(scores, -1)); // (B, heads, T, T)
         var context = torch.bmm(probs.reshape(b * _heads, t, t), v) // (B*heads, T, head_dim)
             .view(b, _heads, t, _headDim).permute(0, 2, 1, 3).contiguous() // (B, T, heads, head_dim)
-            .view(b, t, _heads * _headDim); // (B, T, D)
+            .view(b, t, _heads * _headDim); // (B, T, heads·head_dim)
         return (context, probs);
     }
 }

@@ -21,7 +21,17 @@ public sealed class BertInitRules : StudentInitRules
     protected override IModelConfig WithShape(IModelConfig teacher, StudentShape shape) => (BertConfig)teacher with
     {
         NumHiddenLayers = shape.Layers, HiddenSize = shape.HiddenSize, NumAttentionHeads = shape.Heads, IntermediateSize = shape.IntermediateSize,
+        PrunedHeads = null,
     };
+
+    public override int HeadsInLayer(IModelConfig config, int layer) => ((BertConfig)config).HeadsInLayer(layer);
+
+    protected override IModelConfig WithTeacherPrunedHeads(IModelConfig student, IModelConfig teacher, IReadOnlyList<int> layers)
+    {
+        var t = (BertConfig)teacher;
+        var removed = Enumerable.Range(0, layers.Count).ToDictionary(i => i, i => (IReadOnlyCollection<int>)HeadPruning.Pruned(t.PrunedHeads, layers[i]));
+        return (BertConfig)student with { PrunedHeads = HeadPruning.Merge(null, layers.Count, removed) };
+    }
 
     public override bool IsHeadDim(string key, int dim) =>
         (dim == 0 && HeadRows.IsMatch(key)) || (dim == 1 && HeadColumns.IsMatch(key));

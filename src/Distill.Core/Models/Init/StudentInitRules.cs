@@ -19,8 +19,18 @@ public abstract class StudentInitRules
     /// <summary>The sizes in <paramref name="config"/>.</summary>
     public abstract StudentShape ShapeOf(IModelConfig config);
 
-    /// <summary><paramref name="teacher"/> with the sizes of <paramref name="shape"/> (everything else kept).</summary>
+    /// <summary><paramref name="teacher"/> with the sizes of <paramref name="shape"/> (everything else kept, except
+    /// pruned heads: the result has all <c>shape.Heads</c> heads in every layer).</summary>
     protected abstract IModelConfig WithShape(IModelConfig teacher, StudentShape shape);
+
+    /// <summary>Attention heads left in layer <paramref name="layer"/> of <paramref name="config"/> (fewer than
+    /// <see cref="StudentShape.Heads"/> where the family's config prunes heads).</summary>
+    public virtual int HeadsInLayer(IModelConfig config, int layer) => ShapeOf(config).Heads;
+
+    /// <summary>The student config with the pruned heads of its teacher layers (student layer i gets those of teacher
+    /// layer <c>layers[i]</c>); called only when the student keeps the teacher's hidden size and head count, so every
+    /// student tensor is an exact copy. Families without head pruning return <paramref name="student"/>.</summary>
+    protected virtual IModelConfig WithTeacherPrunedHeads(IModelConfig student, IModelConfig teacher, IReadOnlyList<int> layers) => student;
 
     /// <summary>Matches a state-dict key of an encoder layer; group <c>i</c> is the layer index.</summary>
     public virtual Regex LayerKey => DefaultLayerKey;
@@ -46,6 +56,16 @@ public abstract class StudentInitRules
             yield return ("num_attention_heads", $"{heads} is more than the teacher's {t.Heads} heads; student head j starts from teacher head j, so use at most {t.Heads}");
         if (spec.IntermediateSize is { } ff && ff > t.IntermediateSize)
             yield return ("intermediate_size", $"{ff} is wider than the teacher's {t.IntermediateSize}; use at most {t.IntermediateSize}");
+        bool inherits = hidden == t.HiddenSize && heads == t.Heads;
+        if (!inherits && heads >= 1 && heads <= t.Heads && spec.Layers.Problem(t.Layers) is null)
+        {
+            // A head-pruned teacher (pruned_heads): student head j starts from the j-th head the teacher layer kept.
+            var (fewest, layer) = spec.Layers.Resolve(t.Layers).Select(l => (HeadsInLayer(teacher, l), l)).Min();
+            if (heads > fewest)
+                yield return ("num_attention_heads",
+                    $"the teacher's layer {layer} keeps only {fewest} of its {t.Heads} heads (pruned_heads), and student head j starts from the j-th head " +
+                    $"the teacher layer kept; use at most {fewest} heads, or keep the teacher's hidden_size and num_attention_heads to inherit its pruned_heads");
+        }
         if (heads >= 1 && hidden >= 1 && hidden <= t.HiddenSize && heads <= t.Heads)
         {
             if (hidden % heads != 0)
@@ -57,7 +77,8 @@ public abstract class StudentInitRules
         }
     }
 
-    /// <summary>The student's config: the teacher's, with the selected layer count and the spec's sizes.</summary>
+    /// <summary>The student's config: the teacher's, with the selected layer count and the spec's sizes. When the
+    /// student keeps the teacher's hidden size and head count, it also keeps the selected layers' pruned heads.</summary>
     /// <exception cref="ArgumentException">The spec does not fit the teacher (see <see cref="Validate"/>).</exception>
     public IModelConfig DeriveConfig(IModelConfig teacher, InitFromTeacherSpec spec)
     {
@@ -65,9 +86,11 @@ public abstract class StudentInitRules
         if (problems.Count > 0)
             throw new ArgumentException("init_from_teacher: " + string.Join("; ", problems.Select(p => $"{p.Key}: {p.Message}")) + ".");
         var t = ShapeOf(teacher);
-        var shape = new StudentShape(spec.Layers.Resolve(t.Layers).Count, spec.HiddenSize ?? t.HiddenSize,
+        var layers = spec.Layers.Resolve(t.Layers);
+        var shape = new StudentShape(layers.Count, spec.HiddenSize ?? t.HiddenSize,
             spec.NumAttentionHeads ?? t.Heads, spec.IntermediateSize ?? t.IntermediateSize);
-        return WithShape(teacher, shape);
+        var student = WithShape(teacher, shape);
+        return shape.HiddenSize == t.HiddenSize && shape.Heads == t.Heads ? WithTeacherPrunedHeads(student, teacher, layers) : student;
     }
 
     private static IEnumerable<int> Divisors(int n) => Enumerable.Range(1, n).Where(d => n % d == 0);

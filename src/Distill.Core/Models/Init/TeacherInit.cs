@@ -63,7 +63,7 @@ public static class TeacherInit
                 if (want == have) continue;
                 if (want > have)
                     throw new ArgumentException($"init_from_teacher: '{key}' is {Shape(to.shape)} in the student, larger than the teacher's '{source}' {Shape(from.shape)} along dimension {d}.");
-                index[d] = rules.IsHeadDim(key, d) ? HeadIndices(key, d, want, have, s.Heads, t.Heads) : Range(want);
+                index[d] = rules.IsHeadDim(key, d) ? HeadIndices(key, d, want, have, s.HeadDim, t.HeadDim) : Range(want);
             }
             plan.Add((to, from, index, key));
             (index.Any(i => i is not null) ? truncated : copied).Add(key);
@@ -103,12 +103,15 @@ public static class TeacherInit
         return r;
     }
 
-    /// <summary>Student head j, feature c (c &lt; e′) ← teacher head j, feature c: index j·e + c.</summary>
-    private static long[] HeadIndices(string key, int dim, long want, long have, int studentHeads, int teacherHeads)
+    /// <summary>Student head j, feature c (c &lt; e′) ← teacher head j, feature c: index j·e + c. The head counts are
+    /// this tensor's (want / e′, have / e), so a head-pruned teacher layer maps its j-th remaining head.</summary>
+    private static long[] HeadIndices(string key, int dim, long want, long have, int studentHeadDim, int teacherHeadDim)
     {
-        if (want % studentHeads != 0 || have % teacherHeads != 0)
+        if (studentHeadDim < 1 || teacherHeadDim < 1 || want % studentHeadDim != 0 || have % teacherHeadDim != 0)
             throw new ArgumentException($"init_from_teacher: dimension {dim} of '{key}' ({want} in the student, {have} in the teacher) is not heads × head_dim.");
-        long e = have / teacherHeads, eStudent = want / studentHeads;
+        long e = teacherHeadDim, eStudent = studentHeadDim, studentHeads = want / eStudent;
+        if (studentHeads > have / e)
+            throw new ArgumentException($"init_from_teacher: '{key}' has {studentHeads} heads in the student but its teacher layer keeps only {have / e} (pruned_heads).");
         var r = new long[want];
         for (long j = 0; j < studentHeads; j++)
             for (long c = 0; c < eStudent; c++) r[j * eStudent + c] = j * e + c;

@@ -9,10 +9,12 @@ public sealed class ViTAttention : nn.Module<Tensor, (Tensor Output, Tensor Prob
     private readonly ViTSelfAttention attention;
     private readonly ViTSelfOutput output;
 
-    public ViTAttention(ViTConfig config) : base("ViTAttention")
+    /// <param name="config">The model's config.</param>
+    /// <param name="layer">Index of the encoder layer (selects its pruned heads).</param>
+    public ViTAttention(ViTConfig config, int layer) : base("ViTAttention")
     {
-        attention = new ViTSelfAttention(config);
-        output = new ViTSelfOutput(config);
+        attention = new ViTSelfAttention(config, layer);
+        output = new ViTSelfOutput(config, layer);
         RegisterComponents();
     }
 

@@ -72,6 +72,17 @@ public sealed record ViTConfig : IModelConfig
     /// </summary>
     [JsonPropertyName("problem_type")] public string? ProblemType { get; init; }
 
+    /// <summary>HF's <c>pruned_heads</c>: per encoder layer (key = layer index as a string), the ORIGINAL indices of the
+    /// attention heads removed from it, e.g. <c>{"0": [1, 3]}</c>. Null or empty = none. Layer i then has
+    /// <see cref="HeadsInLayer"/> heads of hidden_size / num_attention_heads each (see <see cref="HeadPruning"/>).</summary>
+    [JsonPropertyName("pruned_heads")] public Dictionary<string, List<int>>? PrunedHeads { get; init; }
+
+    /// <summary>Attention heads of encoder layer <paramref name="layer"/>: num_attention_heads minus its pruned heads.</summary>
+    public int HeadsInLayer(int layer) => HeadPruning.HeadsIn(PrunedHeads, layer, NumAttentionHeads);
+
+    /// <summary>Width of one attention head: hidden_size / num_attention_heads (unchanged by head pruning).</summary>
+    [JsonIgnore] public int HeadDim => NumAttentionHeads > 0 ? HiddenSize / NumAttentionHeads : 0;
+
     /// <summary>Patches per side.</summary>
     [JsonIgnore] public int PatchesPerSide => PatchSize > 0 ? ImageSize / PatchSize : 0;
 
@@ -85,6 +96,8 @@ public sealed record ViTConfig : IModelConfig
         if (NumAttentionHeads < 1) yield return ("num_attention_heads", "must be at least 1");
         else if (HiddenSize >= 1 && HiddenSize % NumAttentionHeads != 0)
             yield return ("num_attention_heads", $"hidden_size {HiddenSize} is not a multiple of num_attention_heads {NumAttentionHeads}; choose a head count that divides it");
+        if (NumAttentionHeads >= 1)
+            foreach (var problem in HeadPruning.Validate(PrunedHeads, Math.Max(0, NumHiddenLayers), NumAttentionHeads)) yield return problem;
         if (IntermediateSize < 1) yield return ("intermediate_size", "must be at least 1");
         if (!SupportedActivations.Contains(HiddenAct))
             yield return ("hidden_act", $"'{HiddenAct}' is not supported; use one of {string.Join(", ", SupportedActivations)}");

@@ -12,7 +12,7 @@ public sealed class ViTEncoder : nn.Module<Tensor, bool, ViTEncoderOutput>
     public ViTEncoder(ViTConfig config) : base("ViTEncoder")
     {
         layer = new ModuleList<ViTLayer>();
-        for (int i = 0; i < config.NumHiddenLayers; i++) layer.Add(new ViTLayer(config));
+        for (int i = 0; i < config.NumHiddenLayers; i++) layer.Add(new ViTLayer(config, i));
         RegisterComponents();
     }
 

@@ -17,9 +17,11 @@ public sealed class ViTLayer : nn.Module<Tensor, (Tensor Hidden, Tensor Probs)>
     private readonly LayerNorm layernorm_before;
     private readonly LayerNorm layernorm_after;
 
-    public ViTLayer(ViTConfig config) : base("ViTLayer")
+    /// <param name="config">The model's config.</param>
+    /// <param name="index">Index of this layer in the encoder (selects its pruned heads).</param>
+    public ViTLayer(ViTConfig config, int index) : base("ViTLayer")
     {
-        attention = new ViTAttention(config);
+        attention = new ViTAttention(config, index);
         intermediate = new ViTIntermediate(config);
         output = new ViTOutput(config);
         layernorm_before = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);

@@ -7,7 +7,9 @@ namespace Distill.Models.Vit;
 /// <summary>
 /// Multi-head scaled dot-product self-attention (Vaswani et al. 2017): softmax(Q·Kᵀ / √d_head)·V per head, with dropout
 /// on the probabilities, computed in HF's order (scores divided after the product). Paths: <c>query</c>, <c>key</c>,
-/// <c>value</c>. Returns the context (B, T, D) and the attention probabilities after dropout (B, heads, T, T), as HF does.
+/// <c>value</c>. Returns the context (B, T, heads·head_dim) and the attention probabilities after dropout
+/// (B, heads, T, T), as HF does. The layer's head count is <see cref="ViTConfig.HeadsInLayer"/>: with HF's
+/// <c>pruned_heads</c> a layer keeps fewer heads of the same width, so its projections are D → heads·head_dim.
 /// </summary>
 public sealed class ViTSelfAttention : nn.Module<Tensor, (Tensor Context, Tensor Probs)>
 {
@@ -18,22 +20,25 @@ public sealed class ViTSelfAttention : nn.Module<Tensor, (Tensor Context, Tensor
     private readonly int _heads;
     private readonly int _headSize;
 
-    public ViTSelfAttention(ViTConfig config) : base("ViTSelfAttention")
+    /// <param name="config">The model's config.</param>
+    /// <param name="layer">Index of the encoder layer (selects its pruned heads).</param>
+    public ViTSelfAttention(ViTConfig config, int layer) : base("ViTSelfAttention")
     {
         if (config.HiddenSize % config.NumAttentionHeads != 0)
             throw new ArgumentException(
                 $"ViT config: hidden_size {config.HiddenSize} is not a multiple of num_attention_heads {config.NumAttentionHeads}.");
-        _heads = config.NumAttentionHeads;
-        _headSize = config.HiddenSize / config.NumAttentionHeads;
-        query = nn.Linear(config.HiddenSize, config.HiddenSize, hasBias: config.QkvBias);
-        key = nn.Linear(config.HiddenSize, config.HiddenSize, hasBias: config.QkvBias);
-        value = nn.Linear(config.HiddenSize, config.HiddenSize, hasBias: config.QkvBias);
+        _heads = config.HeadsInLayer(layer);
+        _headSize = config.HeadDim;
+        int width = _heads * _headSize;
+        query = nn.Linear(config.HiddenSize, width, hasBias: config.QkvBias);
+        key = nn.Linear(config.HiddenSize, width, hasBias: config.QkvBias);
+        value = nn.Linear(config.HiddenSize, width, hasBias: config.QkvBias);
         dropout = nn.Dropout(config.AttentionProbsDropoutProb);
         RegisterComponents();
     }
 
     private Tensor SplitHeads(Tensor x) =>
-        x.view(x.shape[0], x.shape[1], _heads, _headSize).permute(0, 2, 1, 3); // (B, T, D) → (B, heads, T, head_dim)
+        x.view(x.shape[0], x.shape[1], _heads, _headSize).permute(0, 2, 1, 3); // (B, T, heads·head_dim) → (B, heads, T, head_dim)
 
     public override (Tensor Context, Tensor Probs) forward(Tensor hidden)
     {
@@ -45,7 +50,7 @@ public sealed class ViTSelfAttention : nn.Module<Tensor, (Tensor Context, Tensor
         var probs = dropout.call(nn.functional.softmax(scores, -1));              // (B, heads, T, T)
         var context = torch.matmul(probs, v)                                      // (B, heads, T, head_dim)
             .permute(0, 2, 1, 3).contiguous()                                     // (B, T, heads, head_dim)
-            .view(b, t, _heads * _headSize);                                      // (B, T, D)
+            .view(b, t, _heads * _headSize);                                      // (B, T, heads·head_dim)
         return (context, probs);
     }
 }

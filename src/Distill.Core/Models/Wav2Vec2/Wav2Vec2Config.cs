@@ -379,6 +379,8 @@ public sealed record Wav2Vec2Config : IModelConfig
             foreach (var prop in doc.RootElement.EnumerateObject())
                 if (!known.Contains(prop.Name) && !IgnoredPretrainedConfigKeys.Contains(prop.Name))
                     throw new InvalidDataException($"{path}: unknown key '{prop.Name}' in a wav2vec2 config.json; it is neither a Wav2Vec2Config field nor a generic PretrainedConfig field Distill knows to be harmless. Remove it if it does not matter.");
+            if (doc.RootElement.TryGetProperty("pruned_heads", out var pruned) && pruned.ValueKind == JsonValueKind.Object && pruned.EnumerateObject().Any())
+                throw new InvalidDataException($"{path}: key 'pruned_heads' lists pruned attention heads, but head pruning is not implemented for wav2vec2 (transformers has no _prune_heads for it either); use an unpruned checkpoint.");
             config = JsonSerializer.Deserialize<Wav2Vec2Config>(text);
         }
         catch (JsonException e)

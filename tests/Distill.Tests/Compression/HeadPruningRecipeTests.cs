@@ -1,0 +1,172 @@
+using Distill.Checkpoints;
+using Distill.Compression.Pruning;
+using Distill.Hf;
+using Distill.Models;
+using Distill.Models.Vit;
+using Distill.Recipes;
+using Distill.Runs;
+using Distill.Stages;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Distill.Tests.Compression;
+
+/// <summary>The prune stage's <c>units:</c> option and <c>pruned_heads</c> in recipes: what validates, the errors at
+/// their keys, and a tiny ViT run that removes heads and FFN neurons and exports a loadable HF folder.</summary>
+[Collection(SerialCollection.Name)]
+public sealed class HeadPruningRecipeTests
+{
+    private const string BertModels = """
+        teacher: { model: bert, config: { hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 32, max_position_embeddings: 64 } }
+        student: { model: bert, config: { hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 32, max_position_embeddings: 64 } }
+        """;
+
+    private static string BertData =>
+        $"data: {{ dataset: sst2, path: '{Path.Combine(TestPaths.SharedData, "sst2")}', tokenizer: '{Path.Combine(TestPaths.SharedData, "bert-base-uncased-tokenizer")}', train_split: train, eval_split: dev, max_length: 32 }}";
+
+    private const string W2vModels = """
+        teacher: { model: wav2vec2, config: { hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 37, conv_dim: [32, 32], conv_kernel: [10, 3], conv_stride: [5, 2], num_conv_pos_embeddings: 16, num_conv_pos_embedding_groups: 4 } }
+        student: { model: wav2vec2, config: { hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 37, conv_dim: [32, 32], conv_kernel: [10, 3], conv_stride: [5, 2], num_conv_pos_embeddings: 16, num_conv_pos_embedding_groups: 4 } }
+        """;
+
+    private static string W2vData => $"data: {{ dataset: fsdd, path: '{Path.Combine(TestPaths.SharedData, "fsdd")}' }}";
+
+    private const string MlpModels = "teacher: { model: mlp }\nstudent: { model: mlp }";
+
+    private static string MlpData => $"data: {{ dataset: mnist, path: '{CompressionTestRecipes.MnistDir}' }}";
+
+    /// <summary>Validates (binding, checks and the shape probe) a recipe of these parts; returns "key: message" lines.</summary>
+    private static List<string> Errors(string models, string data, string prune, string distill = "distill: { terms: [ { kind: soft_target } ] }")
+    {
+        string dir = CompressionTestRecipes.TempDir();
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "recipe.yaml");
+        File.WriteAllText(path, models + "\n" + data + "\n" + distill + "\ntrain: { steps: 2, batch_size: 8 }\nstages:\n  - kind: train_teacher\n  - kind: distill\n" + prune);
+        try { return RecipeValidation.Check(path).Errors.Select(e => $"{e.KeyPath}: {e.Message}").ToList(); }
+        finally { CompressionTestRecipes.DeleteDir(dir); }
+    }
+
+    [Fact]
+    public void HeadsAndFfn_OnBert_Validate()
+    {
+        var errors = Errors(BertModels, BertData, "  - kind: prune\n    method: structured\n    sparsity: 0.5\n    units: [heads, ffn]\n    score: taylor\n");
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+
+    [Fact]
+    public void LayerSparsity_IsAllowedForHeadsOnly()
+    {
+        var ok = Errors(BertModels, BertData,
+            "  - kind: prune\n    method: structured\n    sparsity: 0.25\n    units: [heads]\n    layer_sparsity: { 'bert.encoder.layer.1.*': 0.5 }\n");
+        Assert.True(ok.Count == 0, string.Join("\n", ok));
+        var bad = Errors(BertModels, BertData,
+            "  - kind: prune\n    method: structured\n    sparsity: 0.25\n    units: [heads, ffn]\n    layer_sparsity: { 'bert.encoder.layer.1.*': 0.5 }\n");
+        Assert.Contains(bad, e => e.StartsWith("stages[2].layer_sparsity: a bert student has one intermediate_size", StringComparison.Ordinal) && e.Contains("units: [heads]"));
+    }
+
+    [Fact]
+    public void UnknownUnit_ListsTheValidOnes()
+    {
+        var errors = Errors(BertModels, BertData, "  - kind: prune\n    method: structured\n    sparsity: 0.5\n    units: [head]\n");
+        var e = Assert.Single(errors, m => m.StartsWith("stages[2].units[0]", StringComparison.Ordinal));
+        Assert.Contains("ffn", e);
+        Assert.Contains("heads", e);
+    }
+
+    [Fact]
+    public void HeadsOnWav2Vec2_IsRefusedClearly()
+    {
+        var errors = Errors(W2vModels, W2vData, "  - kind: prune\n    method: structured\n    sparsity: 0.5\n    units: [heads]\n");
+        Assert.Contains(errors, e => e.StartsWith("stages[2].units: attention heads cannot be removed from a wav2vec2 student", StringComparison.Ordinal)
+                                     && e.Contains("pruned_heads"));
+    }
+
+    [Fact]
+    public void UnitsOfAnotherFamily_OrOfAnotherMethod_AreErrors()
+    {
+        var mlp = Errors(MlpModels, MlpData, "  - kind: prune\n    method: structured\n    sparsity: 0.5\n    units: [ffn]\n");
+        Assert.Contains("stages[2].units: a mlp student has no 'ffn' units; its units are neurons", mlp);
+        var magnitude = Errors(BertModels, BertData, "  - kind: prune\n    sparsity: 0.5\n    units: [heads]\n");
+        Assert.Contains(magnitude, e => e.StartsWith("stages[2].units: 'units' chooses what method: structured removes", StringComparison.Ordinal));
+        var twice = Errors(BertModels, BertData, "  - kind: prune\n    method: structured\n    sparsity: 0.5\n    units: [heads, heads]\n");
+        Assert.Contains("stages[2].units: 'heads' is listed twice", twice);
+        var empty = Errors(BertModels, BertData, "  - kind: prune\n    method: structured\n    sparsity: 0.5\n    units: []\n");
+        Assert.Contains(empty, e => e.StartsWith("stages[2].units: list at least one kind of unit (ffn, heads)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void PrunedHeads_InARecipeConfig_AreValidated_AndAttentionLossNamesTheHeadMismatch()
+    {
+        string Models(string pruned) => BertModels.Replace("student: { model: bert, config: { ", $"student: {{ model: bert, config: {{ pruned_heads: {pruned}, ");
+        var all = Errors(Models("{ '0': [0, 1, 2, 3] }"), BertData, "");
+        Assert.Contains(all, e => e.StartsWith("student.config.pruned_heads", StringComparison.Ordinal) && e.Contains("all 4 heads are pruned"));
+
+        const string attention = "distill: { terms: [ { kind: attention, layers: [[1, 1], [2, 2]] } ] }";
+        var mismatch = Errors(Models("{ '0': [1] }"), BertData, "", attention);
+        Assert.Contains(mismatch, e => e.StartsWith("distill.terms[0].layers", StringComparison.Ordinal)
+                                       && e.Contains("the student layer has 3 attention heads and the teacher layer 4") && e.Contains("pruned_heads"));
+        var fine = Errors(Models("{ '0': [1] }"), BertData, "", "distill: { terms: [ { kind: attention, layers: [[2, 2]] } ] }");
+        Assert.True(fine.Count == 0, string.Join("\n", fine));
+    }
+
+    [Fact]
+    public void VitRun_RemovesHeadsAndFfn_AndExportsAnHfFolderThatLoadsBack()
+    {
+        static ViTConfig Vit() => new()
+        {
+            HiddenSize = 16, NumHiddenLayers = 2, NumAttentionHeads = 4, IntermediateSize = 32, ImageSize = 32, PatchSize = 8, NumChannels = 3, NumLabels = 10,
+        };
+        var recipe = new Recipe
+        {
+            Teacher = new ModelSpec { Model = "vit", Config = Vit() },
+            Student = new ModelSpec { Model = "vit", Config = Vit() },
+            Data = new DataSpec { Dataset = "cifar10", Path = Path.Combine(TestPaths.SharedData, "cifar10"), TrainLimit = 64, EvalLimit = 32, EvalBatchSize = 32 },
+            Train = new TrainSpec { Steps = 2, BatchSize = 16, Lr = 1e-3, Seed = 5, HistogramEvery = null, CheckpointEvery = 1000 },
+            Output = new OutputSpec { Tensorboard = false },
+            Stages =
+            [
+                new BaselineStageSpec(),
+                new PruneStageSpec
+                {
+                    Method = PruneMethod.Structured, Sparsity = 0.5, Units = [PruneUnit.Heads, PruneUnit.Ffn], Score = UnitScore.Taylor,
+                    ImportanceBatches = 2, FineTune = false,
+                },
+                new ExportStageSpec(),
+            ],
+        };
+        string dir = CompressionTestRecipes.TempDir();
+        try
+        {
+            var summary = new RunExecutor { Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir }.Execute();
+            var p = summary.Stages.Single(s => s.Kind == "prune");
+            var config = (ViTConfig)p.Extra["config"];
+            Assert.Equal(16, config.IntermediateSize);
+            Assert.Equal(2, config.PrunedHeads!.Count);
+            Assert.All(config.PrunedHeads.Values, heads => Assert.Equal(2, heads.Count));
+            Assert.Equal(["heads", "ffn"], (List<string>)p.Extra["units"]);
+            // 2 layers × 2 heads × (3·(4·16 + 4) + 16·4) and 2 layers × 16 FFN neurons × (16 + 1 + 16).
+            Assert.Equal((long)p.Extra["params_before"] - 4 * 268 - 2 * 16 * 33, p.Params);
+
+            using (var artifact = Distill.Compression.Artifact.ModelArtifact.Load(Path.Combine(dir, "artifacts", "export", "model.dcmp"), ModelRegistry.Default))
+            {
+                Assert.Equal(config.PrunedHeads, ((ViTConfig)artifact.Config).PrunedHeads);
+                Assert.Equal(p.Params, artifact.ParameterCount());
+            }
+
+            string folder = Path.Combine(dir, "hf");
+            HfRunExport.Export(dir, "prune", folder);
+            using var fromRun = CheckpointIO.LoadModel(Path.Combine(dir, "models", "prune"), ModelRegistry.Default);
+            var info = HfPretrained.Inspect(folder);
+            using var fromHf = ModelRegistry.Default.Get(info.Family.Family).Build(info.Config);
+            Assert.True(HfPretrained.LoadInto(fromHf, folder).IsExact);
+            Assert.Equal(config.PrunedHeads, ((ViTConfig)fromHf.Config).PrunedHeads);
+            fromRun.eval();
+            fromHf.eval();
+            using var _ = torch.no_grad();
+            var batch = new Batch(new Dictionary<string, Tensor> { ["pixel_values"] = torch.randn(2, 3, 32, 32) }, null);
+            Assert.True(torch.equal(fromRun.call(batch).Logits, fromHf.call(batch).Logits).all().item<bool>());
+        }
+        finally { CompressionTestRecipes.DeleteDir(dir); }
+    }
+}
