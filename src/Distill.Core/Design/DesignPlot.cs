@@ -1,20 +1,37 @@
 using System.Globalization;
-using System.Security;
-using System.Text;
+using Distill.Design.Plot;
 
 namespace Distill.Design;
 
 /// <summary>
-/// The design plot as a standalone SVG (no plotting dependency): latency per batch (y) against parameters (x, log scale
-/// when they span more than a decade), measured candidates as filled dots with their interquartile range, predicted ones
-/// as hollow circles (whiskers are clipped at the top of the plot), the Pareto front (most capacity for the latency) as a line, the budget as a dashed horizontal line
-/// and the pick (and a comparison pick, if any) ringed and labelled.
+/// The design plot (no plotting dependency): latency per batch (y) against parameters (x, log scale when they span more
+/// than a decade), measured candidates as filled dots with their interquartile range, predicted ones as hollow circles
+/// (whiskers are clipped at the top of the plot), the Pareto front (most capacity for the latency) as a line, the budget
+/// as a dashed horizontal line and the pick (and a comparison pick, if any) ringed and labelled. One drawing routine
+/// (<see cref="Draw"/>) feeds both outputs — <see cref="Svg"/> for the run folder and <see cref="Png"/> for the run folder
+/// and TensorBoard's image dashboard — so they show the same plot.
 /// </summary>
 public static class DesignPlot
 {
-    private const int Width = 760, Height = 480, Left = 80, Right = 24, Top = 48, Bottom = 64;
+    public const int Width = 760, Height = 480;
+    private const int Left = 80, Right = 24, Top = 48, Bottom = 64;
 
     public static string Svg(DesignProfile profile, DesignOutcome outcome, double budgetMs, string title, DesignOutcome? comparison = null)
+    {
+        var canvas = new SvgCanvas(Width, Height);
+        Draw(canvas, profile, outcome, budgetMs, title, comparison);
+        return canvas.ToString();
+    }
+
+    /// <summary>The plot as a <see cref="Width"/>×<see cref="Height"/> RGB PNG.</summary>
+    public static byte[] Png(DesignProfile profile, DesignOutcome outcome, double budgetMs, string title, DesignOutcome? comparison = null)
+    {
+        var canvas = new RasterCanvas(Width, Height);
+        Draw(canvas, profile, outcome, budgetMs, title, comparison);
+        return canvas.ToPng();
+    }
+
+    public static void Draw(IPlotCanvas canvas, DesignProfile profile, DesignOutcome outcome, double budgetMs, string title, DesignOutcome? comparison = null)
     {
         var points = profile.Candidates.Select(c => (c, ms: profile.Expected(c), measured: profile.Measured.ContainsKey(c.Index))).ToList();
         double xMin = points.Min(p => (double)p.c.Params), xMax = points.Max(p => (double)p.c.Params);
@@ -27,72 +44,84 @@ public static class DesignPlot
         if (xMax == xMin) fx = _ => Left + (Width - Left - Right) / 2.0;
         double Y(double ms) => Height - Bottom - Math.Min(ms, yMax) / yMax * (Height - Top - Bottom);
 
-        var s = new StringBuilder();
-        s.Append(Inv($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" font-family=\"sans-serif\" font-size=\"12\">\n"));
-        s.Append(Inv($"<rect width=\"{Width}\" height=\"{Height}\" fill=\"white\"/>\n"));
-        s.Append(Inv($"<text x=\"{Width / 2}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">{Esc(title)}</text>\n"));
-        s.Append(Inv($"<text x=\"{Width / 2}\" y=\"38\" text-anchor=\"middle\" fill=\"#555\">{Esc(profile.Shape.ToString())}; latency model MdAPE {Fmt(profile.Holdout.MedianPct, "0.0")}% on held-out points</text>\n"));
+        canvas.FillRect(0, 0, Width, Height, "#fff");
+        canvas.Text(Width / 2, 22, title, TextAnchor.Middle, size: 15);
+        canvas.Text(Width / 2, 38, $"{profile.Shape}; latency model MdAPE {Fmt(profile.Holdout.MedianPct, "0.0")}% on held-out points", TextAnchor.Middle, "#555");
 
-        // Axes, ticks and labels.
-        s.Append(Inv($"<g stroke=\"#333\"><line x1=\"{Left}\" y1=\"{Height - Bottom}\" x2=\"{Width - Right}\" y2=\"{Height - Bottom}\"/><line x1=\"{Left}\" y1=\"{Top}\" x2=\"{Left}\" y2=\"{Height - Bottom}\"/></g>\n"));
-        foreach (double t in XTicks(xMin, xMax, logX))
-        {
-            double x = fx(t);
-            s.Append(Inv($"<line x1=\"{x:0.0}\" y1=\"{Height - Bottom}\" x2=\"{x:0.0}\" y2=\"{Height - Bottom + 5}\" stroke=\"#333\"/><text x=\"{x:0.0}\" y=\"{Height - Bottom + 18}\" text-anchor=\"middle\">{Esc(Count(t))}</text>\n"));
-        }
+        // Grid, ticks, labels, then the axes over them.
         foreach (double t in Nice(0, yMax, 6))
         {
             double y = Y(t);
-            s.Append(Inv($"<line x1=\"{Left - 5}\" y1=\"{y:0.0}\" x2=\"{Width - Right}\" y2=\"{y:0.0}\" stroke=\"#eee\"/><text x=\"{Left - 8}\" y=\"{y + 4:0.0}\" text-anchor=\"end\">{t.ToString("0.###", CultureInfo.InvariantCulture)}</text>\n"));
+            canvas.Line(Left - 5, y, Width - Right, y, "#eee");
+            canvas.Text(Left - 8, y + 4, t.ToString("0.###", CultureInfo.InvariantCulture), TextAnchor.End);
         }
-        s.Append(Inv($"<text x=\"{(Left + Width - Right) / 2}\" y=\"{Height - 18}\" text-anchor=\"middle\">parameters{(logX ? " (log scale)" : "")}</text>\n"));
-        s.Append(Inv($"<text transform=\"translate(20 {(Top + Height - Bottom) / 2}) rotate(-90)\" text-anchor=\"middle\">latency per batch (ms)</text>\n"));
+        foreach (double t in XTicks(xMin, xMax, logX))
+        {
+            double x = fx(t);
+            canvas.Line(x, Height - Bottom, x, Height - Bottom + 5, "#333");
+            canvas.Text(x, Height - Bottom + 18, Count(t), TextAnchor.Middle);
+        }
+        canvas.Line(Left, Height - Bottom, Width - Right, Height - Bottom, "#333");
+        canvas.Line(Left, Top, Left, Height - Bottom, "#333");
+        canvas.Text((Left + Width - Right) / 2, Height - 18, "parameters" + (logX ? " (log scale)" : ""), TextAnchor.Middle);
+        canvas.Text(20, (Top + Height - Bottom) / 2, "latency per batch (ms)", TextAnchor.Middle, vertical: true);
 
         // Budget line.
         double by = Y(budgetMs);
-        s.Append(Inv($"<g id=\"budget\"><line x1=\"{Left}\" y1=\"{by:0.0}\" x2=\"{Width - Right}\" y2=\"{by:0.0}\" stroke=\"#c00\" stroke-dasharray=\"6 4\"/><text x=\"{Width - Right - 4}\" y=\"{by - 5:0.0}\" text-anchor=\"end\" fill=\"#c00\">budget {budgetMs.ToString("0.###", CultureInfo.InvariantCulture)} ms</text></g>\n"));
+        canvas.BeginGroup("budget");
+        canvas.Line(Left, by, Width - Right, by, "#c00", dashed: true);
+        canvas.Text(Width - Right - 4, by - 5, $"budget {budgetMs.ToString("0.###", CultureInfo.InvariantCulture)} ms", TextAnchor.End, "#c00");
+        canvas.EndGroup();
 
         // Points: predicted hollow, measured filled with IQR whiskers.
-        s.Append("<g id=\"candidates\">\n");
+        canvas.BeginGroup("candidates");
         foreach (var (c, ms, measured) in points.OrderBy(p => p.measured))
         {
             double x = fx(c.Params), y = Y(ms);
             if (measured)
             {
                 var m = profile.Measured[c.Index];
-                s.Append(Inv($"<line x1=\"{x:0.0}\" y1=\"{Y(m.P25Ms):0.0}\" x2=\"{x:0.0}\" y2=\"{Y(m.P75Ms):0.0}\" stroke=\"#1f77b4\" stroke-opacity=\"0.6\"/>"));
-                s.Append(Inv($"<circle cx=\"{x:0.0}\" cy=\"{y:0.0}\" r=\"3.5\" fill=\"#1f77b4\"><title>{Esc(c.Label)}: {ms:0.###} ms measured, {c.Params:N0} params</title></circle>\n"));
+                canvas.Line(x, Y(m.P25Ms), x, Y(m.P75Ms), "#1f77b4", opacity: 0.6);
+                canvas.Circle(x, y, 3.5, "#1f77b4", tooltip: Inv($"{c.Label}: {ms:0.###} ms measured, {c.Params:N0} params"));
             }
             else
-                s.Append(Inv($"<circle cx=\"{x:0.0}\" cy=\"{y:0.0}\" r=\"3\" fill=\"none\" stroke=\"#999\"><title>{Esc(c.Label)}: {ms:0.###} ms predicted, {c.Params:N0} params</title></circle>\n"));
+                canvas.Circle(x, y, 3, null, "#999", tooltip: Inv($"{c.Label}: {ms:0.###} ms predicted, {c.Params:N0} params"));
         }
-        s.Append("</g>\n");
+        canvas.EndGroup();
 
         // Pareto front (by expected latency, on total parameters for the x axis).
         var front = DesignSearch.ParetoFront(profile.Candidates, profile.Expected).OrderBy(c => c.Params).ToList();
         if (front.Count > 1)
-            s.Append(Inv($"<polyline id=\"pareto\" fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"1.5\" points=\"{string.Join(" ", front.Select(c => Inv($"{fx(c.Params):0.0},{Y(profile.Expected(c)):0.0}")))}\"/>\n"));
+        {
+            canvas.BeginGroup("pareto");
+            canvas.Polyline(front.Select(c => (fx(c.Params), Y(profile.Expected(c)))).ToList(), "#2ca02c", 1.5);
+            canvas.EndGroup();
+        }
 
-        Mark(s, outcome.Pick, profile, fx, Y, "#d62728", $"pick ({KindName(outcome.Kind)}): {outcome.Pick.Label}", "pick", 0);
+        Mark(canvas, outcome.Pick, profile, fx, Y, "#d62728", $"pick ({KindName(outcome.Kind)}): {outcome.Pick.Label}", "pick", 0);
         if (comparison is not null && comparison.Pick.Index != outcome.Pick.Index)
-            Mark(s, comparison.Pick, profile, fx, Y, "#9467bd", $"{KindName(comparison.Kind)}: {comparison.Pick.Label}", "comparison", 1);
+            Mark(canvas, comparison.Pick, profile, fx, Y, "#9467bd", $"{KindName(comparison.Kind)}: {comparison.Pick.Label}", "comparison", 1);
 
         // Legend.
         int ly = Top + 4;
-        s.Append(Inv($"<g id=\"legend\" font-size=\"11\"><circle cx=\"{Left + 14}\" cy=\"{ly}\" r=\"3.5\" fill=\"#1f77b4\"/><text x=\"{Left + 22}\" y=\"{ly + 4}\">measured (median, IQR)</text>"));
-        s.Append(Inv($"<circle cx=\"{Left + 174}\" cy=\"{ly}\" r=\"3\" fill=\"none\" stroke=\"#999\"/><text x=\"{Left + 182}\" y=\"{ly + 4}\">predicted</text>"));
-        s.Append(Inv($"<line x1=\"{Left + 252}\" y1=\"{ly}\" x2=\"{Left + 272}\" y2=\"{ly}\" stroke=\"#2ca02c\" stroke-width=\"1.5\"/><text x=\"{Left + 278}\" y=\"{ly + 4}\">Pareto front</text></g>\n"));
-        s.Append("</svg>\n");
-        return s.ToString();
+        canvas.BeginGroup("legend");
+        canvas.Circle(Left + 14, ly, 3.5, "#1f77b4");
+        canvas.Text(Left + 22, ly + 4, "measured (median, IQR)", size: 11);
+        canvas.Circle(Left + 174, ly, 3, null, "#999");
+        canvas.Text(Left + 182, ly + 4, "predicted", size: 11);
+        canvas.Line(Left + 252, ly, Left + 272, ly, "#2ca02c", 1.5);
+        canvas.Text(Left + 278, ly + 4, "Pareto front", size: 11);
+        canvas.EndGroup();
     }
 
-    private static void Mark(StringBuilder s, Candidate c, DesignProfile profile, Func<double, double> fx, Func<double, double> y, string color, string text, string id, int row)
+    private static void Mark(IPlotCanvas canvas, Candidate c, DesignProfile profile, Func<double, double> fx, Func<double, double> y, string color, string text, string id, int row)
     {
         double px = fx(c.Params), py = y(profile.Expected(c));
-        string anchor = px > Width * 0.6 ? "end" : "start";
-        double tx = anchor == "end" ? px - 10 : px + 10;
-        s.Append(Inv($"<g id=\"{id}\"><circle cx=\"{px:0.0}\" cy=\"{py:0.0}\" r=\"8\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>"));
-        s.Append(Inv($"<text x=\"{tx:0.0}\" y=\"{py - 10 - 14 * row:0.0}\" text-anchor=\"{anchor}\" fill=\"{color}\">{Esc(text)} ({profile.Expected(c):0.###} ms)</text></g>\n"));
+        bool right = px > Width * 0.6;
+        canvas.BeginGroup(id);
+        canvas.Circle(px, py, 8, null, color, 2);
+        canvas.Text(right ? px - 10 : px + 10, py - 10 - 14 * row, Inv($"{text} ({profile.Expected(c):0.###} ms)"), right ? TextAnchor.End : TextAnchor.Start, color);
+        canvas.EndGroup();
     }
 
     private static string KindName(PickKind kind) => kind switch
@@ -127,8 +156,6 @@ public static class DesignPlot
     };
 
     private static string Fmt(double v, string format) => double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "n/a";
-
-    private static string Esc(string text) => SecurityElement.Escape(text) ?? "";
 
     private static string Inv(FormattableString f) => f.ToString(CultureInfo.InvariantCulture);
 }

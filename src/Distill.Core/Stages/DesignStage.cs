@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Distill.Checkpoints;
 using Distill.Data;
 using Distill.Design;
+using Distill.Logging;
 using Distill.Losses;
 using Distill.Models;
 using Distill.Training;
@@ -18,7 +19,8 @@ namespace Distill.Stages;
 /// later stage builds "the recipe's student", and the initial designed student is saved as this stage's model, which
 /// is also how a resumed run gets the pick back (<see cref="OnResumed"/>).
 /// <para>Outputs: the table in the log and as TensorBoard text (<c>design/table</c>); <c>&lt;run&gt;/design/&lt;stage&gt;/design.svg</c>
-/// (latency vs parameters, Pareto front, budget, pick) and <c>table.md</c>; TensorBoard scalars <c>design/measured_ms</c>,
+/// and <c>design.png</c> (latency vs parameters, Pareto front, budget, pick; the PNG is also the TensorBoard image
+/// <c>design/plot</c>) and <c>table.md</c>; TensorBoard scalars <c>design/measured_ms</c>,
 /// <c>design/predicted_ms</c>, <c>design/pareto_ms</c> and <c>design/budget_ms</c> with the candidate's parameter count as
 /// the step (so the scalar chart is the latency-vs-parameters plot); summary.json gets every candidate, the fit, the
 /// fingerprint, the pick and the budget verdict.</para>
@@ -90,10 +92,12 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         string svgPath = Path.Combine(outDir, "design.svg");
         string title = $"{name}: {family.Family} students on {source.Cache.Fingerprint.Processor}";
         File.WriteAllText(svgPath, DesignPlot.Svg(profile, outcome, spec.Budget.LatencyMs, title));
+        byte[] png = DesignPlot.Png(profile, outcome, spec.Budget.LatencyMs, title);
+        File.WriteAllBytes(Path.Combine(outDir, "design.png"), png);
         string markdown = string.Join("\n\n", DesignReport.Headline(profile, spec.Budget, outcome, verdict)) + "\n\n" +
                           DesignReport.Table(profile, spec.Budget, outcome, null, markdown: true);
         File.WriteAllText(Path.Combine(outDir, "table.md"), markdown);
-        if (run.Recipe.Output.Tensorboard) WriteTensorBoard(run, name, profile, outcome, markdown, spec.Budget.LatencyMs);
+        if (run.Recipe.Output.Tensorboard) WriteTensorBoard(run, name, profile, outcome, markdown, spec.Budget.LatencyMs, png);
 
         run.StudentFactory = seed => BuildStudent(run, family, pick.Config, seed, log: false);
         var student = BuildStudent(run, family, pick.Config, run.TrainFor(spec).Seed, log: true);
@@ -204,9 +208,10 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         return top with { Pick = best, ProxyAccuracy = scores };
     }
 
-    private static void WriteTensorBoard(RunContext run, string name, DesignProfile profile, DesignOutcome outcome, string markdown, double budgetMs)
+    private static void WriteTensorBoard(RunContext run, string name, DesignProfile profile, DesignOutcome outcome, string markdown, double budgetMs, byte[] png)
     {
-        var writer = torch.utils.tensorboard.SummaryWriter(Path.Combine(run.RunDir, "tb", name), createRunName: false);
+        string logDir = Path.Combine(run.RunDir, "tb", name);
+        var writer = torch.utils.tensorboard.SummaryWriter(logDir, createRunName: false);
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         writer.add_text("design/table", markdown, 0, now);
         var front = DesignSearch.ParetoFront(profile.Candidates, profile.Expected).Select(c => c.Index).ToHashSet();
@@ -219,6 +224,8 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
             writer.add_scalar("design/budget_ms", (float)budgetMs, step, now);
         }
         writer.add_scalar("design/pick_ms", (float)profile.Expected(outcome.Pick), (int)Math.Min(int.MaxValue, outcome.Pick.Params), now);
+        // The plot itself, for the Images tab (SummaryWriter.add_img needs SkiaSharp's native library).
+        EventFileWriter.WriteImage(logDir, "design/plot", png, DesignPlot.Width, DesignPlot.Height, 0, now);
     }
 
     private Dictionary<string, object> Extra(RunContext run, DesignProfile profile, DesignOutcome outcome, BudgetVerdict verdict,
@@ -260,6 +267,7 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
             ["latency_model"] = fit,
             ["candidates"] = DesignReport.Candidates(profile, spec.Budget, outcome, null),
             ["plot"] = Path.GetRelativePath(run.RunDir, svgPath),
+            ["plot_png"] = Path.GetRelativePath(run.RunDir, Path.ChangeExtension(svgPath, ".png")),
             ["model_dir"] = Path.GetRelativePath(run.RunDir, run.ModelDir(spec)),
         };
         if (outcome.ParamBudget is { } pb) extra["param_rule_budget"] = pb;

@@ -8,7 +8,8 @@ namespace Distill.Stages;
 /// <c>kind: design</c> — hardware-aware student design (HAKD, Turner et al.): times candidate students from
 /// <c>search</c> on this device at the <c>deployment</c> shape, fits a latency model, picks the candidate expected to
 /// be most accurate within <c>budget</c>, and makes it the student of the stages that follow (initialised from the
-/// teacher where shapes allow). Writes a table, <c>design/&lt;stage&gt;/design.svg</c> and TensorBoard text and scalars.
+/// teacher where shapes allow). Writes a table, <c>design/&lt;stage&gt;/design.svg</c> and <c>design.png</c>, and TensorBoard text, scalars and
+/// the plot as an image.
 /// </summary>
 public sealed partial record DesignStageSpec : StageSpec, IRecipeCheckedSpec
 {

@@ -8,6 +8,7 @@ using Distill.Models.Cnn;
 using Distill.Recipes;
 using Distill.Runs;
 using Distill.Stages;
+using Distill.Tests.Design.Plot;
 using Distill.Tests.Recipes;
 using Distill.Tests.Training;
 using TorchSharp;
@@ -84,6 +85,23 @@ public class DesignStageTests
             Assert.Superset(new HashSet<string?> { "budget", "candidates", "pick", "legend" }, ids);
             Assert.Contains(pickConfig.HiddenSize.ToString(), svg.Descendants().Single(e => (string?)e.Attribute("id") == "pick").Value);
             Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir, "tb", "hakd")));
+            // The same plot as a PNG beside the SVG and as the TensorBoard image design/plot (event CRCs checked).
+            byte[] png = File.ReadAllBytes(Path.Combine(dir, "design", "hakd", "design.png"));
+            var image = PngReader.Decode(png);
+            Assert.Equal((DesignPlot.Width, DesignPlot.Height), (image.Width, image.Height));
+            var colours = Enumerable.Range(0, image.Width * image.Height).Select(i => image.Pixel(i % image.Width, i / image.Width)).ToHashSet();
+            Assert.Contains(((byte)0xcc, (byte)0, (byte)0), colours);          // the budget line
+            Assert.Contains(((byte)0xd6, (byte)0x27, (byte)0x28), colours);    // the pick's ring
+            Assert.Contains(((byte)0x1f, (byte)0x77, (byte)0xb4), colours);    // measured points
+            // The Pareto front (#2ca02c, 1.5 px, anti-aliased, so no pixel need be exactly its colour): green below the legend.
+            Assert.Contains(Enumerable.Range(0, image.Width * (image.Height - 60)).Select(i => image.Pixel(i % image.Width, 60 + i / image.Width)),
+                p => p.G - Math.Max(p.R, p.B) > 60);
+            var (tag, _, tbImage) = Assert.Single(TensorBoardEvents.ReadImages(Path.Combine(dir, "tb", "hakd")));
+            Assert.Equal("design/plot", tag);
+            Assert.Equal((DesignPlot.Width, DesignPlot.Height), (tbImage.Width, tbImage.Height));
+            Assert.Equal(png, tbImage.EncodedImageString.ToByteArray());
+            Assert.Contains(TensorBoardEvents.ReadScalars(Path.Combine(dir, "tb", "hakd")), s => s.Tag == "design/pick_ms");
+            Assert.Equal("design/hakd/design.png", design.Extra["plot_png"]);
             Assert.Contains("PICK", File.ReadAllText(Path.Combine(dir, "design", "hakd", "table.md")));
 
             // The profile went to the given folder, under the fingerprint's hash, and holds the timed candidates.

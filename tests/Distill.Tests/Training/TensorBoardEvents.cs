@@ -6,9 +6,20 @@ namespace Distill.Tests.Training;
 /// of the data), both CRCs verified, each record parsed as a <c>tensorboard.Event</c> protobuf.</summary>
 internal static class TensorBoardEvents
 {
-    public static List<(string Tag, long Step, float Value)> ReadScalars(string dir)
+    public static List<(string Tag, long Step, float Value)> ReadScalars(string dir) =>
+        Values(dir).Where(e => e.Value.ValueCase == Tensorboard.Summary.Types.Value.ValueOneofCase.SimpleValue)
+            .Select(e => (e.Value.Tag, e.Step, e.Value.SimpleValue)).ToList();
+
+    public static List<string> HistogramTags(string dir) =>
+        Values(dir).Where(e => e.Value.ValueCase == Tensorboard.Summary.Types.Value.ValueOneofCase.Histo).Select(e => e.Value.Tag).ToList();
+
+    public static List<(string Tag, long Step, Tensorboard.Summary.Types.Image Image)> ReadImages(string dir) =>
+        Values(dir).Where(e => e.Value.ValueCase == Tensorboard.Summary.Types.Value.ValueOneofCase.Image)
+            .Select(e => (e.Value.Tag, e.Step, e.Value.Image)).ToList();
+
+    /// <summary>Every event of every event file under <paramref name="dir"/>, CRCs checked.</summary>
+    public static IEnumerable<Tensorboard.Event> Events(string dir)
     {
-        var result = new List<(string, long, float)>();
         foreach (var file in Directory.GetFiles(dir, "events.out.tfevents.*", SearchOption.AllDirectories))
         {
             var bytes = File.ReadAllBytes(file);
@@ -21,49 +32,18 @@ internal static class TensorBoardEvents
                 var data = bytes.AsSpan(o + 12, (int)len);
                 uint dataCrc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(o + 12 + (int)len));
                 if (dataCrc != MaskedCrc(data)) throw new InvalidDataException($"{file}: bad data CRC at {o}");
-                var ev = Tensorboard.Event.Parser.ParseFrom(data.ToArray());
-                if (ev.Summary != null)
-                    foreach (var v in ev.Summary.Value)
-                        if (v.ValueCase == Tensorboard.Summary.Types.Value.ValueOneofCase.SimpleValue)
-                            result.Add((v.Tag, ev.Step, v.SimpleValue));
+                yield return Tensorboard.Event.Parser.ParseFrom(data.ToArray());
                 o += 12 + (int)len + 4;
             }
         }
-        return result;
     }
 
-    public static List<string> HistogramTags(string dir)
-    {
-        var tags = new List<string>();
-        foreach (var file in Directory.GetFiles(dir, "events.out.tfevents.*", SearchOption.AllDirectories))
-        {
-            var bytes = File.ReadAllBytes(file);
-            for (int o = 0; o < bytes.Length;)
-            {
-                int len = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(o));
-                var ev = Tensorboard.Event.Parser.ParseFrom(bytes.AsSpan(o + 12, len).ToArray());
-                if (ev.Summary != null)
-                    tags.AddRange(ev.Summary.Value.Where(v => v.ValueCase == Tensorboard.Summary.Types.Value.ValueOneofCase.Histo).Select(v => v.Tag));
-                o += 12 + len + 4;
-            }
-        }
-        return tags;
-    }
+    private static IEnumerable<(long Step, Tensorboard.Summary.Types.Value Value)> Values(string dir) =>
+        Events(dir).Where(e => e.Summary != null).SelectMany(e => e.Summary.Value.Select(v => (e.Step, v)));
 
     private static uint MaskedCrc(ReadOnlySpan<byte> data)
     {
-        uint crc = Crc32C(data);
+        uint crc = BitwiseCrc.Compute(data, BitwiseCrc.Castagnoli);
         return unchecked(((crc >> 15) | (crc << 17)) + 0xa282ead8u);
-    }
-
-    private static uint Crc32C(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
-        }
-        return ~crc;
     }
 }
