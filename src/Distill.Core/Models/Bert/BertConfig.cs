@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Distill.Models.Hf;
 
 namespace Distill.Models.Bert;
 
@@ -12,13 +13,6 @@ namespace Distill.Models.Bert;
 /// </summary>
 public sealed record BertConfig : IModelConfig
 {
-    /// <summary>Values of <c>hidden_act</c> this implementation computes: exact (erf) GELU, the two tanh
-    /// approximations (HF's manual <c>gelu_new</c> formula and PyTorch's <c>approximate="tanh"</c>), ReLU and SiLU.</summary>
-    public static IReadOnlyList<string> SupportedActivations { get; } = ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish"];
-
-    /// <summary>Values of <c>problem_type</c>, selecting the sequence-classification loss as in HF.</summary>
-    public static IReadOnlyList<string> ProblemTypes { get; } = ["regression", "single_label_classification", "multi_label_classification"];
-
     /// <summary>HF writes <c>"bert"</c>; any other value means the file belongs to another family.</summary>
     [JsonPropertyName("model_type")] public string? ModelType { get; init; }
 
@@ -35,7 +29,7 @@ public sealed record BertConfig : IModelConfig
     /// <summary>Width of the feed-forward block.</summary>
     [JsonPropertyName("intermediate_size")] public int IntermediateSize { get; init; } = 3072;
 
-    /// <summary>Feed-forward activation, one of <see cref="SupportedActivations"/>.</summary>
+    /// <summary>Feed-forward activation, one of <see cref="HfActivation.Names"/>.</summary>
     [JsonPropertyName("hidden_act")] public string HiddenAct { get; init; } = "gelu";
 
     /// <summary>Dropout on embeddings and on each sub-layer output before its residual add.</summary>
@@ -112,8 +106,7 @@ public sealed record BertConfig : IModelConfig
         if (NumAttentionHeads >= 1 && NumHiddenLayers >= 1)
             foreach (var problem in HeadPruning.Validate(PrunedHeads, NumHiddenLayers, NumAttentionHeads)) yield return problem;
         if (IntermediateSize < 1) yield return ("intermediate_size", "must be at least 1");
-        if (!SupportedActivations.Contains(HiddenAct))
-            yield return ("hidden_act", $"'{HiddenAct}' is not supported; use one of {string.Join(", ", SupportedActivations)}");
+        if (HfActivation.Problem(HiddenAct) is { } badAct) yield return ("hidden_act", badAct);
         if (HiddenDropoutProb is < 0 or >= 1) yield return ("hidden_dropout_prob", "must be in [0, 1)");
         if (AttentionProbsDropoutProb is < 0 or >= 1) yield return ("attention_probs_dropout_prob", "must be in [0, 1)");
         if (ClassifierDropout is < 0 or >= 1) yield return ("classifier_dropout", "must be in [0, 1) or null (= hidden_dropout_prob)");
@@ -137,8 +130,7 @@ public sealed record BertConfig : IModelConfig
                     break;
                 }
         }
-        if (ProblemType is not null && !ProblemTypes.Contains(ProblemType))
-            yield return ("problem_type", $"'{ProblemType}' is not one of {string.Join(", ", ProblemTypes)} (or null)");
+        if (SequenceClassificationLoss.Problem(ProblemType) is { } badProblem) yield return ("problem_type", badProblem);
         if (IsDecoder) yield return ("is_decoder", "decoder (causal) BERT is not supported; set it to false");
         if (AddCrossAttention) yield return ("add_cross_attention", "cross-attention is not supported; set it to false");
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Distill.Models.Hf;
 
 namespace Distill.Models.Vit;
 
@@ -13,12 +14,6 @@ namespace Distill.Models.Vit;
 /// </summary>
 public sealed record ViTConfig : IModelConfig
 {
-    /// <summary>The activations HF's <c>ACT2FN</c> maps these names to and that <see cref="ViTIntermediate"/> implements.</summary>
-    public static readonly IReadOnlyList<string> SupportedActivations = ["gelu", "gelu_new", "relu", "silu", "swish"];
-
-    /// <summary>The problem types HF's classification heads understand (null = inferred from num_labels and the label dtype).</summary>
-    public static readonly IReadOnlyList<string> ProblemTypes = ["regression", "single_label_classification", "multi_label_classification"];
-
     /// <summary>Width D of every token.</summary>
     [JsonPropertyName("hidden_size")] public int HiddenSize { get; init; } = 768;
 
@@ -30,7 +25,7 @@ public sealed record ViTConfig : IModelConfig
     /// <summary>Width of the feed-forward block.</summary>
     [JsonPropertyName("intermediate_size")] public int IntermediateSize { get; init; } = 3072;
 
-    /// <summary>Feed-forward activation: <c>gelu</c> (exact, erf), <c>gelu_new</c> (tanh approximation), <c>relu</c>, <c>silu</c>/<c>swish</c>.</summary>
+    /// <summary>Feed-forward activation, one of <see cref="HfActivation.Names"/>.</summary>
     [JsonPropertyName("hidden_act")] public string HiddenAct { get; init; } = "gelu";
 
     /// <summary>Dropout after the embeddings, the attention output projection and the feed-forward output.</summary>
@@ -99,8 +94,7 @@ public sealed record ViTConfig : IModelConfig
         if (NumAttentionHeads >= 1)
             foreach (var problem in HeadPruning.Validate(PrunedHeads, Math.Max(0, NumHiddenLayers), NumAttentionHeads)) yield return problem;
         if (IntermediateSize < 1) yield return ("intermediate_size", "must be at least 1");
-        if (!SupportedActivations.Contains(HiddenAct))
-            yield return ("hidden_act", $"'{HiddenAct}' is not supported; use one of {string.Join(", ", SupportedActivations)}");
+        if (HfActivation.Problem(HiddenAct) is { } badAct) yield return ("hidden_act", badAct);
         if (HiddenDropoutProb is < 0 or >= 1) yield return ("hidden_dropout_prob", "must be in [0, 1)");
         if (AttentionProbsDropoutProb is < 0 or >= 1) yield return ("attention_probs_dropout_prob", "must be in [0, 1)");
         if (InitializerRange < 0) yield return ("initializer_range", "must be >= 0");
@@ -122,8 +116,7 @@ public sealed record ViTConfig : IModelConfig
         }
         if (Label2Id is { } label2id && label2id.Count != NumLabels)
             yield return ("label2id", $"has {label2id.Count} entries but num_labels is {NumLabels}; make them agree");
-        if (ProblemType is { } pt && !ProblemTypes.Contains(pt))
-            yield return ("problem_type", $"'{pt}' is not one of {string.Join(", ", ProblemTypes)} (or omit it to infer)");
+        if (SequenceClassificationLoss.Problem(ProblemType) is { } badProblem) yield return ("problem_type", badProblem);
     }
 
     /// <summary>

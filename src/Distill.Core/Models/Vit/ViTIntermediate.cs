@@ -1,4 +1,5 @@
 using TorchSharp;
+using Distill.Models.Hf;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -12,7 +13,7 @@ public sealed class ViTIntermediate : nn.Module<Tensor, Tensor>
 
     public ViTIntermediate(ViTConfig config) : base("ViTIntermediate")
     {
-        _activation = ViTActivation.Get(config.HiddenAct);
+        _activation = HfActivation.Get(config.HiddenAct, "vit", "hidden_act");
         dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
         RegisterComponents();
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Distill.Models.Hf;
 
 namespace Distill.Models.Wav2Vec2;
 
@@ -69,7 +70,7 @@ public sealed record Wav2Vec2Config : IModelConfig
 
     [JsonPropertyName("intermediate_size")] public int IntermediateSize { get; init; } = 3072;
 
-    /// <summary>Feed-forward activation: gelu (exact erf), gelu_new / gelu_pytorch_tanh (tanh approximation), relu, silu / swish.</summary>
+    /// <summary>Feed-forward activation, one of <see cref="HfActivation.Names"/>.</summary>
     [JsonPropertyName("hidden_act")] public string HiddenAct { get; init; } = "gelu";
 
     [JsonPropertyName("hidden_dropout")] public double HiddenDropout { get; init; } = 0.1;
@@ -238,9 +239,6 @@ public sealed record Wav2Vec2Config : IModelConfig
     public const string CtcArchitecture = "Wav2Vec2ForCTC";
     public const string BaseArchitecture = "Wav2Vec2Model";
 
-    /// <summary>Activation names accepted for <c>hidden_act</c> and <c>feat_extract_activation</c>.</summary>
-    public static IReadOnlyList<string> SupportedActivations { get; } = ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish"];
-
     /// <summary>
     /// Number of output frames of the feature encoder for <paramref name="samples"/> input samples:
     /// L ← floor((L − kernel) / stride) + 1 per conv layer (PyTorch's Conv1d length formula without padding).
@@ -275,10 +273,8 @@ public sealed record Wav2Vec2Config : IModelConfig
             yield return ("num_feat_extract_layers", $"is {n} but conv_dim has {ConvDim.Count} entries; remove it or make them agree");
         if (FeatExtractNorm is not ("group" or "layer"))
             yield return ("feat_extract_norm", $"'{FeatExtractNorm}' is not supported: use \"group\" (wav2vec2-base) or \"layer\" (wav2vec2-large-lv60 / XLS-R)");
-        if (!SupportedActivations.Contains(FeatExtractActivation))
-            yield return ("feat_extract_activation", $"'{FeatExtractActivation}' is not supported; use one of {string.Join(", ", SupportedActivations)}");
-        if (!SupportedActivations.Contains(HiddenAct))
-            yield return ("hidden_act", $"'{HiddenAct}' is not supported; use one of {string.Join(", ", SupportedActivations)}");
+        if (HfActivation.Problem(FeatExtractActivation) is { } badFeatAct) yield return ("feat_extract_activation", badFeatAct);
+        if (HfActivation.Problem(HiddenAct) is { } badAct) yield return ("hidden_act", badAct);
 
         if (HiddenSize < 1) yield return ("hidden_size", "must be at least 1");
         if (NumHiddenLayers < 1) yield return ("num_hidden_layers", "must be at least 1");

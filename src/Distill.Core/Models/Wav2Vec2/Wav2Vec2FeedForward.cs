@@ -1,3 +1,4 @@
+using Distill.Models.Hf;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,7 +25,7 @@ public sealed class Wav2Vec2FeedForward : nn.Module<Tensor, Tensor>
         output_dropout = nn.Dropout(config.HiddenDropout);
         Wav2Vec2Init.Linear(intermediate_dense, config.InitializerRange);
         Wav2Vec2Init.Linear(output_dense, config.InitializerRange);
-        _activation = Wav2Vec2Activations.Get(config.HiddenAct, "hidden_act");
+        _activation = HfActivation.Get(config.HiddenAct, "wav2vec2", "hidden_act");
         RegisterComponents();
     }
 

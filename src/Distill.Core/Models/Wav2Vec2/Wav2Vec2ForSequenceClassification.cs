@@ -1,3 +1,4 @@
+using Distill.Models.Hf;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,7 +10,8 @@ namespace Distill.Models.Wav2Vec2;
 /// the last hidden state, or with use_weighted_layer_sum Σ_l softmax(w)_l · hidden_states_l over the L + 1 hidden
 /// states (w = <c>layer_weights</c>, initialised to 1/(L + 1)) — → <c>projector</c> (D → classifier_proj_size) →
 /// mean over frames (over the real frames only when the batch has an attention_mask: Σ_t m_t·p_t / Σ_t m_t) →
-/// <c>classifier</c>. Loss: cross-entropy (mean, ignore −100). No dropout in the head, as in HF.
+/// <c>classifier</c>. Loss: cross-entropy (mean, ignore −100) whatever <c>problem_type</c> says, as in HF
+/// (<see cref="SequenceClassificationLoss.CrossEntropy"/>). No dropout in the head, as in HF.
 /// </summary>
 public sealed class Wav2Vec2ForSequenceClassification : DistillModel
 {
@@ -64,13 +66,7 @@ public sealed class Wav2Vec2ForSequenceClassification : DistillModel
                      / keep.sum(1).view(-1, 1);                                       // (B, P)
         }
         var logits = classifier.call(pooled);                                         // (B, num_labels)
-        Tensor? loss = null;
-        if (batch.Labels is { } labels)
-        {
-            if (labels.is_floating_point())
-                throw new ArgumentException($"wav2vec2 sequence classification: labels must be integer class ids, got {labels.dtype}.");
-            loss = nn.functional.cross_entropy(logits.view(-1, _config.NumLabels), labels.to_type(ScalarType.Int64).view(-1));
-        }
+        var loss = batch.Labels is { } labels ? SequenceClassificationLoss.CrossEntropy(logits, labels, _config.NumLabels, "wav2vec2") : null;
         return new Wav2Vec2HeadOutput(logits, output) { HiddenStates = output.HiddenStates, Attentions = output.Attentions, Loss = loss };
     }
 

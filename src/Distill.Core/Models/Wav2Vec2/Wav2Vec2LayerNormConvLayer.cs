@@ -1,3 +1,4 @@
+using Distill.Models.Hf;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -22,7 +23,7 @@ public sealed class Wav2Vec2LayerNormConvLayer : nn.Module<Tensor, Tensor>
         conv = nn.Conv1d(inDim, outDim, config.ConvKernel[layerId], stride: config.ConvStride[layerId], bias: config.ConvBias);
         Wav2Vec2Init.Conv(conv, inDim, config.ConvKernel[layerId]);
         layer_norm = Wav2Vec2Init.LayerNorm(outDim, 1e-5);
-        _activation = Wav2Vec2Activations.Get(config.FeatExtractActivation, "feat_extract_activation");
+        _activation = HfActivation.Get(config.FeatExtractActivation, "wav2vec2", "feat_extract_activation");
         RegisterComponents();
     }
 

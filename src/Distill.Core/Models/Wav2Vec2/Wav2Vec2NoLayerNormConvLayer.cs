@@ -1,3 +1,4 @@
+using Distill.Models.Hf;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,7 +19,7 @@ public sealed class Wav2Vec2NoLayerNormConvLayer : nn.Module<Tensor, Tensor>
         long inDim = layerId > 0 ? config.ConvDim[layerId - 1] : 1;
         conv = nn.Conv1d(inDim, config.ConvDim[layerId], config.ConvKernel[layerId], stride: config.ConvStride[layerId], bias: config.ConvBias);
         Wav2Vec2Init.Conv(conv, inDim, config.ConvKernel[layerId]);
-        _activation = Wav2Vec2Activations.Get(config.FeatExtractActivation, "feat_extract_activation");
+        _activation = HfActivation.Get(config.FeatExtractActivation, "wav2vec2", "feat_extract_activation");
         RegisterComponents();
     }
 

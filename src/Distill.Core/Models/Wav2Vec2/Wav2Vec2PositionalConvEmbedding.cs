@@ -1,3 +1,4 @@
+using Distill.Models.Hf;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,7 +21,7 @@ public sealed class Wav2Vec2PositionalConvEmbedding : nn.Module<Tensor, Tensor>
         conv = new Wav2Vec2WeightNormConv1d(config.HiddenSize, config.NumConvPosEmbeddings,
             config.NumConvPosEmbeddingGroups, config.NumConvPosEmbeddings / 2);
         padding = new Wav2Vec2SamePadLayer(config.NumConvPosEmbeddings);
-        _activation = Wav2Vec2Activations.Get(config.FeatExtractActivation, "feat_extract_activation");
+        _activation = HfActivation.Get(config.FeatExtractActivation, "wav2vec2", "feat_extract_activation");
         RegisterComponents();
     }
 
