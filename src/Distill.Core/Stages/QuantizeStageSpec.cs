@@ -46,6 +46,10 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
     /// <summary>qat/ptq: symmetric grid around 0 (true) or asymmetric min/max grid with a zero point.</summary>
     public bool Symmetric { get; init; } = true;
 
+    /// <summary>qat/ptq: round every scale up to a power of 2^(1/16), so that per-channel scales repeat and the artifact
+    /// stores them as a codebook (a few bits per channel instead of a float32; see <see cref="QuantScheme"/>).</summary>
+    public bool CompactScales { get; init; }
+
     /// <summary>qat/ptq: also quantize the inputs of the selected layers to this many bits (asymmetric, per tensor); null = float.</summary>
     [Bounds(2, 8)] public int? ActivationBits { get; init; }
 
@@ -76,6 +80,7 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
         {
             if (!PerChannel) yield return ("per_channel", "per_channel is for method: qat or ptq (k-means learns its own shared values)");
             if (!Symmetric) yield return ("symmetric", "symmetric is for method: qat or ptq");
+            if (CompactScales) yield return ("compact_scales", "compact_scales is for method: qat or ptq (k-means stores its centroids, not scales)");
             if (ActivationBits is not null) yield return ("activation_bits", "activation quantization is available with method: qat or ptq");
         }
         else if (CentroidUpdate is not null) yield return ("centroid_update", "centroid_update is for method: kmeans");
