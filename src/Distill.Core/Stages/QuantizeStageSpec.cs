@@ -6,8 +6,8 @@ using Distill.Recipes;
 namespace Distill.Stages;
 
 /// <summary>
-/// <c>kind: quantize</c> — quantizes the selected Linear/Conv weights of the run's current student; pruned zeros stay
-/// zero. <c>method: kmeans</c> shares each weight's non-zeros among 2^<c>bits</c> centroids (per layer, linear
+/// <c>kind: quantize</c> — quantizes the selected Linear/Conv weights of the run's current student (and embedding
+/// weights the recipe names, see <see cref="PruneSelector"/>); pruned zeros stay zero. <c>method: kmeans</c> shares each weight's non-zeros among 2^<c>bits</c> centroids (per layer, linear
 /// initialisation) and fine-tunes the centroids. <c>method: qat</c> fine-tunes with fake-quantized weights on a uniform
 /// grid (<c>per_channel</c>, <c>symmetric</c>) and straight-through gradients; <c>method: ptq</c> rounds the weights to
 /// that grid without training. Both can also quantize the inputs of the selected layers (<c>activation_bits</c>),
@@ -26,7 +26,8 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
     /// <summary>Bits by module-path pattern (first match wins); other selected layers use <c>bits</c>.</summary>
     public Dictionary<string, int>? LayerBits { get; init; }
 
-    /// <summary>Module-path patterns of the Linear/Conv modules to quantize; omitted = all.</summary>
+    /// <summary>Module-path patterns of the Linear/Conv modules to quantize; omitted = all. A pattern that matches no
+    /// Linear/Conv module selects the embedding weights it matches (<see cref="PruneSelector"/>).</summary>
     public List<string>? Include { get; init; }
 
     /// <summary>Module-path patterns left in float; omitted = embeddings and the classifier.</summary>

@@ -12,13 +12,28 @@ public static class NmCombination
     /// <summary>Largest M for which ranks are defined here (C(32, 16) &lt; 2^30, so a rank fits an int).</summary>
     public const int MaxM = 32;
 
+    /// <summary>Pascal's triangle up to row <see cref="MaxM"/>: C(n, k) = C(n − 1, k − 1) + C(n − 1, k).</summary>
+    private static readonly long[,] Pascal = BuildPascal();
+
     /// <summary>Binomial coefficient C(n, k) (0 when k &lt; 0 or k &gt; n).</summary>
     public static long Binomial(int n, int k)
     {
-        if (k < 0 || k > n) return 0;
+        if (k < 0 || k > n || n < 0) return 0;
+        if (n <= MaxM) return Pascal[n, k];
         k = Math.Min(k, n - k);
         long c = 1;
         for (int i = 1; i <= k; i++) c = c * (n - k + i) / i; // exact: c·(n−k+i) is divisible by i at every step
+        return c;
+    }
+
+    private static long[,] BuildPascal()
+    {
+        var c = new long[MaxM + 1, MaxM + 1];
+        for (int n = 0; n <= MaxM; n++)
+        {
+            c[n, 0] = 1;
+            for (int k = 1; k <= n; k++) c[n, k] = c[n - 1, k - 1] + (k < n ? c[n - 1, k] : 0);
+        }
         return c;
     }
 
