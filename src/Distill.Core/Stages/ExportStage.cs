@@ -92,9 +92,18 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
         };
     }
 
-    /// <summary>Names of the Linear/Conv weights (the tensors compression acts on), for the per-layer table.</summary>
-    private static HashSet<string> WeightNames(DistillModel model) =>
-        model.named_modules().Where(m => PruneSelector.IsPrunableModule(m.module)).Select(m => $"{m.name}.weight").ToHashSet(StringComparer.Ordinal);
+    /// <summary>Names of the Linear/Conv weights and the embedding weights (the tensors compression can act on), for the
+    /// per-layer table.</summary>
+    private static HashSet<string> WeightNames(DistillModel model)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (path, module) in model.named_modules())
+        {
+            if (PruneSelector.IsPrunableModule(module)) names.Add($"{path}.weight");
+            else if (PruneSelector.EmbeddingParameter(module) is { } parameter) names.Add($"{path}.{parameter}");
+        }
+        return names;
+    }
 
     private static double MaxAbsDifference(DistillModel a, DistillModel b)
     {
@@ -114,14 +123,15 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
     {
         var report = new
         {
-            format = "distill-compressed/1",
+            format = $"distill-compressed/{ArtifactEncoder.Version}",
             artifact_bytes = written,
             header_bytes = plan.HeaderBytes,
             tensors = plan.Tensors.Select(t => new
             {
-                name = t.Name, shape = t.Shape, values = t.Values.ToString().ToLowerInvariant(), positions = t.Positions.ToString().ToLowerInvariant(),
+                name = t.Name, shape = t.Shape, values = t.Values.ToString().ToLowerInvariant(), positions = t.PositionName,
                 bits = t.Bits, index_bits = t.IndexBits, n = t.N, m = t.M, huffman_values = t.ValueHuffman is not null,
-                huffman_positions = t.PositionHuffman is not null, stored = t.StoredCount, nonzeros = t.Nonzeros, bytes = t.PredictedBytes,
+                huffman_positions = t.PositionHuffman is not null, scale_codebook = t.ScaleCodebook?.Length ?? 0,
+                stored = t.StoredCount, nonzeros = t.Nonzeros, bytes = t.PredictedBytes,
                 bits_per_element = t.BitsPerElement, max_abs_error = t.MaxAbsError,
             }),
         };

@@ -63,7 +63,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         };
         if (spec.Method != QuantizeMethod.Kmeans)
         {
-            extra["scheme"] = new QuantScheme(spec.Bits, spec.PerChannel, spec.Symmetric).ToString();
+            extra["scheme"] = new QuantScheme(spec.Bits, spec.PerChannel, spec.Symmetric, spec.CompactScales).ToString();
             if (spec.ActivationBits is { } ab)
             {
                 extra["activation_bits"] = ab;
@@ -98,7 +98,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
     private (StageResult, QuantizationRecord) Qat(RunContext run, DistillModel student, IReadOnlyList<PrunableWeight> selected, MaskSet masks)
     {
         var qat = new QatWeights(selected.Select(w => (w, Scheme(w))), masks);
-        var acts = spec.ActivationBits is { } bits ? new ActivationQuantizers(selected.Select(w => (w.ModulePath, bits))) : null;
+        var acts = spec.ActivationBits is { } bits ? new ActivationQuantizers(Activated(selected).Select(w => (w.ModulePath, bits))) : null;
         if (!spec.FineTune)
         {
             // Without training QAT is PTQ of the weights; activation ranges would never be observed.
@@ -128,7 +128,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         ActivationQuantizers? acts = null;
         if (spec.ActivationBits is { } bits)
         {
-            acts = new ActivationQuantizers(selected.Select(w => (w.ModulePath, bits))) { Mode = ActivationQuantizers.ObserverMode.Calibrate };
+            acts = new ActivationQuantizers(Activated(selected).Select(w => (w.ModulePath, bits))) { Mode = ActivationQuantizers.ObserverMode.Calibrate };
             acts.Attach(student);
             Calibrate(run, student);
             acts.Mode = ActivationQuantizers.ObserverMode.Frozen;
@@ -156,7 +156,11 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
 
     private Dictionary<string, int> _bits = [];
 
-    private QuantScheme Scheme(PrunableWeight w) => new(_bits[w.Name], spec.PerChannel, spec.Symmetric);
+    /// <summary>The weights whose layer inputs <c>activation_bits</c> quantizes: not embedding weights, whose modules take
+    /// token ids, pixels or the positional convolution's own input.</summary>
+    private static IEnumerable<PrunableWeight> Activated(IEnumerable<PrunableWeight> selected) => selected.Where(w => !w.IsEmbedding);
+
+    private QuantScheme Scheme(PrunableWeight w) => new(_bits[w.Name], spec.PerChannel, spec.Symmetric, spec.CompactScales);
 
     /// <summary>Per-layer widths under <c>target_bytes</c>: sensitivities and exact record sizes of every candidate, then
     /// the exact knapsack of <see cref="BitAllocation.Solve"/> on the budget left after the unquantized tensors.</summary>
@@ -166,11 +170,11 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         var candidates = (spec.CandidateBits ?? (spec.Method == QuantizeMethod.Kmeans ? [1, 2, 3, 4, 5, 6, 8] : [2, 3, 4, 5, 6, 8])).Distinct().Order().ToList();
         var options = new ArtifactOptions();
         var placeholders = spec.ActivationBits is { } ab
-            ? selected.Select(w => new ActivationRange(w.ModulePath, ab, 0, 0)).ToList()
+            ? Activated(selected).Select(w => new ActivationRange(w.ModulePath, ab, 0, 0)).ToList()
             : new List<ActivationRange>();
         var floatPlan = ModelArtifact.Plan(student, options, placeholders);
         var names = selected.Select(w => w.Name).ToHashSet();
-        long fixedBytes = floatPlan.HeaderBytes + floatPlan.Tensors.Where(t => !names.Contains(t.Name)).Sum(t => t.PredictedBytes);
+        long fixedBytes = floatPlan.HeaderBytes + floatPlan.Tensors.Sum(t => names.Contains(t.Name) ? t.NameBytes : t.PredictedBytes);
 
         int batch = run.TrainFor(spec).BatchSize;
         var order = Trainer.Permutation(run.TrainData.Count, run.TrainFor(spec).Seed, 0);
@@ -197,7 +201,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
                 var q = torch.zeros_like(w.Weight).masked_scatter_(mask, centroids.index_select(0, assign));
                 return (q.MoveToOuterDisposeScope(), null);
             }
-            var grid = WeightQuantizer.Grid(w.Weight, new QuantScheme(bits, spec.PerChannel, spec.Symmetric));
+            var grid = WeightQuantizer.Grid(w.Weight, new QuantScheme(bits, spec.PerChannel, spec.Symmetric, spec.CompactScales));
             return (WeightQuantizer.FakeQuantize(w.Weight, grid), grid);
         }
 

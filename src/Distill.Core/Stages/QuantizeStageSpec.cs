@@ -6,8 +6,8 @@ using Distill.Recipes;
 namespace Distill.Stages;
 
 /// <summary>
-/// <c>kind: quantize</c> — quantizes the selected Linear/Conv weights of the run's current student; pruned zeros stay
-/// zero. <c>method: kmeans</c> shares each weight's non-zeros among 2^<c>bits</c> centroids (per layer, linear
+/// <c>kind: quantize</c> — quantizes the selected Linear/Conv weights of the run's current student (and embedding
+/// weights the recipe names, see <see cref="PruneSelector"/>); pruned zeros stay zero. <c>method: kmeans</c> shares each weight's non-zeros among 2^<c>bits</c> centroids (per layer, linear
 /// initialisation) and fine-tunes the centroids. <c>method: qat</c> fine-tunes with fake-quantized weights on a uniform
 /// grid (<c>per_channel</c>, <c>symmetric</c>) and straight-through gradients; <c>method: ptq</c> rounds the weights to
 /// that grid without training. Both can also quantize the inputs of the selected layers (<c>activation_bits</c>),
@@ -26,7 +26,8 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
     /// <summary>Bits by module-path pattern (first match wins); other selected layers use <c>bits</c>.</summary>
     public Dictionary<string, int>? LayerBits { get; init; }
 
-    /// <summary>Module-path patterns of the Linear/Conv modules to quantize; omitted = all.</summary>
+    /// <summary>Module-path patterns of the Linear/Conv modules to quantize; omitted = all. A pattern that matches no
+    /// Linear/Conv module selects the embedding weights it matches (<see cref="PruneSelector"/>).</summary>
     public List<string>? Include { get; init; }
 
     /// <summary>Module-path patterns left in float; omitted = embeddings and the classifier.</summary>
@@ -45,6 +46,10 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
 
     /// <summary>qat/ptq: symmetric grid around 0 (true) or asymmetric min/max grid with a zero point.</summary>
     public bool Symmetric { get; init; } = true;
+
+    /// <summary>qat/ptq: round every scale up to a power of 2^(1/16), so that per-channel scales repeat and the artifact
+    /// stores them as a codebook (a few bits per channel instead of a float32; see <see cref="QuantScheme"/>).</summary>
+    public bool CompactScales { get; init; }
 
     /// <summary>qat/ptq: also quantize the inputs of the selected layers to this many bits (asymmetric, per tensor); null = float.</summary>
     [Bounds(2, 8)] public int? ActivationBits { get; init; }
@@ -76,6 +81,7 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
         {
             if (!PerChannel) yield return ("per_channel", "per_channel is for method: qat or ptq (k-means learns its own shared values)");
             if (!Symmetric) yield return ("symmetric", "symmetric is for method: qat or ptq");
+            if (CompactScales) yield return ("compact_scales", "compact_scales is for method: qat or ptq (k-means stores its centroids, not scales)");
             if (ActivationBits is not null) yield return ("activation_bits", "activation quantization is available with method: qat or ptq");
         }
         else if (CentroidUpdate is not null) yield return ("centroid_update", "centroid_update is for method: kmeans");

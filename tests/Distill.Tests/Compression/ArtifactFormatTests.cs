@@ -51,7 +51,7 @@ public class ArtifactFormatTests
     [Fact]
     public void TinyFile_IsByteExactToTheSpec()
     {
-        // docs/artifact-format.md: a codebook of 2 float32 centroids and 1-bit indices beats 3 float32 values (18 < 19 bytes).
+        // docs/artifact-format.md: a codebook of 2 float32 centroids and 1-bit indices beats 3 float32 values (19 < 20 bytes).
         using var t = torch.tensor(new[] { 1.5f, 1.5f, -2f });
         var plan = ArtifactEncoder.Plan("mlp", "{}", [("b", t)], new ArtifactOptions { Huffman = false, Sparse = false });
         string path = TempFile();
@@ -60,9 +60,10 @@ public class ArtifactFormatTests
             ArtifactEncoder.Write(plan, path);
             byte[] expected =
             [
-                (byte)'D', (byte)'C', (byte)'M', (byte)'P', 1, // magic, version
-                3, (byte)'m', (byte)'l', (byte)'p', 2, (byte)'{', (byte)'}', 0, 1, // family, config, no activation ranges, tensor count
-                1, (byte)'b', 1, 3, // name, rank, dims
+                (byte)'D', (byte)'C', (byte)'M', (byte)'P', 2, // magic, version
+                3, (byte)'m', (byte)'l', (byte)'p', // family
+                0, 2, (byte)'{', (byte)'}', 0, 1, // config as plain JSON (DEFLATE would be longer), no activation ranges, tensor count
+                0, 1, (byte)'b', 1, 3, // name (no prefix shared, suffix "b"), rank, dims
                 3, 0, 0, // values_kind codebook, positions_kind all, flags
                 1, 2, 0x00, 0x00, 0x00, 0xC0, 0x00, 0x00, 0xC0, 0x3F, // bits 1, K 2, centroids −2 and 1.5 (float32 LE)
                 0b1100_0000, // codes 1,1,0 MSB-first, zero-padded
@@ -75,14 +76,15 @@ public class ArtifactFormatTests
     [Fact]
     public void PredictedSize_MatchesAHandCount_AndPicksTheSmallestEncoding()
     {
-        // Row [0 0 3 0 | 0 0 0 5]: float32 at all positions 8+32 = 40 B; relative indices 8+4+8 = 20 B;
-        // 1:4 (2-bit offsets, one byte) 8+3+8 = 19 B — the smallest. Header 14 B. Total 33 B.
+        // Row [0 0 3 0 | 0 0 0 5]: record header (name 3 B, rank and dims 3 B, kinds 3 B) 9 B; float32 at all positions
+        // 9+32 = 41 B; relative indices 9+4+8 = 21 B; 1:4 (2-bit offsets, one byte) 9+3+8 = 20 B — the smallest.
+        // File header 15 B (magic 4, version 1, family 4, config 4, activation and tensor counts 2). Total 35 B.
         using var t = torch.tensor(new[] { 0f, 0, 3, 0, 0, 0, 0, 5 }).view(1, 8);
         var options = new ArtifactOptions { Huffman = false, Codebooks = false };
         var (plan, decoded, bytes) = RoundTrip(t, options);
         Assert.Equal(PositionKind.NM, plan.Positions);
         Assert.Equal((1, 4), (plan.N, plan.M));
-        Assert.Equal(33, bytes);
+        Assert.Equal(35, bytes);
         AssertExact(t, decoded);
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Compression;
 using System.Text;
 using Distill.Compression.Quantization;
 using TorchSharp;
@@ -9,16 +10,26 @@ namespace Distill.Compression.Artifact;
 /// <summary>
 /// Writes the Distill compressed-model artifact (<c>docs/artifact-format.md</c>). <see cref="Plan"/> chooses, per
 /// tensor, the smallest of the encodings the options allow — position encoding (all / relative indices with the best
-/// index width / N:M), value encoding (float32 or float16, codebook when the stored values take few distinct values,
-/// linear codes on a given grid) and Huffman or fixed-width code streams — and computes the record's exact size from
-/// counts alone. <see cref="Write"/> then writes exactly that many bytes. Codebook and relative-index encodings are
-/// lossless: the artifact decodes to the very tensors it was given.
+/// index width / N:M offsets / N:M combination indices), value encoding (float32 or float16, codebook when the stored
+/// values take few distinct values, linear codes on a given grid, whose per-channel scales are themselves stored as a
+/// codebook when they repeat) and Huffman or fixed-width code streams — and computes the record's exact size from
+/// counts alone. Per-file overhead is kept small for small models: tensor names are front-coded against the previous
+/// name and the config JSON is DEFLATE-compressed when that is smaller. <see cref="Write"/> then writes exactly that
+/// many bytes. Codebook and relative-index encodings are lossless: the artifact decodes to the very tensors it was given.
 /// </summary>
 public static class ArtifactEncoder
 {
     public static ReadOnlySpan<byte> Magic => "DCMP"u8;
 
-    public const byte Version = 1;
+    /// <summary>Format version written. Version 2 added front-coded names, the config encoding byte, N:M combination
+    /// positions and scale codebooks; the reader still reads version 1.</summary>
+    public const byte Version = 2;
+
+    /// <summary>Config encodings of the header: the UTF-8 JSON as is, or raw DEFLATE (RFC 1951) of it.</summary>
+    public const byte ConfigRaw = 0, ConfigDeflate = 1;
+
+    /// <summary>Flag bits of a tensor record.</summary>
+    public const int FlagValueHuffman = 1, FlagPositionHuffman = 2, FlagScaleCodebook = 4, FlagScaleHuffman = 8;
 
     /// <summary>Block sizes M tried for N:M position encoding.</summary>
     private static readonly int[] NmBlocks = [2, 4, 8, 16, 32];
@@ -27,15 +38,47 @@ public static class ArtifactEncoder
         IReadOnlyList<ActivationRange>? activations = null)
     {
         activations ??= [];
-        var plans = tensors.Select(t => PlanTensor(t.Name, t.Tensor, options)).ToList();
+        var plans = new List<TensorPlan>();
+        string? previous = null;
+        foreach (var (name, tensor) in tensors)
+        {
+            plans.Add(PlanTensor(name, tensor, options, previous));
+            previous = name;
+        }
         var dup = plans.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null) throw new ArgumentException($"Tensor '{dup.Key}' is given twice.");
         foreach (var a in activations)
             if (a.Bits is < 2 or > 8) throw new ArgumentException($"Activation range of '{a.Module}' has {a.Bits} bits; 2..8 are supported.");
-        long header = Magic.Length + 1 + StringSize(family) + StringSize(configJson)
+        var (configEncoding, configPayload) = EncodeConfig(configJson);
+        long header = Magic.Length + 1 + StringSize(family) + 1 + Varint.Size((ulong)configPayload.Length) + configPayload.Length
                       + Varint.Size((ulong)activations.Count) + activations.Sum(a => StringSize(a.Module) + 9)
                       + Varint.Size((ulong)plans.Count);
-        return new ArtifactPlan { Family = family, ConfigJson = configJson, Activations = activations, Tensors = plans, HeaderBytes = header };
+        return new ArtifactPlan
+        {
+            Family = family, ConfigJson = configJson, Activations = activations, Tensors = plans, HeaderBytes = header,
+            ConfigEncoding = configEncoding, ConfigPayload = configPayload,
+        };
+    }
+
+    /// <summary>The config as written: raw DEFLATE of its UTF-8 bytes when that is shorter, else the bytes themselves.</summary>
+    private static (byte Encoding, byte[] Payload) EncodeConfig(string configJson)
+    {
+        var raw = Encoding.UTF8.GetBytes(configJson);
+        using var buffer = new MemoryStream();
+        using (var deflate = new DeflateStream(buffer, CompressionLevel.SmallestSize, leaveOpen: true)) deflate.Write(raw);
+        var packed = buffer.ToArray();
+        return packed.Length < raw.Length ? (ConfigDeflate, packed) : (ConfigRaw, raw);
+    }
+
+    /// <summary>Bytes of <paramref name="name"/> shared with <paramref name="previous"/> (UTF-8, from the start).</summary>
+    public static int SharedPrefix(string? previous, string name)
+    {
+        if (previous is null) return 0;
+        var a = Encoding.UTF8.GetBytes(previous);
+        var b = Encoding.UTF8.GetBytes(name);
+        int n = 0;
+        while (n < a.Length && n < b.Length && a[n] == b[n]) n++;
+        return n;
     }
 
     /// <summary>Writes <paramref name="plan"/> to <paramref name="path"/> (through a temporary file); returns the bytes written.</summary>
@@ -50,7 +93,9 @@ public static class ArtifactEncoder
             bs.Write(Magic);
             bs.WriteByte(Version);
             WriteString(bs, plan.Family);
-            WriteString(bs, plan.ConfigJson);
+            bs.WriteByte(plan.ConfigEncoding);
+            Varint.Write(bs, (ulong)plan.ConfigPayload.Length);
+            bs.Write(plan.ConfigPayload);
             Varint.Write(bs, (ulong)plan.Activations.Count);
             foreach (var a in plan.Activations)
             {
@@ -60,7 +105,12 @@ public static class ArtifactEncoder
                 WriteSingle(bs, a.Max);
             }
             Varint.Write(bs, (ulong)plan.Tensors.Count);
-            foreach (var t in plan.Tensors) WriteTensor(bs, t);
+            string? previous = null;
+            foreach (var t in plan.Tensors)
+            {
+                WriteTensor(bs, t, previous);
+                previous = t.Name;
+            }
             bs.Flush();
             length = fs.Length;
         }
@@ -68,18 +118,20 @@ public static class ArtifactEncoder
         return length;
     }
 
-    /// <summary>Chooses the smallest encoding of one tensor.</summary>
-    public static TensorPlan PlanTensor(string name, Tensor tensor, ArtifactOptions options)
+    /// <summary>Chooses the smallest encoding of one tensor; <paramref name="previous"/> is the name of the record before it
+    /// (its name is front-coded against that one).</summary>
+    public static TensorPlan PlanTensor(string name, Tensor tensor, ArtifactOptions options, string? previous = null)
     {
         long[] shape = tensor.shape.ToArray();
+        long nameBytes = NameBytes(previous, name);
         if (tensor.dtype == ScalarType.Int64)
         {
             var longs = tensor.detach().cpu().contiguous().data<long>().ToArray();
             return new TensorPlan
             {
                 Name = name, Shape = shape, Values = ValueKind.I64, Positions = PositionKind.All, StoredCount = longs.Length,
-                Nonzeros = longs.Count(v => v != 0), RawLongs = longs,
-                PredictedBytes = RecordHeaderBytes(name, shape) + 8L * longs.Length,
+                Nonzeros = longs.Count(v => v != 0), RawLongs = longs, NameBytes = nameBytes,
+                PredictedBytes = nameBytes + RecordHeaderBytes(shape) + 8L * longs.Length,
             };
         }
         if (tensor.dtype is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16))
@@ -93,7 +145,7 @@ public static class ArtifactEncoder
 
         TensorPlan? best = null;
         foreach (var positions in PositionCandidates(data, shape, nnz, options))
-            foreach (var plan in ValueCandidates(name, shape, data, nnz, rowLen, positions, options))
+            foreach (var plan in ValueCandidates(name, nameBytes, shape, data, nnz, rowLen, positions, options))
                 if (best is null || plan.PredictedBytes < best.PredictedBytes) best = plan;
         return best!;
     }
@@ -130,6 +182,7 @@ public static class ArtifactEncoder
             int n = Math.Max(1, maxInGroup);
             if (n >= m) continue;
             yield return NmPositions(data, n, m, options);
+            if (n > 1) yield return NmCombinationPositions(data, n, m, options);
         }
     }
 
@@ -181,11 +234,11 @@ public static class ArtifactEncoder
         return new Positions(PositionKind.Relative, stored, codes, bestWidth, bestEntries, 0, 0, bestHuffman, paramBytes, bestBytes - paramBytes);
     }
 
-    private static Positions NmPositions(float[] data, int n, int m, ArtifactOptions options)
+    /// <summary>The N offsets (ascending) stored in each group of M: its non-zeros, then its smallest free offsets.</summary>
+    private static long[] NmStored(float[] data, int n, int m)
     {
         long groups = data.Length / m;
         var stored = new long[groups * n];
-        var codes = new int[groups * n];
         var chosen = new List<int>(m);
         long j = 0;
         for (long g = 0; g < groups; g++)
@@ -195,42 +248,59 @@ public static class ArtifactEncoder
             for (int k = 0; k < m; k++) if (data[start + k] != 0) chosen.Add(k);
             for (int k = 0; chosen.Count < n; k++) if (data[start + k] == 0 && !chosen.Contains(k)) chosen.Add(k);
             chosen.Sort();
-            foreach (int k in chosen)
-            {
-                stored[j] = start + k;
-                codes[j++] = k;
-            }
+            foreach (int k in chosen) stored[j++] = start + k;
         }
+        return stored;
+    }
+
+    private static Positions NmPositions(float[] data, int n, int m, ArtifactOptions options)
+    {
+        var stored = NmStored(data, n, m);
+        var codes = new int[stored.Length];
+        for (long i = 0; i < stored.Length; i++) codes[i] = (int)(stored[i] % m);
         int width = OffsetBits(m);
-        long bytes = CeilBytes(codes.LongLength * width);
-        int[]? huffman = null;
-        if (options.Huffman && width <= 8)
-        {
-            var freq = Histogram(codes, 1 << width);
-            var lengths = CanonicalHuffman.CodeLengths(freq);
-            long coded = HuffmanStreamBytes(freq, lengths);
-            if (coded < bytes) (bytes, huffman) = (coded, lengths);
-        }
+        var (bytes, huffman) = CodeStream(codes, width, options);
         return new Positions(PositionKind.NM, stored, codes, width, codes.Length, n, m, huffman, 2, bytes);
+    }
+
+    /// <summary>N:M positions as one code per group: the rank of the group's offset set among all C(M, N) sets
+    /// (<see cref="NmCombination"/>), ceil(log2 C(M, N)) bits instead of N · ceil(log2 M) — 3 instead of 4 bits per
+    /// group for 2:4, the information content being log2 6 ≈ 2.58.</summary>
+    private static Positions NmCombinationPositions(float[] data, int n, int m, ArtifactOptions options)
+    {
+        var stored = NmStored(data, n, m);
+        long groups = stored.Length / n;
+        var codes = new int[groups];
+        var offsets = new int[n];
+        for (long g = 0; g < groups; g++)
+        {
+            for (int i = 0; i < n; i++) offsets[i] = (int)(stored[g * n + i] - g * m);
+            codes[g] = (int)NmCombination.Rank(offsets, m);
+        }
+        int width = NmCombination.CodeBits(n, m);
+        var (bytes, huffman) = CodeStream(codes, width, options);
+        return new Positions(PositionKind.NMCombination, stored, codes, width, groups, n, m, huffman, 2, bytes);
     }
 
     // ---- values ----
 
-    private static IEnumerable<TensorPlan> ValueCandidates(string name, long[] shape, float[] data, long nnz, long rowLen,
+    private static IEnumerable<TensorPlan> ValueCandidates(string name, long nameBytes, long[] shape, float[] data, long nnz, long rowLen,
         Positions pos, ArtifactOptions options)
     {
         long count = pos.Stored?.LongLength ?? data.LongLength;
         var values = new float[count];
         for (long i = 0; i < count; i++) values[i] = data[pos.Stored is null ? i : pos.Stored[i]];
-        long fixedBytes = RecordHeaderBytes(name, shape) + pos.ParamBytes + pos.StreamBytes;
+        long fixedBytes = nameBytes + RecordHeaderBytes(shape) + pos.ParamBytes + pos.StreamBytes;
 
         TensorPlan Make(ValueKind kind, long valueBytes, int bits = 0, float[]? codebook = null, LinearQuantParams? linear = null,
-            int[]? codes = null, int[]? huffman = null, float[]? raw = null, double error = 0) => new()
+            int[]? codes = null, int[]? huffman = null, float[]? raw = null, double error = 0, ScaleTable? scales = null) => new()
         {
             Name = name, Shape = shape, Values = kind, Positions = pos.Kind, StoredCount = count, Nonzeros = nnz,
             Bits = bits, Codebook = codebook, Linear = linear, IndexBits = pos.Kind == PositionKind.Relative ? pos.Width : 0,
             IndexEntries = pos.Entries, N = pos.N, M = pos.M, ValueHuffman = huffman, PositionHuffman = pos.Huffman,
             PredictedBytes = fixedBytes + valueBytes, MaxAbsError = error, RawFloats = raw, ValueCodes = codes, PositionCodes = pos.Codes,
+            NameBytes = nameBytes, PositionBits = pos.Width, ScaleCodebook = scales?.Codebook, ScaleBits = scales?.Bits ?? 0,
+            ScaleCodes = scales?.Codes, ScaleHuffman = scales?.Huffman,
         };
 
         if (options.Float16)
@@ -281,9 +351,35 @@ public static class ArtifactEncoder
                 err = Math.Max(err, Math.Abs(q.Dequantize(codes[i], c) - values[i]));
             }
             var (streamBytes, huffman) = CodeStream(codes, q.Bits, options);
-            long paramBytes = 3 + 4L * channels + (q.Symmetric ? 0 : q.ZeroPoints.Sum(z => (long)Varint.Size((ulong)z)));
-            yield return Make(ValueKind.Linear, paramBytes + streamBytes, q.Bits, linear: q, codes: codes, huffman: huffman, error: err);
+            var scales = ScaleCodebook(q.Scales, options);
+            long scaleBytes = scales?.Bytes ?? 4L * channels;
+            long paramBytes = 3 + scaleBytes + (q.Symmetric ? 0 : q.ZeroPoints.Sum(z => (long)Varint.Size((ulong)z)));
+            yield return Make(ValueKind.Linear, paramBytes + streamBytes, q.Bits, linear: q, codes: codes, huffman: huffman, error: err, scales: scales);
         }
+    }
+
+    /// <summary>A LINEAR record's scales as a codebook of the distinct values plus one code per channel.</summary>
+    internal sealed record ScaleTable(float[] Codebook, int Bits, int[] Codes, int[]? Huffman, long Bytes);
+
+    /// <summary>The scales as a codebook (u8 bits, varint K, K × f32, code stream) when they take at most 256 distinct
+    /// values and that is smaller than one float32 per channel; else null. Quantizers with compact scales (rounded to
+    /// a 2^(1/16) grid) make per-channel scales repeat, so a scale then costs a few bits instead of 32.</summary>
+    private static ScaleTable? ScaleCodebook(float[] scales, ArtifactOptions options)
+    {
+        if (!options.Codebooks || scales.Length < 2) return null;
+        var distinct = new SortedSet<float>();
+        foreach (float s in scales)
+        {
+            distinct.Add(s);
+            if (distinct.Count > options.MaxCodebookSize) return null;
+        }
+        var book = distinct.ToArray();
+        int bits = Math.Max(1, OffsetBits(book.Length));
+        var codes = new int[scales.Length];
+        for (int i = 0; i < scales.Length; i++) codes[i] = Array.BinarySearch(book, scales[i]);
+        var (streamBytes, huffman) = CodeStream(codes, bits, options);
+        long bytes = 1 + Varint.Size((ulong)book.Length) + 4L * book.Length + streamBytes;
+        return bytes < 4L * scales.Length ? new ScaleTable(book, bits, codes, huffman, bytes) : null;
     }
 
     private static (long Bytes, int[]? Huffman) CodeStream(int[] codes, int bits, ArtifactOptions options)
@@ -320,9 +416,17 @@ public static class ArtifactEncoder
         return Varint.Size((ulong)n) + n;
     }
 
-    /// <summary>Name, rank, dims, values_kind, positions_kind, flags.</summary>
-    private static long RecordHeaderBytes(string name, long[] shape) =>
-        StringSize(name) + 1 + shape.Sum(d => (long)Varint.Size((ulong)d)) + 3;
+    /// <summary>The front-coded name: varint shared-prefix length, varint suffix length, suffix bytes.</summary>
+    private static long NameBytes(string? previous, string name)
+    {
+        int shared = SharedPrefix(previous, name);
+        int suffix = Encoding.UTF8.GetByteCount(name) - shared;
+        return Varint.Size((ulong)shared) + Varint.Size((ulong)suffix) + suffix;
+    }
+
+    /// <summary>Rank, dims, values_kind, positions_kind, flags.</summary>
+    private static long RecordHeaderBytes(long[] shape) =>
+        1 + shape.Sum(d => (long)Varint.Size((ulong)d)) + 3;
 
     // ---- writing ----
 
@@ -333,15 +437,20 @@ public static class ArtifactEncoder
         s.Write(bytes);
     }
 
-    private static void WriteTensor(Stream s, TensorPlan t)
+    private static void WriteTensor(Stream s, TensorPlan t, string? previous)
     {
-        WriteString(s, t.Name);
+        int shared = SharedPrefix(previous, t.Name);
+        var nameBytes = Encoding.UTF8.GetBytes(t.Name);
+        Varint.Write(s, (ulong)shared);
+        Varint.Write(s, (ulong)(nameBytes.Length - shared));
+        s.Write(nameBytes, shared, nameBytes.Length - shared);
         if (t.Shape.Length > 255) throw new NotSupportedException($"Tensor '{t.Name}' has rank {t.Shape.Length} (at most 255).");
         s.WriteByte((byte)t.Shape.Length);
         foreach (long d in t.Shape) Varint.Write(s, (ulong)d);
         s.WriteByte((byte)t.Values);
         s.WriteByte((byte)t.Positions);
-        s.WriteByte((byte)((t.ValueHuffman is not null ? 1 : 0) | (t.PositionHuffman is not null ? 2 : 0)));
+        s.WriteByte((byte)((t.ValueHuffman is not null ? FlagValueHuffman : 0) | (t.PositionHuffman is not null ? FlagPositionHuffman : 0)
+                           | (t.ScaleCodebook is not null ? FlagScaleCodebook : 0) | (t.ScaleHuffman is not null ? FlagScaleHuffman : 0)));
 
         switch (t.Values)
         {
@@ -350,7 +459,14 @@ public static class ArtifactEncoder
                 s.WriteByte((byte)q.Bits);
                 s.WriteByte((byte)(q.PerChannel ? 1 : 0));
                 s.WriteByte((byte)(q.Symmetric ? 1 : 0));
-                foreach (float scale in q.Scales) WriteSingle(s, scale);
+                if (t.ScaleCodebook is { } book)
+                {
+                    s.WriteByte((byte)t.ScaleBits);
+                    Varint.Write(s, (ulong)book.Length);
+                    foreach (float scale in book) WriteSingle(s, scale);
+                    WriteCodes(s, t.ScaleCodes!, t.ScaleBits, t.ScaleHuffman);
+                }
+                else foreach (float scale in q.Scales) WriteSingle(s, scale);
                 if (!q.Symmetric) foreach (int z in q.ZeroPoints) Varint.Write(s, (ulong)z);
                 break;
             case ValueKind.Codebook:
@@ -366,7 +482,7 @@ public static class ArtifactEncoder
                 Varint.Write(s, (ulong)t.IndexEntries);
                 Varint.Write(s, (ulong)t.StoredCount);
                 break;
-            case PositionKind.NM:
+            case PositionKind.NM or PositionKind.NMCombination:
                 s.WriteByte((byte)t.N);
                 s.WriteByte((byte)t.M);
                 break;

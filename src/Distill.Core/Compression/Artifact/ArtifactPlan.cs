@@ -7,6 +7,12 @@ public sealed class ArtifactPlan
     public required string Family { get; init; }
     public required string ConfigJson { get; init; }
 
+    /// <summary>How the config is stored: <see cref="ArtifactEncoder.ConfigRaw"/> or <see cref="ArtifactEncoder.ConfigDeflate"/>.</summary>
+    public byte ConfigEncoding { get; init; }
+
+    /// <summary>The config bytes as written (UTF-8 JSON, or its DEFLATE stream).</summary>
+    internal byte[] ConfigPayload { get; init; } = [];
+
     /// <summary>Activation quantization ranges the loaded model simulates (empty for float activations).</summary>
     public IReadOnlyList<Quantization.ActivationRange> Activations { get; init; } = [];
     public required IReadOnlyList<TensorPlan> Tensors { get; init; }

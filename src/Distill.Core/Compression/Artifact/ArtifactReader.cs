@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Compression;
 using System.Text;
 using Distill.Compression.Quantization;
 using TorchSharp;
@@ -9,7 +10,8 @@ namespace Distill.Compression.Artifact;
 /// <summary>
 /// Decodes an artifact written by <see cref="ArtifactEncoder"/> into dense tensors. Every malformed input — wrong
 /// magic or version, a record that runs past the end, an unknown kind, a position beyond the tensor, bytes left over —
-/// is an <see cref="InvalidDataException"/> naming the file, the byte offset and the tensor.
+/// is an <see cref="InvalidDataException"/> naming the file, the byte offset and the tensor. Reads format versions 1
+/// (plain names, plain config) and 2.
 /// </summary>
 public static class ArtifactReader
 {
@@ -22,10 +24,10 @@ public static class ArtifactReader
             throw new InvalidDataException($"{path} is not a Distill compressed artifact (it does not start with 'DCMP').");
         r.Position = 4;
         byte version = r.Byte("version");
-        if (version != ArtifactEncoder.Version)
-            throw new InvalidDataException($"{path}: artifact format version {version}; this build reads version {ArtifactEncoder.Version}.");
+        if (version is not (1 or ArtifactEncoder.Version))
+            throw new InvalidDataException($"{path}: artifact format version {version}; this build reads versions 1 and {ArtifactEncoder.Version}.");
         string family = r.String("family");
-        string config = r.String("config");
+        string config = version == 1 ? r.String("config") : Config(r);
         long activationCount = r.Varint("activation count");
         var activations = new List<ActivationRange>();
         for (long i = 0; i < activationCount; i++)
@@ -38,12 +40,14 @@ public static class ArtifactReader
         long count = r.Varint("tensor count");
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var records = new List<ArtifactTensorInfo>();
+        byte[] previous = [];
         try
         {
             for (long i = 0; i < count; i++)
             {
                 long start = r.Position;
-                var (name, tensor, info) = ReadTensor(r);
+                previous = version == 1 ? Encoding.UTF8.GetBytes(r.String("tensor name")) : r.FrontCodedName(previous);
+                var (name, tensor, info) = ReadTensor(r, Encoding.UTF8.GetString(previous));
                 if (!tensors.TryAdd(name, tensor))
                     throw new InvalidDataException($"{path}: tensor '{name}' appears twice (second at byte {start}).");
                 records.Add(info with { Bytes = r.Position - start });
@@ -59,9 +63,32 @@ public static class ArtifactReader
         return new CompressedArtifact { Path = path, Family = family, ConfigJson = config, Activations = activations, Tensors = tensors, Records = records };
     }
 
-    private static (string, Tensor, ArtifactTensorInfo) ReadTensor(Cursor r)
+    /// <summary>The header's config: u8 encoding, varint length, bytes (UTF-8 JSON, or raw DEFLATE of it).</summary>
+    private static string Config(Cursor r)
     {
-        string name = r.String("tensor name");
+        byte encoding = r.Byte("config encoding");
+        long n = r.Varint("config length");
+        int start = r.Take(n, "config");
+        if (encoding == ArtifactEncoder.ConfigRaw) return Encoding.UTF8.GetString(r.Data, start, (int)n);
+        if (encoding != ArtifactEncoder.ConfigDeflate) throw r.Error($"unknown config encoding {encoding} (0 = JSON, 1 = DEFLATE)");
+        const int limit = 16 << 20;
+        using var json = new MemoryStream();
+        try
+        {
+            using var inflate = new DeflateStream(new MemoryStream(r.Data, start, (int)n), CompressionMode.Decompress);
+            var buffer = new byte[8192];
+            for (int got; json.Length <= limit && (got = inflate.Read(buffer)) > 0;) json.Write(buffer, 0, got);
+        }
+        catch (InvalidDataException e)
+        {
+            throw r.Error($"the config's DEFLATE stream is corrupt ({e.Message})");
+        }
+        if (json.Length > limit) throw r.Error($"the config inflates to more than {limit} bytes");
+        return Encoding.UTF8.GetString(json.ToArray());
+    }
+
+    private static (string, Tensor, ArtifactTensorInfo) ReadTensor(Cursor r, string name)
+    {
         r.Context = name;
         int rank = r.Byte("rank");
         var shape = new long[rank];
@@ -74,8 +101,11 @@ public static class ArtifactReader
         int flags = r.Byte("flags");
         if (!Enum.IsDefined(values)) throw r.Error($"unknown values_kind {(int)values}");
         if (!Enum.IsDefined(positions)) throw r.Error($"unknown positions_kind {(int)positions}");
-        if ((flags & ~3) != 0) throw r.Error($"unknown flags {flags}");
-        bool huffValues = (flags & 1) != 0, huffPositions = (flags & 2) != 0;
+        if ((flags & ~15) != 0) throw r.Error($"unknown flags {flags}");
+        bool huffValues = (flags & ArtifactEncoder.FlagValueHuffman) != 0, huffPositions = (flags & ArtifactEncoder.FlagPositionHuffman) != 0;
+        bool scaleBook = (flags & ArtifactEncoder.FlagScaleCodebook) != 0, huffScales = (flags & ArtifactEncoder.FlagScaleHuffman) != 0;
+        if (scaleBook && values != ValueKind.Linear) throw r.Error("only linear values have scales to store as a codebook (flag 4)");
+        if (huffScales && !scaleBook) throw r.Error("flag 8 (Huffman-coded scale codes) needs flag 4 (scale codebook)");
         if (values == ValueKind.I64 && positions != PositionKind.All) throw r.Error("int64 tensors are stored at all positions");
 
         LinearQuantParams? linear = null;
@@ -91,7 +121,23 @@ public static class ArtifactReader
                 if (bits is < 1 or > 16) throw r.Error($"linear code width {bits} is outside 1..16");
                 int channels = perChannel ? (int)shape[0] : 1;
                 var scales = new float[channels];
-                for (int c = 0; c < channels; c++) scales[c] = r.Single("scale");
+                if (scaleBook)
+                {
+                    int scaleBits = r.Byte("scale code bits");
+                    if (scaleBits is < 1 or > 8) throw r.Error($"scale code width {scaleBits} is outside 1..8");
+                    long size = r.Varint("scale codebook size");
+                    if (size < 1 || size > 1L << scaleBits) throw r.Error($"a scale codebook of {size} entries does not fit {scaleBits}-bit codes");
+                    var book = new float[size];
+                    for (long c = 0; c < size; c++) book[c] = r.Single("scale");
+                    var scaleCodes = ReadCodes(r, channels, scaleBits, huffScales, "scale codes");
+                    for (int c = 0; c < channels; c++)
+                    {
+                        if (scaleCodes[c] >= size) throw r.Error($"scale code {scaleCodes[c]} is beyond the {size} scales");
+                        scales[c] = book[scaleCodes[c]];
+                    }
+                }
+                else
+                    for (int c = 0; c < channels; c++) scales[c] = r.Single("scale");
                 var zps = new int[channels];
                 for (int c = 0; c < channels; c++) zps[c] = symmetric ? 1 << (bits - 1) : (int)r.Varint("zero point");
                 linear = new LinearQuantParams(bits, perChannel, symmetric, scales, zps);
@@ -142,7 +188,27 @@ public static class ArtifactReader
                 for (long i = 0; i < storedCount; i++)
                 {
                     if (codes[i] >= m) throw r.Error($"N:M offset {codes[i]} is not below M = {m}");
+                    if (i % n > 0 && codes[i] <= codes[i - 1]) throw r.Error($"N:M offsets of group {i / n} are not ascending");
                     stored[i] = i / n * m + codes[i];
+                }
+                break;
+            }
+            case PositionKind.NMCombination:
+            {
+                int n = r.Byte("N"), m = r.Byte("M");
+                if (n < 1 || m < 2 || n >= m || m > NmCombination.MaxM) throw r.Error($"invalid N:M {n}:{m} for combination indices (1 <= N < M <= {NmCombination.MaxM})");
+                if (rank < 2 || channelLen % m != 0) throw r.Error($"N:M {n}:{m} needs rows whose length is a multiple of {m}");
+                long groups = numel / m;
+                storedCount = groups * n;
+                long sets = NmCombination.Binomial(m, n);
+                var codes = ReadCodes(r, groups, NmCombination.CodeBits(n, m), huffPositions, "N:M combination indices");
+                stored = new long[storedCount];
+                var offsets = new int[n];
+                for (long g = 0; g < groups; g++)
+                {
+                    if (codes[g] >= sets) throw r.Error($"N:M combination index {codes[g]} of group {g} is not below C({m}, {n}) = {sets}");
+                    NmCombination.Unrank(codes[g], m, offsets);
+                    for (int i = 0; i < n; i++) stored[g * n + i] = g * m + offsets[i];
                 }
                 break;
             }
@@ -265,6 +331,19 @@ public static class ArtifactReader
         {
             long n = Varint($"{what} length");
             return Encoding.UTF8.GetString(Data, Take(n, what), (int)n);
+        }
+
+        /// <summary>A version-2 tensor name: varint bytes shared with <paramref name="previous"/>, then the suffix as a string.</summary>
+        public byte[] FrontCodedName(byte[] previous)
+        {
+            long shared = Varint("tensor name prefix length");
+            if (shared > previous.Length) throw Error($"a tensor name shares {shared} bytes with the previous name, which has {previous.Length}");
+            long n = Varint("tensor name length");
+            int start = Take(n, "tensor name");
+            var name = new byte[shared + n];
+            Array.Copy(previous, name, shared);
+            Array.Copy(Data, start, name, shared, n);
+            return name;
         }
     }
 }

@@ -12,4 +12,8 @@ public enum PositionKind : byte
 
     /// <summary>N values in every group of M consecutive positions of a row, located by ceil(log2 M)-bit offsets.</summary>
     NM = 2,
+
+    /// <summary>N values in every group of M consecutive positions of a row, located by one code per group: the rank of
+    /// the group's offset set among all C(M, N) sets (<see cref="NmCombination"/>).</summary>
+    NMCombination = 3,
 }

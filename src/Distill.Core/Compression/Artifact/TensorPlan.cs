@@ -27,7 +27,7 @@ public sealed class TensorPlan
     public int IndexBits { get; init; }
     public long IndexEntries { get; init; }
 
-    /// <summary>N:M pattern of the positions.</summary>
+    /// <summary>N:M pattern of the positions (kinds NM and NMCombination).</summary>
     public int N { get; init; }
     public int M { get; init; }
 
@@ -37,6 +37,21 @@ public sealed class TensorPlan
 
     /// <summary>Exact size of this tensor's record in bytes.</summary>
     public required long PredictedBytes { get; init; }
+
+    /// <summary>Bytes of the record's front-coded name (they depend on the previous record's name, not on the encoding).</summary>
+    public long NameBytes { get; init; }
+
+    /// <summary>Bytes of the record without its name: what the choice of encoding decides.</summary>
+    public long EncodingBytes => PredictedBytes - NameBytes;
+
+    /// <summary>LINEAR: the distinct per-channel scales when they are stored as a codebook (null: one float32 per channel).</summary>
+    public float[]? ScaleCodebook { get; init; }
+
+    /// <summary>Width of the scale codes (scale codebook only).</summary>
+    public int ScaleBits { get; init; }
+
+    /// <summary>Huffman code lengths of the scale codes; null when fixed width.</summary>
+    public int[]? ScaleHuffman { get; init; }
 
     /// <summary>Largest |decoded − original| over the tensor (0 for lossless encodings).</summary>
     public double MaxAbsError { get; init; }
@@ -48,18 +63,17 @@ public sealed class TensorPlan
     internal long[]? RawLongs { get; init; }
     internal int[]? ValueCodes { get; init; }
     internal int[]? PositionCodes { get; init; }
+    internal int[]? ScaleCodes { get; init; }
 
-    /// <summary>Width of the position codes (index bits, or ceil(log2 M)); 0 for all positions.</summary>
-    internal int PositionBits => Positions switch
-    {
-        PositionKind.Relative => IndexBits,
-        PositionKind.NM => ArtifactEncoder.OffsetBits(M),
-        _ => 0,
-    };
+    /// <summary>Width of the position codes (index bits, ceil(log2 M), or ceil(log2 C(M, N))); 0 for all positions.</summary>
+    internal int PositionBits { get; init; }
 
     /// <summary>One line for logs: "layers.0.weight: codebook 5b, relative 4b (huffman), 12345 B".</summary>
     public string Describe() =>
         $"{Name}: {Values.ToString().ToLowerInvariant()}{(Bits > 0 ? $" {Bits}b" : "")}{(ValueHuffman is not null ? " huffman" : "")}, " +
-        $"{Positions.ToString().ToLowerInvariant()}{(Positions == PositionKind.Relative ? $" {IndexBits}b" : Positions == PositionKind.NM ? $" {N}:{M}" : "")}" +
-        $"{(PositionHuffman is not null ? " huffman" : "")}, {PredictedBytes} B";
+        $"{PositionName}{(Positions == PositionKind.Relative ? $" {IndexBits}b" : Positions is PositionKind.NM or PositionKind.NMCombination ? $" {N}:{M}" : "")}" +
+        $"{(PositionHuffman is not null ? " huffman" : "")}{(ScaleCodebook is not null ? $", {ScaleCodebook.Length} scales" : "")}, {PredictedBytes} B";
+
+    /// <summary>The position kind as the report writes it: all, relative, nm, nm-combination.</summary>
+    public string PositionName => Positions == PositionKind.NMCombination ? "nm-combination" : Positions.ToString().ToLowerInvariant();
 }

@@ -63,7 +63,8 @@ public static class BitAllocation
                 using (q)
                 {
                     var layerOptions = grid is null ? options : options with { Linear = new Dictionary<string, LinearQuantParams> { [w.Name] = grid } };
-                    long bytes = ArtifactEncoder.PlanTensor(w.Name, q, layerOptions).PredictedBytes;
+                    // The record without its name: the name's bytes do not depend on the width (the caller counts them once).
+                    long bytes = ArtifactEncoder.PlanTensor(w.Name, q, layerOptions).EncodingBytes;
                     using (torch.no_grad()) w.Weight.copy_(q);
                     double sensitivity = loss() - baseline;
                     using (torch.no_grad()) w.Weight.copy_(original);

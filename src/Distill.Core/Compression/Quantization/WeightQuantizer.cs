@@ -31,6 +31,7 @@ public static class WeightQuantizer
             for (int c = 0; c < channels; c++)
             {
                 scales[c] = maxAbs[c] > 0 ? maxAbs[c] / qmax : 1f;
+                if (scheme.CompactScales) scales[c] = CompactScale(scales[c]);
                 zps[c] = 1 << (scheme.Bits - 1);
             }
         }
@@ -43,10 +44,24 @@ public static class WeightQuantizer
             {
                 float range = max[c] - min[c];
                 scales[c] = range > 0 ? range / levels : 1f;
+                if (scheme.CompactScales) scales[c] = CompactScale(scales[c]);
                 zps[c] = Math.Clamp((int)MathF.Round(-min[c] / scales[c], MidpointRounding.ToEven), 0, levels);
             }
         }
         return new LinearQuantParams(scheme.Bits, scheme.PerChannel, scheme.Symmetric, scales, zps);
+    }
+
+    /// <summary>The smallest power of 2^(1/16) (as float32) that is at least <paramref name="scale"/>: the compact scale
+    /// of <see cref="QuantScheme.CompactScales"/>. Only the exponent k of 2^(k/16) varies between channels, so the
+    /// scales of a tensor take few distinct values.</summary>
+    public static float CompactScale(float scale)
+    {
+        if (!(scale > 0) || !float.IsFinite(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "a scale is positive and finite");
+        int steps = QuantScheme.ScaleStepsPerOctave;
+        double k = Math.Ceiling(Math.Log2(scale) * steps);
+        float snapped = (float)Math.Pow(2, k / steps);
+        // float32 rounding of 2^(k/16) may land just below the scale; move to the next step then.
+        return snapped >= scale ? snapped : (float)Math.Pow(2, (k + 1) / steps);
     }
 
     /// <summary>q(w) on <paramref name="grid"/>: same shape and dtype as <paramref name="weight"/>, no gradient.</summary>
