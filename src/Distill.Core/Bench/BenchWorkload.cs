@@ -142,7 +142,7 @@ public sealed record BenchWorkload
             new HiddenMseSpec { Name = "hidden", Layers = LayerMapping.Uniform },
             new AttentionSpec { Name = "attn", Layers = LayerMapping.Uniform, Loss = AttentionLossKind.Kl },
         ],
-        Epochs = 3, TrainLimit = 1280, TeacherSteps = 150, RssSteps = 300,
+        Epochs = 3, TrainLimit = 1280, TeacherSteps = 200, RssSteps = 500,
     };
 
     /// <summary>
@@ -181,7 +181,7 @@ public sealed record BenchWorkload
             new SoftTargetSpec { Name = "kd", Temperature = 4, Alpha = 0.9 },
             new HiddenMseSpec { Name = "hidden", Layers = LayerMapping.Uniform },
         ],
-        Epochs = 3, TrainLimit = 1280, TeacherSteps = 150, RssSteps = 300,
+        Epochs = 3, TrainLimit = 1280, TeacherSteps = 200, RssSteps = 500,
     };
 
     /// <summary>Every workload, in the order of the help text.</summary>
