@@ -655,6 +655,7 @@ def main():
 
     phases["models"] = proc_status_mb("VmRSS")
     phases["cache"] = phases["models"]
+    phases["cache_peak"] = proc_status_mb("VmHWM")
     train_cfg = job["train"]
     params = list(student.parameters()) + [p for proj in projectors for p in proj.parameters()]
     optimizer = torch.optim.AdamW(params, lr=train_cfg["lr"], weight_decay=train_cfg["weight_decay"])

@@ -32,7 +32,7 @@ public sealed record BenchResult
     /// </summary>
     public double PeakRssMb { get; init; }
 
-    /// <summary>VmRSS (MB) after each phase of the run: <c>data</c>, <c>models</c>, <c>cache</c>, <c>trained</c>, <c>evaluated</c>.</summary>
+    /// <summary>VmRSS (MB) after each phase of the run: <c>data</c>, <c>models</c>, <c>cache</c>, <c>trained</c>, <c>evaluated</c>; and the high-water mark (VmHWM) after <c>data</c>, <c>cache</c> and <c>trained</c> (<c>*_peak</c>).</summary>
     public Dictionary<string, double> PhaseRssMb { get; init; } = [];
 
     /// <summary>(step, VmRSS MB) samples.</summary>

@@ -75,6 +75,7 @@ public static class BenchWorker
         }
         double cacheSeconds = jobClock.Elapsed.TotalSeconds;
         phases["cache"] = ProcStatus.Mb("VmRSS");
+        phases["cache_peak"] = ProcStatus.Mb("VmHWM");
 
         var recorder = new Recorder(job.RssEvery);
         var precision = MixedPrecision.For(spec.Precision);
