@@ -1,7 +1,7 @@
-namespace Distill.Cli.Commands;
+namespace Distill.Bench;
 
 /// <summary>What one bench run measured (written by the Distill worker and by <c>bench/torch_peer.py</c> in the same JSON shape).</summary>
-internal sealed record BenchResult
+public sealed record BenchResult
 {
     public string Side { get; init; } = "";
     public string Variant { get; init; } = "";
@@ -25,10 +25,14 @@ internal sealed record BenchResult
     /// <summary>Test accuracy of the student after training.</summary>
     public double Accuracy { get; init; }
 
-    /// <summary>Peak resident set size of the process (VmHWM), MB.</summary>
+    /// <summary>
+    /// Peak resident set size of the process (VmHWM) up to the end of training, MB: data, models, cache build and every
+    /// step; the final evaluation (one large batch, not part of the distillation job) is left out, its RSS is in
+    /// <see cref="PhaseRssMb"/> (<c>evaluated</c>).
+    /// </summary>
     public double PeakRssMb { get; init; }
 
-    /// <summary>VmRSS (MB) after each phase of the run: <c>data</c>, <c>models</c>, <c>cache</c>, <c>trained</c>, <c>evaluated</c>.</summary>
+    /// <summary>VmRSS (MB) after each phase of the run: <c>data</c>, <c>models</c>, <c>cache</c>, <c>trained</c>, <c>evaluated</c>; and the high-water mark (VmHWM) after <c>data</c>, <c>cache</c> and <c>trained</c> (<c>*_peak</c>).</summary>
     public Dictionary<string, double> PhaseRssMb { get; init; } = [];
 
     /// <summary>(step, VmRSS MB) samples.</summary>

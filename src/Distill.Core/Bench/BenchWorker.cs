@@ -10,7 +10,7 @@ using Distill.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Distill.Cli.Commands;
+namespace Distill.Bench;
 
 /// <summary>
 /// Distill's side of a bench run, in its own process (so peak RSS is this run's): the library's own
@@ -18,22 +18,19 @@ namespace Distill.Cli.Commands;
 /// order. The <c>cache</c> variant builds a fresh fp16 teacher cache first (its time counts); <c>bf16</c> converts both
 /// models and the float inputs to bfloat16 (fp32 master weights in the optimizer).
 /// </summary>
-internal static class BenchWorker
+public static class BenchWorker
 {
-    public static int Run(string jobPath, string resultPath)
+    /// <summary>Runs the job in <paramref name="jobPath"/> and writes a <see cref="BenchResult"/> to <paramref name="resultPath"/>.</summary>
+    public static void Run(string jobPath, string resultPath)
     {
         var started = Stopwatch.StartNew();
         var job = JsonSerializer.Deserialize<BenchJob>(File.ReadAllText(jobPath), BenchJob.Json)
                   ?? throw new InvalidDataException($"{jobPath}: empty bench job");
         torch.set_num_threads(job.Threads);
-        var kind = DatasetRegistry.Default.Get(job.Data.Dataset);
-        var dataSpec = new DataSpec
-        {
-            Dataset = job.Data.Dataset, Path = job.Data.Path, TrainLimit = job.Data.TrainLimit, EvalLimit = job.Data.EvalLimit,
-            Preprocessing = new PreprocessSpec { Mean = [.. job.Data.Mean], Std = [.. job.Data.Std] },
-        };
+        var kind = DataKind(job.Data.Dataset);
+        var dataSpec = DataSpecOf(job.Data);
         var train = SubsetDataset.Limit(kind.Open(dataSpec, "train"), job.Data.TrainLimit, job.Seed);
-        var test = kind.Open(dataSpec, "test");
+        var test = kind.Open(dataSpec, job.Data.EvalSplit);
         var evalIndices = BenchFiles.ReadInt32(job.EvalIndices);
         var eval = new SubsetDataset(test, evalIndices);
         if (Trainer.StepsPerEpoch(new TrainSpec { BatchSize = job.BatchSize }, train.Count) != job.StepsPerEpoch)
@@ -46,19 +43,12 @@ internal static class BenchWorker
         BenchFiles.LoadPrefixed(teacher, weights, "teacher.", job.Weights);
         BenchFiles.LoadPrefixed(student, weights, "student.", job.Weights);
         var shapes = ShapeProbe.Measure(student, teacher, kind.Inputs(dataSpec));
-        var terms = new List<ILossTerm>
+        var terms = new List<ILossTerm>();
+        foreach (var spec0 in TermSpecs(job.Terms))
         {
-            LossRegistry.Default.Create(new SoftTargetSpec
-            {
-                Name = job.Terms.SoftTarget.Name, Weight = job.Terms.SoftTarget.Weight,
-                Temperature = job.Terms.SoftTarget.Temperature, Alpha = job.Terms.SoftTarget.Alpha,
-            }, shapes),
-        };
-        if (job.Terms.Hint is { } h)
-        {
-            var hint = LossRegistry.Default.Create(new HintSpec { Name = h.Name, Weight = h.Weight, Student = h.Student, Teacher = h.Teacher }, shapes);
-            BenchFiles.LoadPrefixed(hint.Trainable!, weights, $"projector.{h.Name}.", job.Weights);
-            terms.Add(hint);
+            var term = LossRegistry.Default.Create(spec0, shapes);
+            if (term.Trainable is { } projector) BenchFiles.LoadPrefixed(projector, weights, $"projector.{term.Name}.", job.Weights);
+            terms.Add(term);
         }
 
         var spec = new TrainSpec
@@ -85,6 +75,7 @@ internal static class BenchWorker
         }
         double cacheSeconds = jobClock.Elapsed.TotalSeconds;
         phases["cache"] = ProcStatus.Mb("VmRSS");
+        phases["cache_peak"] = ProcStatus.Mb("VmHWM");
 
         var recorder = new Recorder(job.RssEvery);
         var precision = MixedPrecision.For(spec.Precision);
@@ -115,11 +106,50 @@ internal static class BenchWorker
                 .Select(e => steps.Skip(e * job.StepsPerEpoch).Take(job.StepsPerEpoch).Sum()).ToArray(),
             JobSeconds = jobSeconds, CacheSeconds = cacheSeconds,
             Losses = [.. recorder.Losses], Accuracy = metrics["accuracy"],
-            PeakRssMb = ProcStatus.Mb("VmHWM"), RssMb = [.. recorder.Rss], PhaseRssMb = phases,
+            PeakRssMb = phases["trained_peak"], RssMb = [.. recorder.Rss], PhaseRssMb = phases,
             ProcessSeconds = started.Elapsed.TotalSeconds, LoadAverage = ProcStatus.LoadAverage(),
         };
         File.WriteAllText(resultPath, JsonSerializer.Serialize(result, BenchJob.Json));
-        return ExitCodes.Success;
+    }
+
+    /// <summary>The dataset entry of a job's data: <see cref="BenchTokenDataset.Kind"/> for <c>bench_tokens</c>, else the registry's.</summary>
+    public static DatasetKind DataKind(string dataset) =>
+        dataset == BenchTokenDataset.Key ? BenchTokenDataset.Kind : DatasetRegistry.Default.Get(dataset);
+
+    /// <summary>The recipe data section equivalent to a job's data (absolute path, normalisation, fixed token length).</summary>
+    public static DataSpec DataSpecOf(BenchData data) => new()
+    {
+        Dataset = data.Dataset, Path = data.Path, TrainLimit = data.TrainLimit, EvalLimit = data.EvalLimit, EvalSplit = data.EvalSplit,
+        MaxLength = data.MaxLength > 0 ? data.MaxLength : 64,
+        Preprocessing = data.Mean.Length == 0 ? new PreprocessSpec() : new PreprocessSpec { Mean = [.. data.Mean], Std = [.. data.Std] },
+    };
+
+    /// <summary>The recipe specs of a job's terms, in the order they are summed (explicit layer pairs).</summary>
+    public static IReadOnlyList<LossTermSpec> TermSpecs(BenchTerms terms)
+    {
+        var st = terms.SoftTarget;
+        var specs = new List<LossTermSpec> { new SoftTargetSpec { Name = st.Name, Weight = st.Weight, Temperature = st.Temperature, Alpha = st.Alpha } };
+        if (terms.Hint is { } h) specs.Add(new HintSpec { Name = h.Name, Weight = h.Weight, Student = h.Student, Teacher = h.Teacher });
+        if (terms.Hidden is { } hm) specs.Add(new HiddenMseSpec { Name = hm.Name, Weight = hm.Weight, Layers = Pairs(hm.Pairs, hm.Name) });
+        if (terms.Attention is { } a)
+            specs.Add(new AttentionSpec
+            {
+                Name = a.Name, Weight = a.Weight, Layers = Pairs(a.Pairs, a.Name),
+                Loss = a.Loss switch
+                {
+                    "kl" => AttentionLossKind.Kl,
+                    "mse" => AttentionLossKind.Mse,
+                    _ => throw new InvalidDataException($"bench job: attention term '{a.Name}' has loss '{a.Loss}'; expected kl or mse."),
+                },
+            });
+        return specs;
+    }
+
+    private static LayerMapping Pairs(int[][] pairs, string term)
+    {
+        if (pairs.Length == 0 || pairs.Any(p => p.Length != 2))
+            throw new InvalidDataException($"bench job: term '{term}' needs layer pairs [[student, teacher], ...], got {pairs.Length} entries.");
+        return LayerMapping.Pairs(pairs.Select(p => (p[0], p[1])));
     }
 
     private static DistillModel Build(BenchModel model)

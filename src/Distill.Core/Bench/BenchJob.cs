@@ -1,14 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Distill.Cli.Commands;
+namespace Distill.Bench;
 
 /// <summary>
 /// One measured run of <c>distill bench</c>, written as JSON and read by both sides (Distill's worker and
 /// <c>bench/torch_peer.py</c>): models, initial weights, example order, optimisation and loss settings, threads.
 /// Everything that decides the work done is in here, so both sides do the same work.
 /// </summary>
-internal sealed record BenchJob
+public sealed record BenchJob
 {
     public required string Workload { get; init; }
 
@@ -50,19 +50,3 @@ internal sealed record BenchJob
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, // NaN where a measure does not apply
     };
 }
-
-/// <summary>A model of a bench job: family key and its config as Distill serialises it.</summary>
-internal sealed record BenchModel(string Family, JsonElement Config);
-
-/// <summary>The data of a bench job (MNIST-style image data for the peer).</summary>
-internal sealed record BenchData(string Dataset, string Path, double[] Mean, double[] Std, int? TrainLimit, int? EvalLimit);
-
-/// <summary>Optimisation settings shared by both sides (AdamW, <see cref="Distill.Training.LrSchedule"/>).</summary>
-internal sealed record BenchTrain(double Lr, double WeightDecay, int WarmupSteps, string Schedule, double? GradClip);
-
-/// <summary>The distillation terms: soft targets, and optionally one FitNets hint with its projector's shape.</summary>
-internal sealed record BenchTerms(BenchSoftTarget SoftTarget, BenchHint? Hint);
-
-internal sealed record BenchSoftTarget(string Name, double Weight, double Temperature, double Alpha);
-
-internal sealed record BenchHint(string Name, double Weight, string Student, string Teacher, bool Conv, long InFeatures, long OutFeatures);

@@ -1,14 +1,14 @@
 using System.Globalization;
 using System.Text;
 
-namespace Distill.Cli.Commands;
+namespace Distill.Bench;
 
 /// <summary>
 /// Turns the runs of a bench into rows: per run, the median step time (first 10 steps excluded as warm-up), the median
 /// epoch time, peak RSS, final loss (mean of the last 20 steps), accuracy and job time; across repetitions, the median
 /// and the min–max spread. Ratios are Distill / PyTorch (lower is better for time and memory).
 /// </summary>
-internal static class BenchReport
+public static class BenchReport
 {
     public sealed record Stat(double Median, double Min, double Max, int N)
     {

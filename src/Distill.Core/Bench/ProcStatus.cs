@@ -1,9 +1,9 @@
 using System.Globalization;
 
-namespace Distill.Cli.Commands;
+namespace Distill.Bench;
 
 /// <summary>Linux process and machine figures for the bench: VmRSS / VmHWM from /proc/self/status, load from /proc/loadavg.</summary>
-internal static class ProcStatus
+public static class ProcStatus
 {
     /// <summary>A <c>kB</c> field of /proc/self/status in MB (NaN where /proc is not available).</summary>
     public static double Mb(string field)

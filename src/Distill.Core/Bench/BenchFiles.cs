@@ -2,10 +2,10 @@ using Distill.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Distill.Cli.Commands;
+namespace Distill.Bench;
 
 /// <summary>The bench's shared files: int32 index arrays and prefixed safetensors weights.</summary>
-internal static class BenchFiles
+public static class BenchFiles
 {
     public static void WriteInt32(string path, IEnumerable<int> values)
     {
