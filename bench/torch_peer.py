@@ -306,7 +306,9 @@ class BertAttentionBlock(nn.Module):
         return self.output(context, h), probs
 
 
-class BertIntermediate(nn.Module):
+class Intermediate(nn.Module):
+    """Feed-forward expansion (dense + activation); BERT and ViT share it (parameter name `dense`)."""
+
     def __init__(self, cfg):
         super().__init__()
         self.dense = nn.Linear(cfg["hidden_size"], cfg["intermediate_size"])
@@ -322,7 +324,7 @@ class BertLayer(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         self.attention = BertAttentionBlock(cfg)
-        self.intermediate = BertIntermediate(cfg)
+        self.intermediate = Intermediate(cfg)
         self.output = DenseNorm(cfg["intermediate_size"], cfg["hidden_size"], cfg["layer_norm_eps"], cfg["hidden_dropout_prob"])
 
     def forward(self, h, mask):
@@ -457,16 +459,6 @@ class ViTAttentionBlock(nn.Module):
         return self.output(context), probs
 
 
-class ViTIntermediate(nn.Module):
-    def __init__(self, cfg):
-        super().__init__()
-        self.dense = nn.Linear(cfg["hidden_size"], cfg["intermediate_size"])
-        self.act = activation(cfg["hidden_act"])
-
-    def forward(self, h):
-        return self.act(self.dense(h))
-
-
 class ViTOutput(nn.Module):
     def __init__(self, cfg):
         super().__init__()
@@ -484,7 +476,7 @@ class ViTLayer(nn.Module):
         super().__init__()
         eps = cfg["layer_norm_eps"]
         self.attention = ViTAttentionBlock(cfg)
-        self.intermediate = ViTIntermediate(cfg)
+        self.intermediate = Intermediate(cfg)
         self.output = ViTOutput(cfg)
         self.layernorm_before = nn.LayerNorm(cfg["hidden_size"], eps=eps)
         self.layernorm_after = nn.LayerNorm(cfg["hidden_size"], eps=eps)
