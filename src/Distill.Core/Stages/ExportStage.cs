@@ -28,11 +28,7 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
             $"Stage '{spec.DisplayName}' exports the run's student, but there is none yet: put a baseline, distill, prune or quantize stage before it.");
         var clock = Stopwatch.StartNew();
         var record = QuantizationRecord.Latest(run, spec);
-        var options = new ArtifactOptions
-        {
-            Huffman = spec.Huffman, Float16 = spec.Float16, Codebooks = spec.Codebooks, Sparse = spec.Sparse,
-            Linear = record.Weights,
-        };
+        var options = spec.ArtifactOptions(record.Weights);
         string dir = Path.Combine(run.RunDir, "artifacts", spec.DisplayName);
         string path = Path.Combine(dir, "model.dcmp");
         var plan = ModelArtifact.Plan(student, options, record.Activations);

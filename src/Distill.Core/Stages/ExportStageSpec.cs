@@ -1,3 +1,4 @@
+using Distill.Compression.Artifact;
 using Distill.Recipes;
 
 namespace Distill.Stages;
@@ -21,6 +22,13 @@ public sealed record ExportStageSpec : StageSpec
 
     /// <summary>Store only non-zeros (relative indices or N:M offsets) where that is smaller.</summary>
     public bool Sparse { get; init; } = true;
+
+    /// <summary>The encoder options of this stage, with the quantize stage's linear grids.</summary>
+    public ArtifactOptions ArtifactOptions(IReadOnlyDictionary<string, LinearQuantParams>? linear = null) => new()
+    {
+        Huffman = Huffman, Float16 = Float16, Codebooks = Codebooks, Sparse = Sparse,
+        Linear = linear ?? new Dictionary<string, LinearQuantParams>(),
+    };
 
     /// <summary>Timed forward passes for <c>latency_ms_per_batch</c> (the median is reported).</summary>
     [Bounds(1, 1000)] public int LatencyRuns { get; init; } = 5;

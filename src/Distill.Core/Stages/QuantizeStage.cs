@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Distill.Checkpoints;
 using Distill.Compression;
+using Distill.Compression.Allocation;
 using Distill.Compression.Artifact;
 using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
@@ -43,7 +44,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
                 "check the patterns against the module paths (distill validate lists them).");
         var masks = new MaskSet(selected);
         Dictionary<string, object>? allocation = null;
-        _bits = spec.TargetBytes is { } target
+        _bits = spec.Budget(CompressionStats.Fp32Bytes(student)) is { } target
             ? Allocate(run, student, selected, masks, target, out allocation)
             : selected.ToDictionary(w => w.Name, w => spec.BitsFor(w.ModulePath));
         var (result, record) = spec.Method switch
@@ -76,6 +77,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
             var writer = torch.utils.tensorboard.SummaryWriter(Path.Combine(run.RunDir, "tb", spec.DisplayName), createRunName: false);
             long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             foreach (var (name, bits) in _bits) writer.add_scalar($"bits/{name}", bits, checked((int)result.Steps), now);
+            foreach (var name in masks.Names) writer.add_scalar($"sparsity/{name}", (float)masks.Sparsity(name), checked((int)result.Steps), now);
         }
         foreach (var (k, v) in CompressionReport.Measure(run, student, new ArtifactOptions { Linear = record.Weights }, record.Activations)) extra[k] = v;
         return result with { WallSeconds = clock.Elapsed.TotalSeconds, Extra = extra };
@@ -162,13 +164,17 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
 
     private QuantScheme Scheme(PrunableWeight w) => new(_bits[w.Name], spec.PerChannel, spec.Symmetric, spec.CompactScales);
 
-    /// <summary>Per-layer widths under <c>target_bytes</c>: sensitivities and exact record sizes of every candidate, then
-    /// the exact knapsack of <see cref="BitAllocation.Solve"/> on the budget left after the unquantized tensors.</summary>
+    /// <summary>Per-layer widths (and sparsities) under the byte budget: sensitivities and exact record sizes of every
+    /// candidate, then the exact knapsack of <see cref="BudgetAllocation.Solve"/> on the budget left after the tensors the
+    /// stage does not quantize. The chosen sparsities are applied to <paramref name="masks"/> before fine-tuning. Sizes
+    /// are those the recipe's next export stage will write (its float16/Huffman/codebook options).</summary>
     private Dictionary<string, int> Allocate(RunContext run, DistillModel student, IReadOnlyList<PrunableWeight> selected, MaskSet masks,
         long target, out Dictionary<string, object> report)
     {
         var candidates = (spec.CandidateBits ?? (spec.Method == QuantizeMethod.Kmeans ? [1, 2, 3, 4, 5, 6, 8] : [2, 3, 4, 5, 6, 8])).Distinct().Order().ToList();
-        var options = new ArtifactOptions();
+        var sparsities = (spec.CandidateSparsity ?? [SparsityChoice.Keep]).Distinct().ToList();
+        var export = run.Recipe.Stages.SkipWhile(s => !ReferenceEquals(s, spec)).OfType<ExportStageSpec>().FirstOrDefault();
+        var options = export?.ArtifactOptions() ?? new ArtifactOptions();
         var placeholders = spec.ActivationBits is { } ab
             ? Activated(selected).Select(w => new ActivationRange(w.ModulePath, ab, 0, 0)).ToList()
             : new List<ActivationRange>();
@@ -191,48 +197,68 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
             }
             return sum / count;
         }
-        (torch.Tensor, LinearQuantParams?) Quantize(PrunableWeight w, int bits)
+        (torch.Tensor, LinearQuantParams?) Quantize(PrunableWeight w, torch.Tensor weight, torch.Tensor mask, int bits)
         {
             if (spec.Method == QuantizeMethod.Kmeans)
             {
                 using var scope = torch.NewDisposeScope();
-                var mask = masks[w.Name];
-                var (centroids, assign) = KMeans1D.Cluster(w.Weight.detach().masked_select(mask), 1 << bits);
-                var q = torch.zeros_like(w.Weight).masked_scatter_(mask, centroids.index_select(0, assign));
+                var (centroids, assign) = KMeans1D.Cluster(weight.masked_select(mask), 1 << bits);
+                var q = torch.zeros_like(weight).masked_scatter_(mask, centroids.index_select(0, assign));
                 return (q.MoveToOuterDisposeScope(), null);
             }
-            var grid = WeightQuantizer.Grid(w.Weight, new QuantScheme(bits, spec.PerChannel, spec.Symmetric, spec.CompactScales));
-            return (WeightQuantizer.FakeQuantize(w.Weight, grid), grid);
+            var grid = WeightQuantizer.Grid(weight, new QuantScheme(bits, spec.PerChannel, spec.Symmetric, spec.CompactScales));
+            return (WeightQuantizer.FakeQuantize(weight, grid), grid);
         }
 
-        var options2 = BitAllocation.Measure(student, selected, candidates, Quantize, Loss, options);
-        var choice = BitAllocation.Solve(options2, target - fixedBytes);
+        var layerOptions = BudgetAllocation.Measure(student, selected, masks, sparsities, candidates, Quantize, Loss, options, out var skipped);
+        foreach (var why in skipped) run.Log.WriteLine($"[{spec.DisplayName}] allocation: {why}; that option is left out for this layer");
+        var choice = BudgetAllocation.Solve(layerOptions, target - fixedBytes);
+        string targetText = spec.TargetBytes is not null ? $"target_bytes {target}" : $"target_ratio {spec.TargetRatio} ({target} bytes)";
         if (choice is null)
         {
-            long smallest = fixedBytes + options2.Sum(o => o.Min(x => x.Bytes));
+            long smallest = fixedBytes + layerOptions.Sum(o => o.Min(x => x.Bytes));
             throw new InvalidOperationException(
-                $"Stage '{spec.DisplayName}': target_bytes {target} cannot be met: the unquantized tensors and header take {fixedBytes} bytes and the " +
-                $"smallest candidate widths bring the artifact to {smallest} bytes. Raise target_bytes, prune more first, or allow fewer bits.");
+                $"Stage '{spec.DisplayName}': {targetText} cannot be met: the unquantized tensors and header take {fixedBytes} bytes and the " +
+                $"smallest candidates bring the artifact to {smallest} bytes. Raise the target, prune more first, allow fewer bits or more sparsity.");
         }
         var bitsByName = new Dictionary<string, int>();
+        var chosen = new Dictionary<string, object>();
         long predicted = fixedBytes;
         double sensitivity = 0;
         for (int i = 0; i < selected.Count; i++)
         {
-            var o = options2[i][choice[i]];
-            bitsByName[selected[i].Name] = o.Bits;
+            var o = layerOptions[i][choice[i]];
+            var w = selected[i];
+            bitsByName[w.Name] = o.Bits;
+            using (var mask = o.Sparsity.Mask(w.Weight.detach(), masks[w.Name], w.Name, out _)!) masks.Set(w.Name, mask);
             predicted += o.Bytes;
             sensitivity += o.Sensitivity;
+            chosen[w.Name] = new Dictionary<string, object>
+            {
+                ["sparsity"] = o.Sparsity.ToString(), ["measured_sparsity"] = masks.Sparsity(w.Name), ["bits"] = o.Bits,
+                ["bytes"] = o.Bytes, ["sensitivity"] = o.Sensitivity,
+            };
         }
+        masks.Apply();
         report = new Dictionary<string, object>
         {
             ["target_bytes"] = target,
             ["predicted_bytes"] = predicted,
             ["summed_sensitivity"] = sensitivity,
-            ["options"] = selected.Select((w, i) => (w.Name, Options: options2[i]))
-                .ToDictionary(x => x.Name, x => x.Options.Select(o => new Dictionary<string, object> { ["bits"] = o.Bits, ["bytes"] = o.Bytes, ["sensitivity"] = o.Sensitivity }).ToList()),
+            ["chosen"] = chosen,
+            ["options"] = selected.Select((w, i) => (w.Name, Options: layerOptions[i]))
+                .ToDictionary(x => x.Name, x => x.Options.Select(o => new Dictionary<string, object>
+                {
+                    ["sparsity"] = o.Sparsity.ToString(), ["bits"] = o.Bits, ["bytes"] = o.Bytes, ["sensitivity"] = o.Sensitivity,
+                }).ToList()),
         };
-        run.Log.WriteLine($"[{spec.DisplayName}] bit allocation for {target} bytes: {string.Join(", ", bitsByName.Select(kv => $"{kv.Key}={kv.Value}"))} (predicted {predicted} bytes)");
+        if (spec.TargetRatio is { } ratio) report["target_ratio"] = ratio;
+        run.Log.WriteLine($"[{spec.DisplayName}] allocation for {targetText}, predicted {predicted} bytes:");
+        foreach (var w in selected)
+        {
+            var c = (Dictionary<string, object>)chosen[w.Name];
+            run.Log.WriteLine($"  {w.Name,-60} sparsity {c["sparsity"],-5} bits {c["bits"]}  {c["bytes"],9} B  loss +{(double)c["sensitivity"]:0.0000}");
+        }
         return bitsByName;
     }
 

@@ -54,9 +54,25 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
     /// <summary>qat/ptq: also quantize the inputs of the selected layers to this many bits (asymmetric, per tensor); null = float.</summary>
     [Bounds(2, 8)] public int? ActivationBits { get; init; }
 
-    /// <summary>Automatic allocation: choose each layer's width from <c>candidate_bits</c> so that the artifact fits this
-    /// many bytes with the least summed measured sensitivity (see <see cref="BitAllocation"/>); replaces bits/layer_bits.</summary>
+    /// <summary>Automatic allocation: choose each layer's width from <c>candidate_bits</c> (and its sparsity from
+    /// <c>candidate_sparsity</c>) so that the artifact fits this many bytes with the least summed measured sensitivity
+    /// (see <see cref="Compression.Allocation.BudgetAllocation"/>); replaces bits/layer_bits.</summary>
     [Bounds(1, 1e15)] public long? TargetBytes { get; init; }
+
+    /// <summary>Automatic allocation to a compression ratio: target bytes = the student's dense fp32 bytes / this ratio
+    /// (the export stage's <c>compression_ratio</c>).</summary>
+    [Bounds(1, 1e6)] public double? TargetRatio { get; init; }
+
+    /// <summary>Per-layer sparsities the allocation chooses from, each a fraction (magnitude pruning of that layer;
+    /// <c>0</c> = keep its current mask) or an N:M pattern (<c>"2:4"</c>). Omitted = every layer keeps its current mask.
+    /// A layer none of them applies to (N:M on rows M does not divide) keeps its mask.</summary>
+    public List<SparsityChoice>? CandidateSparsity { get; init; }
+
+    /// <summary>The byte budget of the allocation for a student of <paramref name="fp32Bytes"/> dense fp32 bytes, or null.</summary>
+    public long? Budget(long fp32Bytes) => TargetBytes ?? (TargetRatio is { } r ? (long)Math.Floor(fp32Bytes / r) : null);
+
+    /// <summary>True when the stage allocates widths (and sparsities) itself.</summary>
+    public bool Allocates => TargetBytes is not null || TargetRatio is not null;
 
     /// <summary>Widths the allocation chooses from; default 1–6 and 8 for k-means, 2–6 and 8 for qat/ptq.</summary>
     public List<int>? CandidateBits { get; init; }
@@ -85,10 +101,15 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
             if (ActivationBits is not null) yield return ("activation_bits", "activation quantization is available with method: qat or ptq");
         }
         else if (CentroidUpdate is not null) yield return ("centroid_update", "centroid_update is for method: kmeans");
-        if (TargetBytes is not null && LayerBits is not null)
-            yield return ("layer_bits", "target_bytes allocates every layer's width itself; remove layer_bits (or target_bytes)");
-        if (CandidateBits is not null && TargetBytes is null)
-            yield return ("candidate_bits", "candidate_bits is used by the automatic allocation; set target_bytes or remove candidate_bits");
+        if (TargetBytes is not null && TargetRatio is not null)
+            yield return ("target_ratio", "give the budget once: target_bytes or target_ratio, not both");
+        if (Allocates && LayerBits is not null)
+            yield return ("layer_bits", "target_bytes/target_ratio allocates every layer's width itself; remove layer_bits (or the target)");
+        if (CandidateBits is not null && !Allocates)
+            yield return ("candidate_bits", "candidate_bits is used by the automatic allocation; set target_bytes or target_ratio, or remove candidate_bits");
+        if (CandidateSparsity is not null && !Allocates)
+            yield return ("candidate_sparsity", "candidate_sparsity is used by the automatic allocation; set target_bytes or target_ratio, or remove candidate_sparsity");
+        if (CandidateSparsity is { Count: 0 }) yield return ("candidate_sparsity", "give at least one sparsity (0 keeps the current mask)");
         for (int i = 0; i < (CandidateBits?.Count ?? 0); i++)
             if (CandidateBits![i] < minBits || CandidateBits[i] > 8)
                 yield return ($"candidate_bits[{i}]", $"{what} quantization needs {minBits}..8 bits, got {CandidateBits[i]}");

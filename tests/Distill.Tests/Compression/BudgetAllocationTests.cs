@@ -1,3 +1,5 @@
+using Distill.Compression.Allocation;
+using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
 using Distill.Runs;
 using Distill.Stages;
@@ -5,7 +7,7 @@ using Xunit;
 
 namespace Distill.Tests.Compression;
 
-public class BitAllocationTests
+public class BudgetAllocationTests
 {
     [Fact]
     public void Solve_FindsTheBruteForceOptimum()
@@ -14,8 +16,8 @@ public class BitAllocationTests
         for (int trial = 0; trial < 200; trial++)
         {
             int layers = rng.Next(1, 5);
-            var options = Enumerable.Range(0, layers).Select(_ => (IReadOnlyList<BitOption>)Enumerable.Range(0, rng.Next(1, 5))
-                .Select(b => new BitOption(b + 1, rng.Next(1, 100), rng.NextDouble() * 10 - 1)).ToList()).ToList();
+            var options = Enumerable.Range(0, layers).Select(_ => (IReadOnlyList<LayerOption>)Enumerable.Range(0, rng.Next(1, 5))
+                .Select(b => new LayerOption(SparsityChoice.Keep, b + 1, rng.Next(1, 100), rng.NextDouble() * 10 - 1)).ToList()).ToList();
             long budget = rng.Next(1, 300);
             // Brute force over every combination.
             double best = double.PositiveInfinity;
@@ -26,7 +28,7 @@ public class BitAllocationTests
                 foreach (var o in options[l]) Walk(l + 1, bytes + o.Bytes, sens + o.Sensitivity);
             }
             Walk(0, 0, 0);
-            var choice = BitAllocation.Solve(options, budget);
+            var choice = BudgetAllocation.Solve(options, budget);
             if (double.IsPositiveInfinity(best)) { Assert.Null(choice); continue; }
             Assert.NotNull(choice);
             Assert.True(choice!.Select((c, l) => options[l][c].Bytes).Sum() <= budget);

@@ -1,0 +1,220 @@
+using Distill.Compression.Allocation;
+using Distill.Compression.Artifact;
+using Distill.Compression.Pruning;
+using Distill.Compression.Quantization;
+using Distill.Models;
+using Distill.Models.Mlp;
+using Distill.Recipes;
+using Distill.Runs;
+using Distill.Stages;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Distill.Tests.Compression;
+
+/// <summary>
+/// The allocation of per-layer sparsity and bit width under a byte budget (<see cref="BudgetAllocation"/>): what each
+/// option measures, the binding of <c>candidate_sparsity</c>/<c>target_ratio</c>, and that a run's exported artifact fits
+/// the budget with the chosen sparsities still in place after fine-tuning.
+/// </summary>
+[Collection(SerialCollection.Name)]
+public class SparsityAllocationTests
+{
+    [Fact]
+    public void Measure_EachOptionIsThatLayerAlonePrunedAndQuantized_AndTheModelIsLeftAsItWas()
+    {
+        torch.manual_seed(5);
+        // layers.0 has rows of 10 (2:4 cannot apply), layers.1 rows of 8.
+        using var model = new MlpModel(new MlpConfig { InputSize = 10, HiddenSizes = [8, 6], NumLabels = 3 });
+        var selected = PruneSelector.Select(model, ["layers.*"], []);
+        Assert.Equal(["layers.0.weight", "layers.1.weight"], selected.Select(w => w.Name));
+        using var masks = new MaskSet(selected);
+        var x = torch.randn(16, 10);
+        var y = torch.randint(0, 3, [16], ScalarType.Int64);
+        var batch = new Batch(new Dictionary<string, Tensor> { ["pixel_values"] = x }, y);
+        double Loss()
+        {
+            using var _ = torch.no_grad();
+            return torch.nn.functional.cross_entropy(model.call(batch).Logits, y).item<float>();
+        }
+        var before = selected.Select(w => w.Weight.detach().clone()).ToList();
+        double baseline = Loss();
+        var seenMasks = new List<(string Name, Tensor Mask)>();
+        (Tensor, LinearQuantParams?) Quantize(PrunableWeight w, Tensor weight, Tensor mask, int bits)
+        {
+            seenMasks.Add((w.Name, mask.clone()));
+            var grid = WeightQuantizer.Grid(weight, new QuantScheme(bits, PerChannel: true, Symmetric: true, CompactScales: false));
+            return (WeightQuantizer.FakeQuantize(weight, grid), grid);
+        }
+        var sparsities = new[] { SparsityChoice.Nm(new NmPattern(2, 4)), SparsityChoice.Unstructured(0.75) };
+        var options = BudgetAllocation.Measure(model, selected, masks, sparsities, [2, 4], Quantize, Loss, new ArtifactOptions(), out var skipped);
+
+        // 2:4 does not apply to rows of 10: left out for layers.0 with a reason; 0.75 applies to both.
+        Assert.Equal(["0.75", "0.75"], options[0].Select(o => o.Sparsity.ToString()));
+        Assert.Equal(["2:4", "2:4", "0.75", "0.75"], options[1].Select(o => o.Sparsity.ToString()));
+        Assert.Contains(skipped, s => s.Contains("layers.0.weight") && s.Contains("multiple of 4"));
+
+        // The model is exactly as before.
+        for (int i = 0; i < selected.Count; i++) Assert.True(Same(before[i], selected[i].Weight.detach()));
+
+        // Each option, recomputed by hand: the mask (2:4 = top-2 |w| of each group of 4; 0.75 = the 25 % largest |w| of
+        // the layer), the layer alone replaced by its pruned and quantized copy, the loss increase and the record bytes.
+        int call = 0;
+        for (int l = 0; l < 2; l++)
+            foreach (var o in options[l])
+            {
+                var w = before[l];
+                Tensor mask = o.Sparsity.Pattern is not null
+                    ? HandNm(w)
+                    : w.abs().ge(w.abs().flatten().sort(descending: true).Values[(long)Math.Round(w.numel() * 0.25) - 1]);
+                var (name, seen) = seenMasks[call++];
+                Assert.Equal(selected[l].Name, name);
+                Assert.True(Same(mask, seen), $"{name} {o.Sparsity}: mask differs from the hand-computed one");
+                var grid = WeightQuantizer.Grid(w.mul(mask), new QuantScheme(o.Bits, true, true, false));
+                var q = WeightQuantizer.FakeQuantize(w.mul(mask), grid);
+                Assert.Equal(ArtifactEncoder.PlanTensor(name, q, new ArtifactOptions { Linear = new Dictionary<string, LinearQuantParams> { [name] = grid } }).EncodingBytes, o.Bytes);
+                using (torch.no_grad()) selected[l].Weight.copy_(q);
+                double expected = Loss() - baseline;
+                using (torch.no_grad()) selected[l].Weight.copy_(w);
+                Assert.Equal(expected, o.Sensitivity, 6);
+            }
+        Assert.Equal(seenMasks.Count, call);
+    }
+
+    private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
+    private static Tensor HandNm(Tensor w)
+    {
+        var groups = w.abs().view(w.shape[0], -1, 4);                              // (rows, K/4, 4)
+        var kth = groups.sort(dim: -1, descending: true).Values.narrow(-1, 1, 1);  // the 2nd largest of each group
+        return groups.ge(kth).view(w.shape);
+    }
+
+    [Fact]
+    public void WithoutAnApplicableListedSparsity_ALayerKeepsItsMask()
+    {
+        torch.manual_seed(6);
+        using var model = new MlpModel(new MlpConfig { InputSize = 10, HiddenSizes = [8], NumLabels = 3 });
+        var selected = PruneSelector.Select(model, ["layers.0"], []);
+        using var masks = new MaskSet(selected);
+        var options = BudgetAllocation.Measure(model, selected, masks, [SparsityChoice.Nm(new NmPattern(2, 4))], [4],
+            (w, weight, mask, bits) => (weight.clone(), null), () => 0.0, new ArtifactOptions(), out var skipped);
+        Assert.Equal(SparsityChoice.Keep, Assert.Single(options[0]).Sparsity);
+        Assert.Single(skipped);
+    }
+
+    [Fact]
+    public void RecipeKeys_BindAndBadValuesAreErrorsAtTheirPlace()
+    {
+        string path = Write("""
+              - kind: quantize
+                method: qat
+                target_ratio: 10
+                candidate_sparsity: [0, "2:4", 0.75]
+                candidate_bits: [2, 4]
+            """);
+        var (recipe, errors) = RecipeValidation.Check(path);
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+        var q = Assert.IsType<QuantizeStageSpec>(recipe!.Stages[1]);
+        Assert.Equal([SparsityChoice.Keep, SparsityChoice.Nm(new NmPattern(2, 4)), SparsityChoice.Unstructured(0.75)], q.CandidateSparsity);
+        Assert.Equal(102760 / 10, q.Budget(102760));
+        Directory.Delete(Path.GetDirectoryName(path)!, true);
+
+        path = Write("""
+              - kind: quantize
+                method: qat
+                target_ratio: 10
+                candidate_sparsity: [1.5, "4:2", dense]
+              - kind: quantize
+                name: second
+                target_ratio: 10
+                target_bytes: 9000
+              - kind: quantize
+                name: third
+                candidate_sparsity: [0.5]
+            """);
+        var messages = RecipeLoader.Load(path).Errors.Select(e => $"{e.Line}:{e.KeyPath}: {e.Message}").ToList();
+        Assert.Contains(messages, m => m.StartsWith("17:stages[1].candidate_sparsity[0]: expected a sparsity fraction in [0, 1)", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("17:stages[1].candidate_sparsity[1]: N:M needs 1 <= N < M", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("17:stages[1].candidate_sparsity[2]: expected a sparsity fraction", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("stages[2].target_ratio: give the budget once", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("stages[3].candidate_sparsity: candidate_sparsity is used by the automatic allocation", StringComparison.Ordinal));
+        Directory.Delete(Path.GetDirectoryName(path)!, true);
+    }
+
+    [Theory]
+    [InlineData(QuantizeMethod.Ptq)]
+    [InlineData(QuantizeMethod.Qat)]
+    public void UnderATargetRatio_TheArtifactFits_AndTheChosenSparsitiesHoldInTheReloadedModel(QuantizeMethod method)
+    {
+        // fp32 784-32-16-10 is 25,818 x 4 = 103,272 bytes; at 20x (5,163 B) the 784x32 layer cannot stay dense even at 2 bits (6.3 kB).
+        var quantize = new QuantizeStageSpec
+        {
+            Method = method, TargetRatio = 20, CandidateBits = [2, 4, 8], SensitivityBatches = 2,
+            CandidateSparsity = [SparsityChoice.Keep, SparsityChoice.Nm(new NmPattern(2, 4)), SparsityChoice.Unstructured(0.75), SparsityChoice.Unstructured(0.9)],
+            Include = ["*"], Exclude = [],
+            Train = new TrainSpec { Steps = 12, BatchSize = 32, Lr = 1e-3, Seed = 11, HistogramEvery = null },
+        };
+        var recipe = CompressionTestRecipes.TinyMlp([new BaselineStageSpec(), quantize, new ExportStageSpec()], steps: 20);
+        string dir = CompressionTestRecipes.TempDir();
+        try
+        {
+            var summary = new RunExecutor { Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir }.Execute();
+            var q = summary.Stages.Single(s => s.Kind == "quantize");
+            var export = summary.Stages.Single(s => s.Kind == "export");
+            var allocation = (Dictionary<string, object>)q.Extra["allocation"];
+            Assert.Equal(103272L, (long)export.Extra["fp32_bytes"]);
+            Assert.Equal(103272L / 20, (long)allocation["target_bytes"]);
+            long artifact = (long)export.Extra["artifact_bytes"];
+            Assert.True(artifact <= 103272 / 20, $"artifact {artifact} bytes > budget {103272 / 20}");
+            Assert.True((double)export.Extra["compression_ratio"] >= 20);
+            if (method == QuantizeMethod.Ptq) Assert.Equal((long)allocation["predicted_bytes"], artifact); // no training: sizes exact
+
+            var chosen = (Dictionary<string, object>)allocation["chosen"];
+            Assert.NotEqual("keep", ((Dictionary<string, object>)chosen["layers.0.weight"])["sparsity"]);
+            using var loaded = ModelArtifact.Load(Path.Combine(dir, (string)export.Extra["artifact"]), ModelRegistry.Default);
+            var weights = loaded.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            foreach (var (name, value) in chosen)
+            {
+                var c = (Dictionary<string, object>)value;
+                var w = weights[name];
+                double zeros = w.eq(0).sum().item<long>() / (double)w.numel();
+                switch ((string)c["sparsity"])
+                {
+                    case "2:4": Assert.True(NmPruning.Satisfies(w, new NmPattern(2, 4)), $"{name}: 2:4 broken after fine-tuning"); break;
+                    case "keep": break;
+                    case var f: Assert.True(zeros >= double.Parse(f, System.Globalization.CultureInfo.InvariantCulture) - 1e-9, $"{name}: {zeros} zeros < {f}"); break;
+                }
+                int bits = (int)c["bits"];
+                for (long r = 0; r < w.shape[0]; r++)
+                    Assert.True(w[r].unique().Item1.numel() <= (1 << bits), $"{name} row {r}: more than 2^{bits} values");
+            }
+        }
+        finally { CompressionTestRecipes.DeleteDir(dir); }
+    }
+
+    private static string Write(string stages)
+    {
+        string dir = CompressionTestRecipes.TempDir();
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "recipe.yaml");
+        File.WriteAllText(path, $"""
+            teacher:
+              model: mlp
+            student:
+              model: mlp
+              config:
+                hidden_sizes: [32, 16]
+            data:
+              dataset: mnist
+              path: {CompressionTestRecipes.MnistDir}
+            train:
+              steps: 10
+            stages:
+              - kind: baseline
+            {stages}
+            """);
+        return path;
+    }
+}
