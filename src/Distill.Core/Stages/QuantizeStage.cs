@@ -257,7 +257,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         foreach (var w in selected)
         {
             var c = (Dictionary<string, object>)chosen[w.Name];
-            run.Log.WriteLine($"  {w.Name,-60} sparsity {c["sparsity"],-5} bits {c["bits"]}  {c["bytes"],9} B  loss +{(double)c["sensitivity"]:0.0000}");
+            run.Log.WriteLine($"  {w.Name,-60} sparsity {c["sparsity"],-5} bits {c["bits"]}  {c["bytes"],9} B  loss {(double)c["sensitivity"]:+0.0000;-0.0000;0.0000}");
         }
         return bitsByName;
     }
