@@ -18,7 +18,10 @@ public static class FineTuning
         _ => run.Recipe.Distill.Terms.Count > 0 && run.Teacher is not null,
     };
 
-    public static IObjective Build(RunContext run, string stageName, FineTuneObjective choice, DistillModel student)
+    /// <param name="termNames">The <c>distill.terms</c> (by name) to use; null = all. A head-pruned student can no longer
+    /// be compared head by head with the teacher, so its stage leaves the attention term out this way.</param>
+    public static IObjective Build(RunContext run, string stageName, FineTuneObjective choice, DistillModel student,
+        IReadOnlyCollection<string>? termNames = null)
     {
         if (!UsesDistillation(run, choice)) return new CrossEntropyObjective();
         var teacher = run.Teacher ?? throw new InvalidOperationException(
@@ -26,7 +29,12 @@ public static class FineTuning
         if (run.Recipe.Distill.Terms.Count == 0)
             throw new InvalidOperationException($"Stage '{stageName}' fine-tunes with objective: distill but the recipe has no distill.terms.");
         var shapes = ShapeProbe.Measure(student, teacher, run.DatasetKind.Inputs(run.Recipe.Data));
-        var terms = run.Recipe.Distill.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
+        var specs = run.Recipe.Distill.Terms.Where(t => termNames is null || termNames.Contains(t.DisplayName)).ToList();
+        if (specs.Count == 0)
+            throw new InvalidOperationException(
+                $"Stage '{stageName}' fine-tunes with the distill terms [{string.Join(", ", termNames ?? [])}], but distill.terms has none of them " +
+                $"(its terms: {string.Join(", ", run.Recipe.Distill.Terms.Select(t => t.DisplayName))}).");
+        var terms = specs.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
         foreach (var t in terms) t.Trainable?.to(run.Device);
         return new DistillObjective(teacher, terms);
     }

@@ -13,25 +13,41 @@ namespace Distill.Compression;
 /// </summary>
 public static class LatencyProbe
 {
-    public static double MillisecondsPerBatch(DistillModel model, IDataset data, int batchSize, Device device, int runs = 5)
+    public static double MillisecondsPerBatch(DistillModel model, IDataset data, int batchSize, Device device, int runs = 5) =>
+        Median([model], data, batchSize, device, runs)[0];
+
+    /// <summary>
+    /// Two models timed in alternation on the same batch (warm-up of each, then <c>runs</c> rounds of first, second),
+    /// each model's median returned: a before/after comparison in which a neighbour process's load falls on both
+    /// (timing one model and minutes later the other can differ by 2× on a shared machine).
+    /// </summary>
+    public static (double First, double Second) Alternating(DistillModel first, DistillModel second, IDataset data, int batchSize, Device device, int runs = 5)
+    {
+        var medians = Median([first, second], data, batchSize, device, runs);
+        return (medians[0], medians[1]);
+    }
+
+    private static double[] Median(IReadOnlyList<DistillModel> models, IDataset data, int batchSize, Device device, int runs)
     {
         int n = Math.Min(batchSize, data.Count);
         var indices = Enumerable.Range(0, n).ToArray();
-        model.eval();
+        foreach (var model in models) model.eval();
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var batch = data.GetBatch(indices).To(device);
-        model.call(batch);
-        var times = new List<double>(runs);
+        foreach (var model in models) model.call(batch);
+        var times = models.Select(_ => new List<double>(runs)).ToList();
         for (int i = 0; i < runs; i++)
         {
-            using var inner = torch.NewDisposeScope();
-            var clock = Stopwatch.StartNew();
-            var logits = model.call(batch).Logits;
-            if (device.type != DeviceType.CPU) logits.cpu();
-            times.Add(clock.Elapsed.TotalMilliseconds);
+            for (int m = 0; m < models.Count; m++)
+            {
+                using var inner = torch.NewDisposeScope();
+                var clock = Stopwatch.StartNew();
+                var logits = models[m].call(batch).Logits;
+                if (device.type != DeviceType.CPU) logits.cpu();
+                times[m].Add(clock.Elapsed.TotalMilliseconds);
+            }
         }
-        times.Sort();
-        return times[times.Count / 2];
+        return times.Select(t => t.Order().ElementAt(t.Count / 2)).ToArray();
     }
 }

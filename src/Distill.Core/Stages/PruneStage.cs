@@ -44,7 +44,7 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         if (spec.FineTune)
         {
             string? tb = run.Recipe.Output.Tensorboard ? Path.Combine(run.RunDir, "tb", spec.DisplayName) : null;
-            using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, student), ("masks", masks));
+            using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, student, spec.Terms), ("masks", masks));
             result = StageTraining.Train(run, spec, student, objective, [new PruningCallback(masks, plan, tb)]);
         }
         else
@@ -88,7 +88,7 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         Dictionary<string, double[]> scores;
         if (spec.Score == UnitScore.Taylor)
         {
-            using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, student));
+            using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, student, spec.Terms));
             int batch = run.TrainFor(spec).BatchSize;
             var order = Trainer.Permutation(run.TrainData.Count, run.TrainFor(spec).Seed, 0);
             int count = Math.Min(spec.ImportanceBatches, order.Length / batch);
@@ -110,7 +110,7 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         StageResult result;
         if (spec.FineTune)
         {
-            using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, smaller));
+            using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, smaller, spec.Terms));
             result = StageTraining.Train(run, spec, smaller, objective);
         }
         else
@@ -132,8 +132,14 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
             ["kept_units"] = keep.ToDictionary(kv => kv.Key, kv => kv.Value.Length),
             ["removed_units"] = groups.ToDictionary(g => g.Module, g => g.Count - keep[g.Module].Length),
             ["config"] = smaller.Config,
+            ["fp32_bytes_before"] = CompressionStats.Fp32Bytes(student),
         };
         foreach (var (k, v) in CompressionReport.Measure(run, smaller)) extra[k] = v;
+        // The unpruned student (whose stage reports no latency) and the pruned one, timed in alternation so that both
+        // see the same machine load; the pair replaces the report's single measurement of the pruned model.
+        var (before, after) = LatencyProbe.Alternating(student, smaller, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+        extra["latency_ms_per_batch_before"] = before;
+        extra["latency_ms_per_batch"] = after;
         return result with { WallSeconds = clock.Elapsed.TotalSeconds, Extra = extra };
     }
 

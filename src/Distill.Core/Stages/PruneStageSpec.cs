@@ -55,6 +55,13 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
     /// </summary>
     public List<PruneUnit>? Units { get; init; }
 
+    /// <summary>
+    /// The <c>distill.terms</c>, by name, that the distillation fine-tuning (and <c>score: taylor</c>) uses; omitted =
+    /// all. A stage that removes attention heads leaves the student fewer heads than the teacher, and the
+    /// <c>attention</c> term compares maps head by head, so such a stage lists the other terms (<c>terms: [kd, hidden]</c>).
+    /// </summary>
+    public List<string>? Terms { get; init; }
+
     /// <summary>False: prune once and evaluate, without training (the stage's train length is then unused).</summary>
     public bool FineTune { get; init; } = true;
 
@@ -121,11 +128,84 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
         }
         if (Units is not null && Method != PruneMethod.Structured)
             yield return ("units", "'units' chooses what method: structured removes; remove it or set method: structured");
+        foreach (var problem in CheckTerms(recipe)) yield return problem;
+        foreach (var problem in CheckAttentionAfterHeadPruning(recipe)) yield return problem;
         if (Objective == FineTuneObjective.Distill && recipe.Distill.Terms.Count == 0)
             yield return ("objective", "objective: distill needs loss terms in distill.terms; use objective: ce or add terms");
         foreach (var (key, pattern) in Patterns())
             if (string.IsNullOrWhiteSpace(pattern)) yield return (key, "a module-path pattern must not be empty");
     }
+
+    private IEnumerable<(string Key, string Message)> CheckTerms(Recipe recipe)
+    {
+        if (Terms is null) yield break;
+        var names = recipe.Distill.Terms.Select(t => t.DisplayName).ToList();
+        string known = names.Count == 0 ? "distill.terms is empty" : $"the terms are {string.Join(", ", names)}";
+        if (Objective == FineTuneObjective.Ce)
+            yield return ("terms", "'terms' chooses the distillation terms of the fine-tuning, and objective: ce uses none; remove one of them");
+        if (Terms.Count == 0)
+            yield return ("terms", $"list at least one of distill.terms, or remove 'terms' to use all of them ({known})");
+        for (int i = 0; i < Terms.Count; i++)
+            if (!names.Contains(Terms[i], StringComparer.Ordinal))
+                yield return ($"terms[{i}]", $"no distill term is named '{Terms[i]}'; {known} (a term's name is its 'name', else its kind)");
+        foreach (var dup in Terms.GroupBy(t => t, StringComparer.Ordinal).Where(g => g.Count() > 1))
+            yield return ("terms", $"'{dup.Key}' is listed twice");
+    }
+
+    /// <summary>
+    /// The <c>attention</c> term compares student and teacher maps head by head, so a structured stage that removes heads
+    /// and then fine-tunes with it would fail when the loss is built, after every earlier stage has run. The head counts
+    /// this stage leaves are predicted here from the student config (<see cref="StructuredPruning.KeptCount"/>, with
+    /// include/exclude and layer_sparsity) for the first head-removing stage of the recipe; later ones start from a
+    /// student this check does not know.
+    /// </summary>
+    private IEnumerable<(string Key, string Message)> CheckAttentionAfterHeadPruning(Recipe recipe)
+    {
+        if (Method != PruneMethod.Structured || Sparsity is not { } sparsity || !FineTune || Objective == FineTuneObjective.Ce) yield break;
+        if (Units is null || !Units.Contains(PruneUnit.Heads)) yield break;
+        var firstHeadStage = recipe.Stages.OfType<PruneStageSpec>().FirstOrDefault(p => p.Method == PruneMethod.Structured && p.Units?.Contains(PruneUnit.Heads) == true);
+        if (!ReferenceEquals(firstHeadStage, this)) yield break;
+        if (HeadsPerLayer(recipe.Student.Config) is not { } student || HeadsPerLayer(recipe.Teacher.Config) is not { } teacher) yield break;
+
+        string self = recipe.Student.Config is Models.Bert.BertConfig ? "attention.self" : "attention.attention";
+        string prefix = recipe.Student.Config is Models.Bert.BertConfig ? "bert" : "vit";
+        var include = (Include ?? PruneSelector.DefaultInclude).Select(p => new ModuleGlob(p)).ToList();
+        var exclude = (Exclude ?? PruneSelector.DefaultExclude).Select(p => new ModuleGlob(p)).ToList();
+        var overrides = (LayerSparsity ?? []).Select(kv => (Pattern: new ModuleGlob(kv.Key), Sparsity: kv.Value)).ToList();
+        var kept = new int[student.Length];
+        for (int i = 0; i < student.Length; i++)
+        {
+            string module = $"{prefix}.encoder.layer.{i}.{self}";
+            bool pruned = ModuleGlob.AnyMatch(include, module) && !ModuleGlob.AnyMatch(exclude, module);
+            double s = overrides.FirstOrDefault(o => o.Pattern.IsMatch(module)) is { Pattern: not null } o ? o.Sparsity : sparsity;
+            kept[i] = pruned ? StructuredPruning.KeptCount(student[i], s) : student[i];
+        }
+        foreach (var term in recipe.Distill.Terms.OfType<Losses.AttentionSpec>())
+        {
+            if (Terms is not null && !Terms.Contains(term.DisplayName, StringComparer.Ordinal)) continue;
+            IReadOnlyList<(int Student, int Teacher)> pairs;
+            try { pairs = term.Layers.Resolve(student.Length, teacher.Length, allowEmbedding: false); }
+            catch (ArgumentException) { continue; } // reported at distill.terms by the loss check
+            foreach (var (s, t) in pairs)
+            {
+                if (s > kept.Length || t > teacher.Length || kept[s - 1] == teacher[t - 1]) continue;
+                var others = recipe.Distill.Terms.Select(x => x.DisplayName).Where(n => n != term.DisplayName).ToList();
+                string fix = others.Count > 0 ? $"fine-tune with the other terms (terms: [{string.Join(", ", others)}])" : "use objective: ce";
+                yield return (Terms is null ? "units" : "terms",
+                    $"after this stage student layer {s} keeps {kept[s - 1]} of its {student[s - 1]} attention heads, but the attention term '{term.DisplayName}' " +
+                    $"compares it head by head with teacher layer {t}, which has {teacher[t - 1]}; {fix}, or remove fewer heads");
+                break;
+            }
+        }
+    }
+
+    /// <summary>Heads per layer of a bert/vit config (null for other families or an unknown config).</summary>
+    private static int[]? HeadsPerLayer(Models.IModelConfig? config) => config switch
+    {
+        Models.Bert.BertConfig b => Enumerable.Range(0, b.NumHiddenLayers).Select(b.HeadsInLayer).ToArray(),
+        Models.Vit.ViTConfig v => Enumerable.Range(0, Math.Max(0, v.NumHiddenLayers)).Select(v.HeadsInLayer).ToArray(),
+        _ => null,
+    };
 
     public IEnumerable<(string Key, string Message)> CheckModules(IReadOnlySet<string> studentModules, IReadOnlySet<string> teacherModules)
     {

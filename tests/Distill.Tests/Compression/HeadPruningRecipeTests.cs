@@ -110,6 +110,47 @@ public sealed class HeadPruningRecipeTests
         Assert.True(fine.Count == 0, string.Join("\n", fine));
     }
 
+    private const string KdAndAttention = "distill: { terms: [ { kind: soft_target, name: kd }, { kind: attention, name: attn, layers: uniform } ] }";
+
+    [Fact]
+    public void HeadPruning_WithKdFineTuningThroughTheAttentionTerm_IsAValidationError_UntilTermsLeavesItOut()
+    {
+        // Student and teacher both have 4 heads per layer; removing half leaves 2, which the attention term cannot compare.
+        const string prune = "  - kind: prune\n    method: structured\n    sparsity: 0.5\n    units: [heads, ffn]\n";
+        var errors = Errors(BertModels, BertData, prune, KdAndAttention);
+        var e = Assert.Single(errors);
+        Assert.StartsWith("stages[2].units: after this stage student layer 1 keeps 2 of its 4 attention heads, but the attention term 'attn'", e);
+        Assert.Contains("teacher layer 1, which has 4", e);
+        Assert.Contains("terms: [kd]", e);
+
+        var withTerms = Errors(BertModels, BertData, prune + "    terms: [kd]\n", KdAndAttention);
+        Assert.True(withTerms.Count == 0, string.Join("\n", withTerms));
+        // The attention term listed explicitly: the error moves to 'terms'.
+        var listed = Errors(BertModels, BertData, prune + "    terms: [kd, attn]\n", KdAndAttention);
+        Assert.Contains(listed, m => m.StartsWith("stages[2].terms: after this stage student layer 1 keeps 2", StringComparison.Ordinal));
+        // Not a problem when no head is removed, when the stage does not train, or with cross-entropy.
+        Assert.Empty(Errors(BertModels, BertData, prune.Replace("[heads, ffn]", "[ffn]"), KdAndAttention));
+        Assert.Empty(Errors(BertModels, BertData, prune + "    fine_tune: false\n", KdAndAttention));
+        Assert.Empty(Errors(BertModels, BertData, prune + "    objective: ce\n", KdAndAttention));
+        // Heads kept where layer 1 is excluded: that layer still has 4, but layer 2 keeps 2 and is compared with teacher layer 2.
+        var excluded = Errors(BertModels, BertData, prune.Replace("[heads, ffn]", "[heads]") + "    exclude: ['bert.encoder.layer.0.*']\n", KdAndAttention);
+        Assert.Contains(excluded, m => m.Contains("student layer 2 keeps 2 of its 4") && m.Contains("teacher layer 2"));
+    }
+
+    [Fact]
+    public void Terms_MustNameDistillTerms()
+    {
+        const string prune = "  - kind: prune\n    method: structured\n    sparsity: 0.5\n    units: [ffn]\n";
+        var unknown = Errors(BertModels, BertData, prune + "    terms: [kd, attention]\n", KdAndAttention);
+        Assert.Contains("stages[2].terms[1]: no distill term is named 'attention'; the terms are kd, attn (a term's name is its 'name', else its kind)", unknown);
+        var empty = Errors(BertModels, BertData, prune + "    terms: []\n", KdAndAttention);
+        Assert.Contains(empty, m => m.StartsWith("stages[2].terms: list at least one of distill.terms", StringComparison.Ordinal));
+        var ce = Errors(BertModels, BertData, prune + "    terms: [kd]\n    objective: ce\n", KdAndAttention);
+        Assert.Contains(ce, m => m.StartsWith("stages[2].terms: 'terms' chooses the distillation terms", StringComparison.Ordinal));
+        var twice = Errors(BertModels, BertData, prune + "    terms: [kd, kd]\n", KdAndAttention);
+        Assert.Contains("stages[2].terms: 'kd' is listed twice", twice);
+    }
+
     [Fact]
     public void VitRun_RemovesHeadsAndFfn_AndExportsAnHfFolderThatLoadsBack()
     {

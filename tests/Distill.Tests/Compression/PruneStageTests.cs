@@ -151,4 +151,73 @@ public class PruneStageTests
         }
         finally { CompressionTestRecipes.DeleteDir(dir); }
     }
+
+    /// <summary>
+    /// A head-pruned student has fewer heads than the teacher, so KD fine-tuning through the attention term fails when the
+    /// loss is built; <c>terms</c> leaves that term out (and only it) for both the Taylor scores and the fine-tuning.
+    /// The stage also reports the unpruned student's size and latency beside the pruned one's.
+    /// </summary>
+    [Fact]
+    public void HeadPruning_FineTunesWithTheListedTermsOnly_AndReportsTheLatencyBefore()
+    {
+        static Models.Bert.BertConfig Bert() => new()
+        {
+            VocabSize = 30522, HiddenSize = 16, NumHiddenLayers = 2, NumAttentionHeads = 4, IntermediateSize = 32, MaxPositionEmbeddings = 64, NumLabels = 2,
+        };
+        Recipe Build(List<string>? terms) => new()
+        {
+            Teacher = new ModelSpec { Model = "bert", Config = Bert() },
+            Student = new ModelSpec { Model = "bert", Config = Bert() },
+            Data = new DataSpec
+            {
+                Dataset = "sst2", Path = Path.Combine(TestPaths.SharedData, "sst2"), Tokenizer = Path.Combine(TestPaths.SharedData, "bert-base-uncased-tokenizer"),
+                TrainSplit = "train", EvalSplit = "dev", MaxLength = 32, TrainLimit = 64, EvalLimit = 32, EvalBatchSize = 32,
+            },
+            Distill = new DistillSpec { Terms = [new SoftTargetSpec { Name = "kd" }, new AttentionSpec { Name = "attn" }] },
+            Train = new TrainSpec { Steps = 2, BatchSize = 16, Lr = 1e-3, Seed = 5, HistogramEvery = null, CheckpointEvery = 1000 },
+            Output = new OutputSpec { Tensorboard = false },
+            Stages =
+            [
+                new TrainTeacherStageSpec(),
+                new DistillStageSpec(),
+                new PruneStageSpec
+                {
+                    Method = PruneMethod.Structured, Sparsity = 0.5, Units = [PruneUnit.Heads, PruneUnit.Ffn], Score = UnitScore.Taylor,
+                    ImportanceBatches = 2, Terms = terms,
+                },
+            ],
+        };
+
+        string dir = CompressionTestRecipes.TempDir();
+        try
+        {
+            // Without 'terms' (which validation refuses): the attention term cannot be built for the 2-head student.
+            var failure = Assert.ThrowsAny<Exception>(() => Execute(Build(null), dir, false, new Recorder()));
+            var messages = new List<string>();
+            for (Exception? e = failure; e is not null; e = e.InnerException) messages.Add(e.Message);
+            Assert.Contains(messages, m => m.Contains("the student layer has 2 attention heads and the teacher layer 4", StringComparison.Ordinal));
+        }
+        finally { CompressionTestRecipes.DeleteDir(dir); }
+
+        dir = CompressionTestRecipes.TempDir();
+        try
+        {
+            var rec = new Recorder();
+            var summary = Execute(Build(["kd"]), dir, false, rec);
+            Assert.Contains("kd", rec.TermNames);
+            Assert.DoesNotContain("attn", rec.TermNames);
+            Assert.Equal(2, rec.Losses.Count);
+            var prune = summary.Stages.Single(s => s.Name == "prune");
+            var config = (Models.Bert.BertConfig)prune.Extra["config"];
+            Assert.Equal(16, config.IntermediateSize);
+            Assert.All(config.PrunedHeads!.Values, heads => Assert.Equal(2, heads.Count));
+            long before = (long)prune.Extra["params_before"];
+            Assert.Equal(4 * before, (long)prune.Extra["fp32_bytes_before"]);
+            Assert.Equal(4 * prune.Params, (long)prune.Extra["fp32_bytes"]);
+            Assert.True(prune.Params < before);
+            double latencyBefore = (double)prune.Extra["latency_ms_per_batch_before"];
+            Assert.True(latencyBefore > 0 && double.IsFinite(latencyBefore), $"latency before: {latencyBefore}");
+        }
+        finally { CompressionTestRecipes.DeleteDir(dir); }
+    }
 }

@@ -60,4 +60,31 @@ public class ShippedRecipesTests
         Assert.Contains("distill", kinds);
         Assert.NotEmpty(recipe.Distill.Terms);
     }
+
+    /// <summary>recipes/bert-sst2-heads.yaml reports its distill accuracy as comparable with bert-sst2's: its models,
+    /// data, loss terms and training settings must stay byte-identical to that recipe's, and its prune stage must be the
+    /// structured head + FFN pruning its header describes.</summary>
+    [Fact]
+    public void BertHeadsRecipe_IsTheBertSst2PipelineFollowedByStructuredHeadAndFfnPruning()
+    {
+        static string Sections(string file)
+        {
+            string text = File.ReadAllText(Path.Combine(RecipesDir, file)).ReplaceLineEndings("\n");
+            int start = text.IndexOf("\nteacher:", StringComparison.Ordinal), end = text.IndexOf("\nstages:", StringComparison.Ordinal);
+            Assert.True(start >= 0 && end > start, $"{file}: no teacher ... stages sections");
+            return text[start..end];
+        }
+        Assert.Equal(Sections("bert-sst2.yaml"), Sections("bert-sst2-heads.yaml"));
+
+        var loaded = RecipeLoader.Load(Path.Combine(RecipesDir, "bert-sst2-heads.yaml"));
+        Assert.True(loaded.Succeeded, string.Join("\n", loaded.Errors));
+        var recipe = loaded.Recipe!;
+        Assert.Equal(["train_teacher", "distill", "prune"], recipe.Stages.Select(s => s.Kind).ToList());
+        var prune = recipe.Stages.OfType<Distill.Stages.PruneStageSpec>().Single();
+        Assert.Equal(Distill.Compression.Pruning.PruneMethod.Structured, prune.Method);
+        Assert.Equal([Distill.Compression.Pruning.PruneUnit.Heads, Distill.Compression.Pruning.PruneUnit.Ffn], prune.Units);
+        Assert.Equal(Distill.Compression.Pruning.UnitScore.Taylor, prune.Score);
+        Assert.True(prune.FineTune);
+        Assert.NotEqual(Distill.Compression.FineTuneObjective.Ce, prune.Objective);
+    }
 }

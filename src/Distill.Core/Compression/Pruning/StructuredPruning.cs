@@ -250,10 +250,15 @@ public static partial class StructuredPruning
         return scores;
     }
 
+    /// <summary>How many of a group's <paramref name="count"/> units <see cref="Keep"/> keeps: round((1 − sparsity)·count),
+    /// halves away from zero, at least one (recipe validation predicts head counts with it).</summary>
+    public static int KeptCount(int count, double sparsity) =>
+        Math.Max(1, (int)Math.Round((1 - sparsity) * count, MidpointRounding.AwayFromZero));
+
     /// <summary>The units to keep in a group: the round((1 − sparsity)·count) best (at least one), in index order.</summary>
     public static int[] Keep(double[] scores, double sparsity)
     {
-        int keep = Math.Max(1, (int)Math.Round((1 - sparsity) * scores.Length, MidpointRounding.AwayFromZero));
+        int keep = KeptCount(scores.Length, sparsity);
         return Enumerable.Range(0, scores.Length).OrderByDescending(u => scores[u]).ThenBy(u => u).Take(keep).Order().ToArray();
     }
 
