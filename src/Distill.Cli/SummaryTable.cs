@@ -1,4 +1,5 @@
 using System.Globalization;
+using Distill.Compression;
 using Distill.Runs;
 using Spectre.Console;
 
@@ -21,10 +22,31 @@ public static class SummaryTable
                 s.Steps.ToString(CultureInfo.InvariantCulture), $"{s.WallSeconds:0.0} s");
         }
         AnsiConsole.Write(table);
+        PrintCompression(summary);
         foreach (var s in summary.Stages.Where(s => s.Extra.TryGetValue("warning", out var w) && w is not null))
             AnsiConsole.MarkupLine($"[yellow]warning[/] [[{Markup.Escape(s.Name)}]]: {Markup.Escape(s.Extra["warning"].ToString() ?? "")}");
         AnsiConsole.MarkupLine($"summary: [blue]{Markup.Escape(Path.Combine(runDir, RunSummary.FileName))}[/]");
     }
+
+    /// <summary>The compression view (<see cref="CompressionTable"/>), when the run has prune, quantize or export stages.</summary>
+    private static void PrintCompression(RunSummary summary)
+    {
+        var rows = CompressionTable.Rows(summary);
+        if (rows.Count == 0) return;
+        var table = new Table().Title("[bold]compression[/] (bytes: on disk for export, else estimated by the encoder)");
+        foreach (var h in new[] { "stage", "params", "non-zeros", "bits/weight", "bytes", "vs fp32 student", "vs fp32 teacher", "accuracy", "latency/batch" })
+            table.AddColumn(new TableColumn(h).RightAligned());
+        foreach (var r in rows)
+            table.AddRow(
+                Markup.Escape(r.Stage), r.Params.ToString("N0", CultureInfo.InvariantCulture),
+                r.NonZeros?.ToString("N0", CultureInfo.InvariantCulture) ?? "-", Opt(r.BitsPerWeight, "0.00"),
+                r.Bytes.ToString("N0", CultureInfo.InvariantCulture) + (r.OnDisk ? " on disk" : ""),
+                r.RatioVsStudent is { } s ? $"{s:0.00}x" : "-", r.RatioVsTeacher is { } t ? $"{t:0.0}x" : "-",
+                Opt(r.Accuracy, "0.0000"), r.LatencyMs is { } ms ? $"{ms:0.0} ms" : "-");
+        AnsiConsole.Write(table);
+    }
+
+    private static string Opt(double? v, string format) => v is { } x ? x.ToString(format, CultureInfo.InvariantCulture) : "-";
 
     private static string Fmt(IReadOnlyDictionary<string, double> m, string key, string format) =>
         m.TryGetValue(key, out var v) && double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
