@@ -79,7 +79,10 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
             foreach (var (name, bits) in _bits) writer.add_scalar($"bits/{name}", bits, checked((int)result.Steps), now);
             foreach (var name in masks.Names) writer.add_scalar($"sparsity/{name}", (float)masks.Sparsity(name), checked((int)result.Steps), now);
         }
-        foreach (var (k, v) in CompressionReport.Measure(run, student, new ArtifactOptions { Linear = record.Weights }, record.Activations)) extra[k] = v;
+        foreach (var (k, v) in CompressionReport.Measure(run, student, ExportOptions(run) with { Linear = record.Weights }, record.Activations)) extra[k] = v;
+        if (allocation is not null && (long)extra["estimated_artifact_bytes"] > (long)allocation["target_bytes"])
+            extra["warning"] = $"after fine-tuning the artifact is estimated at {extra["estimated_artifact_bytes"]} bytes, over the allocation's target of " +
+                               $"{allocation["target_bytes"]} (fine-tuning moved the Huffman statistics); lower the target by the difference to stay under it";
         return result with { WallSeconds = clock.Elapsed.TotalSeconds, Extra = extra };
     }
 
@@ -173,8 +176,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
     {
         var candidates = (spec.CandidateBits ?? (spec.Method == QuantizeMethod.Kmeans ? [1, 2, 3, 4, 5, 6, 8] : [2, 3, 4, 5, 6, 8])).Distinct().Order().ToList();
         var sparsities = (spec.CandidateSparsity ?? [SparsityChoice.Keep]).Distinct().ToList();
-        var export = run.Recipe.Stages.SkipWhile(s => !ReferenceEquals(s, spec)).OfType<ExportStageSpec>().FirstOrDefault();
-        var options = export?.ArtifactOptions() ?? new ArtifactOptions();
+        var options = ExportOptions(run);
         var placeholders = spec.ActivationBits is { } ab
             ? Activated(selected).Select(w => new ActivationRange(w.ModulePath, ab, 0, 0)).ToList()
             : new List<ActivationRange>();
@@ -261,6 +263,11 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         }
         return bitsByName;
     }
+
+    /// <summary>The encoder options of the recipe's next export stage (defaults without one): sizes are predicted as that
+    /// stage will write them.</summary>
+    private ArtifactOptions ExportOptions(RunContext run) =>
+        run.Recipe.Stages.SkipWhile(s => !ReferenceEquals(s, spec)).OfType<ExportStageSpec>().FirstOrDefault()?.ArtifactOptions() ?? new ArtifactOptions();
 
     /// <summary>Evaluates and saves a model quantized without training.</summary>
     private StageResult Untrained(RunContext run, DistillModel student)

@@ -170,6 +170,9 @@ public class SparsityAllocationTests
             Assert.True(artifact <= 103272 / 20, $"artifact {artifact} bytes > budget {103272 / 20}");
             Assert.True((double)export.Extra["compression_ratio"] >= 20);
             if (method == QuantizeMethod.Ptq) Assert.Equal((long)allocation["predicted_bytes"], artifact); // no training: sizes exact
+            // The stage's own estimate uses the export's options, so it is the file's size; a warning exactly when over the target.
+            Assert.Equal(artifact, (long)q.Extra["estimated_artifact_bytes"]);
+            Assert.Equal(artifact > 103272 / 20, q.Extra.ContainsKey("warning"));
 
             var chosen = (Dictionary<string, object>)allocation["chosen"];
             Assert.NotEqual("keep", ((Dictionary<string, object>)chosen["layers.0.weight"])["sparsity"]);
