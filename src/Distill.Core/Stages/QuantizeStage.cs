@@ -187,6 +187,19 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         int batch = run.TrainFor(spec).BatchSize;
         var order = Trainer.Permutation(run.TrainData.Count, run.TrainFor(spec).Seed, 0);
         int count = Math.Max(1, Math.Min(spec.SensitivityBatches, order.Length / batch));
+        // kl: the unchanged model's log-probabilities on the sensitivity batches are the reference (a few batches x classes).
+        var reference = new List<torch.Tensor>();
+        if (spec.Sensitivity == SensitivityMeasure.Kl)
+        {
+            student.eval();
+            using var _ = torch.no_grad();
+            for (int b = 0; b < count; b++)
+            {
+                using var scope = torch.NewDisposeScope();
+                var data = run.TrainData.GetBatch(order.AsSpan(b * batch, batch)).To(run.Device);
+                reference.Add(torch.nn.functional.log_softmax(student.call(data).Logits, -1).MoveToOuterDisposeScope());
+            }
+        }
         double Loss()
         {
             using var _ = torch.no_grad();
@@ -195,7 +208,14 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
             {
                 using var scope = torch.NewDisposeScope();
                 var data = run.TrainData.GetBatch(order.AsSpan(b * batch, batch)).To(run.Device);
-                sum += torch.nn.functional.cross_entropy(student.call(data).Logits, data.RequireLabels()).item<float>();
+                var logits = student.call(data).Logits;
+                if (spec.Sensitivity == SensitivityMeasure.Kl)
+                {
+                    // KL(p || p') = Σ p (log p − log p'), averaged over the batch's examples.
+                    var logP = reference[b];
+                    sum += (logP.exp() * (logP - torch.nn.functional.log_softmax(logits, -1))).sum(-1).mean().item<float>();
+                }
+                else sum += torch.nn.functional.cross_entropy(logits, data.RequireLabels()).item<float>();
             }
             return sum / count;
         }
@@ -212,7 +232,10 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
             return (WeightQuantizer.FakeQuantize(weight, grid), grid);
         }
 
-        var layerOptions = BudgetAllocation.Measure(student, selected, masks, sparsities, candidates, Quantize, Loss, options, out var skipped);
+        IReadOnlyList<IReadOnlyList<LayerOption>> layerOptions;
+        IReadOnlyList<string> skipped;
+        try { layerOptions = BudgetAllocation.Measure(student, selected, masks, sparsities, candidates, Quantize, Loss, options, out skipped); }
+        finally { foreach (var t in reference) t.Dispose(); }
         foreach (var why in skipped) run.Log.WriteLine($"[{spec.DisplayName}] allocation: {why}; that option is left out for this layer");
         var choice = BudgetAllocation.Solve(layerOptions, target - fixedBytes);
         string targetText = spec.TargetBytes is not null ? $"target_bytes {target}" : $"target_ratio {spec.TargetRatio} ({target} bytes)";
@@ -247,6 +270,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
             ["target_bytes"] = target,
             ["predicted_bytes"] = predicted,
             ["summed_sensitivity"] = sensitivity,
+            ["sensitivity"] = spec.Sensitivity == SensitivityMeasure.Kl ? "kl" : "loss",
             ["chosen"] = chosen,
             ["options"] = selected.Select((w, i) => (w.Name, Options: layerOptions[i]))
                 .ToDictionary(x => x.Name, x => x.Options.Select(o => new Dictionary<string, object>
@@ -255,11 +279,11 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
                 }).ToList()),
         };
         if (spec.TargetRatio is { } ratio) report["target_ratio"] = ratio;
-        run.Log.WriteLine($"[{spec.DisplayName}] allocation for {targetText}, predicted {predicted} bytes:");
+        run.Log.WriteLine($"[{spec.DisplayName}] allocation for {targetText}, predicted {predicted} bytes (sensitivity: {report["sensitivity"]}):");
         foreach (var w in selected)
         {
             var c = (Dictionary<string, object>)chosen[w.Name];
-            run.Log.WriteLine($"  {w.Name,-60} sparsity {c["sparsity"],-5} bits {c["bits"]}  {c["bytes"],9} B  loss {(double)c["sensitivity"]:+0.0000;-0.0000;0.0000}");
+            run.Log.WriteLine($"  {w.Name,-60} sparsity {c["sparsity"],-5} bits {c["bits"]}  {c["bytes"],9} B  sensitivity {(double)c["sensitivity"]:+0.00000;-0.00000;0}");
         }
         return bitsByName;
     }

@@ -77,7 +77,11 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
     /// <summary>Widths the allocation chooses from; default 1–6 and 8 for k-means, 2–6 and 8 for qat/ptq.</summary>
     public List<int>? CandidateBits { get; init; }
 
-    /// <summary>Training batches the sensitivity (loss increase with one layer quantized) is measured on.</summary>
+    /// <summary>What the allocation measures per option: <c>kl</c> (output distortion, default) or <c>loss</c> (increase
+    /// of the labelled cross-entropy); see <see cref="Compression.Allocation.SensitivityMeasure"/>.</summary>
+    public Compression.Allocation.SensitivityMeasure Sensitivity { get; init; } = Compression.Allocation.SensitivityMeasure.Kl;
+
+    /// <summary>Training batches the sensitivity (the change with one layer pruned and quantized) is measured on.</summary>
     [Bounds(1, 100000)] public int SensitivityBatches { get; init; } = 4;
 
     /// <summary>ptq: training batches run to find the activation ranges.</summary>

@@ -174,6 +174,10 @@ public class SparsityAllocationTests
             Assert.Equal(artifact, (long)q.Extra["estimated_artifact_bytes"]);
             Assert.Equal(artifact > 103272 / 20, q.Extra.ContainsKey("warning"));
 
+            // The default measure is the output KL to the unchanged model: never negative.
+            Assert.Equal("kl", allocation["sensitivity"]);
+            foreach (var (layer, list) in (Dictionary<string, List<Dictionary<string, object>>>)allocation["options"])
+                foreach (var o in list) Assert.True((double)o["sensitivity"] >= -1e-6, $"{layer} {o["sparsity"]} {o["bits"]}: {o["sensitivity"]}");
             var chosen = (Dictionary<string, object>)allocation["chosen"];
             Assert.NotEqual("keep", ((Dictionary<string, object>)chosen["layers.0.weight"])["sparsity"]);
             using var loaded = ModelArtifact.Load(Path.Combine(dir, (string)export.Extra["artifact"]), ModelRegistry.Default);
