@@ -283,7 +283,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         foreach (var w in selected)
         {
             var c = (Dictionary<string, object>)chosen[w.Name];
-            run.Log.WriteLine($"  {w.Name,-60} sparsity {c["sparsity"],-5} bits {c["bits"]}  {c["bytes"],9} B  sensitivity {(double)c["sensitivity"]:+0.00000;-0.00000;0}");
+            run.Log.WriteLine($"  {w.Name,-60} sparsity {c["sparsity"],-5} bits {c["bits"]}  {c["bytes"],9} B  sensitivity {(double)c["sensitivity"]:G3}");
         }
         return bitsByName;
     }
