@@ -16,6 +16,11 @@ public sealed record ExportStageSpec : StageSpec
     /// <summary>Store float values without a codebook or grid as float16 (lossy; the reported metrics include the loss).</summary>
     public bool Float16 { get; init; }
 
+    /// <summary>Also offer float tensors without a quantization grid (biases, norms, CLS token, unquantized embeddings)
+    /// an affine grid of this many bits over each tensor's [min, max] (2–16; null: off), used where smaller. Lossy, like
+    /// <see cref="Float16"/>: the reported metrics are those of the reloaded model.</summary>
+    [Bounds(2, 16)] public int? FloatBits { get; init; }
+
     /// <summary>Store tensors with at most 256 distinct values as codebook + indices (lossless).</summary>
     public bool Codebooks { get; init; } = true;
 

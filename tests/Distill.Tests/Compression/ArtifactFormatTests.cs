@@ -60,7 +60,7 @@ public class ArtifactFormatTests
             ArtifactEncoder.Write(plan, path);
             byte[] expected =
             [
-                (byte)'D', (byte)'C', (byte)'M', (byte)'P', 2, // magic, version
+                (byte)'D', (byte)'C', (byte)'M', (byte)'P', 3, // magic, version
                 3, (byte)'m', (byte)'l', (byte)'p', // family
                 0, 2, (byte)'{', (byte)'}', 0, 1, // config as plain JSON (DEFLATE would be longer), no activation ranges, tensor count
                 0, 1, (byte)'b', 1, 3, // name (no prefix shared, suffix "b"), rank, dims

@@ -9,6 +9,12 @@ public sealed record ArtifactOptions
     /// <summary>Store float values that have no codebook or linear grid as float16 instead of float32 (lossy).</summary>
     public bool Float16 { get; init; }
 
+    /// <summary>When set (2–16), also offer float values that have no linear grid an affine grid of that many bits over
+    /// the tensor's own [min, max] (values_kind AFFINE: offset + step · code), used where it is the smallest encoding.
+    /// Lossy: the error is at most step / 2 = (max − min) / (2 · (2^bits − 1)) plus float32 rounding. For a small
+    /// student the biases and norms that stay float16 are a tenth of the artifact; at 8 bits they take half that.</summary>
+    public int? FloatBits { get; init; }
+
     /// <summary>Store a tensor whose stored values take at most <see cref="MaxCodebookSize"/> distinct values as a
     /// codebook plus indices (lossless; this is how weight sharing from k-means is stored).</summary>
     public bool Codebooks { get; init; } = true;

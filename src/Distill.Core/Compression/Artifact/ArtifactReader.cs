@@ -11,7 +11,7 @@ namespace Distill.Compression.Artifact;
 /// Decodes an artifact written by <see cref="ArtifactEncoder"/> into dense tensors. Every malformed input — wrong
 /// magic or version, a record that runs past the end, an unknown kind, a position beyond the tensor, bytes left over —
 /// is an <see cref="InvalidDataException"/> naming the file, the byte offset and the tensor. Reads format versions 1
-/// (plain names, plain config) and 2.
+/// (plain names, plain config), 2 and 3 (exponent-coded scales, AFFINE values).
 /// </summary>
 public static class ArtifactReader
 {
@@ -24,8 +24,8 @@ public static class ArtifactReader
             throw new InvalidDataException($"{path} is not a Distill compressed artifact (it does not start with 'DCMP').");
         r.Position = 4;
         byte version = r.Byte("version");
-        if (version is not (1 or ArtifactEncoder.Version))
-            throw new InvalidDataException($"{path}: artifact format version {version}; this build reads versions 1 and {ArtifactEncoder.Version}.");
+        if (version is < 1 or > ArtifactEncoder.Version)
+            throw new InvalidDataException($"{path}: artifact format version {version}; this build reads versions 1 to {ArtifactEncoder.Version}.");
         string family = r.String("family");
         string config = version == 1 ? r.String("config") : Config(r);
         long activationCount = r.Varint("activation count");
@@ -47,7 +47,7 @@ public static class ArtifactReader
             {
                 long start = r.Position;
                 previous = version == 1 ? Encoding.UTF8.GetBytes(r.String("tensor name")) : r.FrontCodedName(previous);
-                var (name, tensor, info) = ReadTensor(r, Encoding.UTF8.GetString(previous));
+                var (name, tensor, info) = ReadTensor(r, Encoding.UTF8.GetString(previous), version);
                 if (!tensors.TryAdd(name, tensor))
                     throw new InvalidDataException($"{path}: tensor '{name}' appears twice (second at byte {start}).");
                 records.Add(info with { Bytes = r.Position - start });
@@ -87,7 +87,7 @@ public static class ArtifactReader
         return Encoding.UTF8.GetString(json.ToArray());
     }
 
-    private static (string, Tensor, ArtifactTensorInfo) ReadTensor(Cursor r, string name)
+    private static (string, Tensor, ArtifactTensorInfo) ReadTensor(Cursor r, string name, byte version)
     {
         r.Context = name;
         int rank = r.Byte("rank");
@@ -101,15 +101,19 @@ public static class ArtifactReader
         int flags = r.Byte("flags");
         if (!Enum.IsDefined(values)) throw r.Error($"unknown values_kind {(int)values}");
         if (!Enum.IsDefined(positions)) throw r.Error($"unknown positions_kind {(int)positions}");
-        if ((flags & ~15) != 0) throw r.Error($"unknown flags {flags}");
+        if ((flags & (version >= 3 ? ~31 : ~15)) != 0) throw r.Error($"unknown flags {flags} for format version {version}");
+        if (values == ValueKind.Affine && version < 3) throw r.Error($"values_kind 5 (affine) needs format version 3, the file is version {version}");
         bool huffValues = (flags & ArtifactEncoder.FlagValueHuffman) != 0, huffPositions = (flags & ArtifactEncoder.FlagPositionHuffman) != 0;
         bool scaleBook = (flags & ArtifactEncoder.FlagScaleCodebook) != 0, huffScales = (flags & ArtifactEncoder.FlagScaleHuffman) != 0;
         if (scaleBook && values != ValueKind.Linear) throw r.Error("only linear values have scales to store as a codebook (flag 4)");
-        if (huffScales && !scaleBook) throw r.Error("flag 8 (Huffman-coded scale codes) needs flag 4 (scale codebook)");
+        bool scaleExponents = (flags & ArtifactEncoder.FlagScaleExponent) != 0;
+        if (scaleExponents && (values != ValueKind.Linear || scaleBook)) throw r.Error("flag 16 (exponent-coded scales) needs linear values and excludes flag 4 (scale codebook)");
+        if (huffScales && !scaleBook && !scaleExponents) throw r.Error("flag 8 (Huffman-coded scale codes) needs flag 4 (scale codebook) or flag 16 (scale exponents)");
         if (values == ValueKind.I64 && positions != PositionKind.All) throw r.Error("int64 tensors are stored at all positions");
 
         LinearQuantParams? linear = null;
         float[]? codebook = null;
+        (float Offset, float Step)? affine = null;
         int bits = 0;
         long channelLen = rank >= 1 && shape[0] > 0 ? numel / shape[0] : numel;
         switch (values)
@@ -136,6 +140,18 @@ public static class ArtifactReader
                         scales[c] = book[scaleCodes[c]];
                     }
                 }
+                else if (scaleExponents)
+                {
+                    int steps = r.Byte("scale steps per octave");
+                    if (steps < 1) throw r.Error("scale exponents need at least 1 step per octave");
+                    long zig = r.Varint("scale exponent base");
+                    if (zig > uint.MaxValue) throw r.Error($"scale exponent base {zig} is out of range");
+                    int expBase = (int)((uint)zig >> 1) ^ -(int)(zig & 1);
+                    int scaleBits = r.Byte("scale exponent bits");
+                    if (scaleBits is < 1 or > 8) throw r.Error($"scale exponent width {scaleBits} is outside 1..8");
+                    var scaleCodes = ReadCodes(r, channels, scaleBits, huffScales, "scale exponents");
+                    for (int c = 0; c < channels; c++) scales[c] = ArtifactEncoder.ExponentScale(expBase + scaleCodes[c], steps);
+                }
                 else
                     for (int c = 0; c < channels; c++) scales[c] = r.Single("scale");
                 var zps = new int[channels];
@@ -149,6 +165,12 @@ public static class ArtifactReader
                 if (k < 1 || k > 1L << bits) throw r.Error($"codebook of {k} entries does not fit {bits}-bit indices");
                 codebook = new float[k];
                 for (long c = 0; c < k; c++) codebook[c] = r.Single("centroid");
+                break;
+            case ValueKind.Affine:
+                bits = r.Byte("bits");
+                if (bits is < 1 or > 16) throw r.Error($"affine code width {bits} is outside 1..16");
+                affine = (r.Single("affine offset"), r.Single("affine step"));
+                if (!float.IsFinite(affine.Value.Offset) || !float.IsFinite(affine.Value.Step)) throw r.Error("the affine offset and step must be finite");
                 break;
         }
 
@@ -243,6 +265,13 @@ public static class ArtifactReader
                         if (codes[i] >= codebook!.Length) throw r.Error($"codebook index {codes[i]} is beyond the {codebook.Length} centroids");
                         dense[At(stored, i)] = codebook[codes[i]];
                     }
+                    break;
+                }
+                case ValueKind.Affine:
+                {
+                    var codes = ReadCodes(r, storedCount, bits, huffValues, "affine codes");
+                    var (offset, step) = affine!.Value;
+                    for (long i = 0; i < storedCount; i++) dense[At(stored, i)] = ArtifactEncoder.AffineValue(codes[i], offset, step);
                     break;
                 }
                 case ValueKind.Linear:
