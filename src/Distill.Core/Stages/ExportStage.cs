@@ -30,7 +30,7 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
         var record = QuantizationRecord.Latest(run, spec);
         var options = new ArtifactOptions
         {
-            Huffman = spec.Huffman, Float16 = spec.Float16, FloatBits = spec.FloatBits, Codebooks = spec.Codebooks, Sparse = spec.Sparse,
+            Huffman = spec.Huffman, Float16 = spec.Float16, FloatBits = spec.FloatBits, TensorNames = spec.TensorNames, Codebooks = spec.Codebooks, Sparse = spec.Sparse,
             Linear = record.Weights,
         };
         string dir = Path.Combine(run.RunDir, "artifacts", spec.DisplayName);

@@ -38,7 +38,7 @@ public class ArtifactVersion3Tests
         string path = TempFile();
         try
         {
-            Assert.Equal(15 + 25, ArtifactEncoder.Write(plan, path));
+            Assert.Equal(16 + 25, ArtifactEncoder.Write(plan, path));
             var bytes = File.ReadAllBytes(path);
             Assert.Equal(3, bytes[4]);
             byte[] record =
@@ -48,7 +48,7 @@ public class ArtifactVersion3Tests
                 0x10, 0x7F, 0x03, 0x06, 0x00,                         // 16 steps, base −64, 3-bit codes 0 1 4 0
                 0x12, 0x34, 0x56, 0x79, 0xAB, 0xCD, 0xEF, 0x91,       // the value codes
             ];
-            Assert.Equal(record, bytes[15..]);
+            Assert.Equal(record, bytes[16..]);
             using var back = ArtifactReader.Read(path);
             Assert.True(t.eq(back.Tensors["w"]).all().item<bool>());
         }
@@ -108,14 +108,14 @@ public class ArtifactVersion3Tests
         string path = TempFile();
         try
         {
-            Assert.Equal(15 + 18, ArtifactEncoder.Write(plan, path));
+            Assert.Equal(16 + 18, ArtifactEncoder.Write(plan, path));
             byte[] record =
             [
                 0x00, 0x01, 0x62, 0x01, 0x04, 0x05, 0x00, 0x00, // "b", [4], AFFINE, ALL, no flags
                 0x02, 0x00, 0x00, 0x80, 0xBF, 0x00, 0x00, 0x80, 0x3F, // 2 bits, offset −1.0f, step 1.0f
                 0x2D,
             ];
-            Assert.Equal(record, File.ReadAllBytes(path)[15..]);
+            Assert.Equal(record, File.ReadAllBytes(path)[16..]);
             using var back = ArtifactReader.Read(path);
             Assert.Equal(new[] { -1f, 1f, 2f, 0f }, back.Tensors["b"].data<float>().ToArray());
         }
@@ -199,7 +199,8 @@ public class ArtifactVersion3Tests
     [Fact]
     public void Version2Files_StillRead_AndVersion3FeaturesAreRejectedInThem()
     {
-        // A file without version-3 features is byte-identical to version 2 but for the version byte.
+        // A file without version-3 features is version 2 but for the version byte and the layout byte (at 15, after the
+        // tensor count): version 2 has no layout byte.
         using var t = torch.tensor(new[] { 1.5f, 1.5f, -2f });
         var plan = ArtifactEncoder.Plan("mlp", "{}", [("b", t)], new ArtifactOptions());
         string path = TempFile();
@@ -207,6 +208,8 @@ public class ArtifactVersion3Tests
         {
             ArtifactEncoder.Write(plan, path);
             var bytes = File.ReadAllBytes(path);
+            Assert.Equal(0, bytes[15]);
+            bytes = [.. bytes[..15], .. bytes[16..]];
             bytes[4] = 2;
             File.WriteAllBytes(path, bytes);
             using (var back = ArtifactReader.Read(path)) Assert.True(t.eq(back.Tensors["b"]).all().item<bool>());
@@ -215,6 +218,7 @@ public class ArtifactVersion3Tests
             using var f = torch.tensor(new[] { -1f, 0.5f, 2f, 0f });
             ArtifactEncoder.Write(ArtifactEncoder.Plan("mlp", "{}", [("b", f)], new ArtifactOptions { Huffman = false, FloatBits = 2 }), path);
             bytes = File.ReadAllBytes(path);
+            bytes = [.. bytes[..15], .. bytes[16..]];
             bytes[4] = 2;
             File.WriteAllBytes(path, bytes);
             var e = Assert.Throws<InvalidDataException>(() => ArtifactReader.Read(path));
@@ -243,17 +247,115 @@ public class ArtifactVersion3Tests
             var good = File.ReadAllBytes(path);
             // Flags 16 | 4: exponents and a codebook at once.
             var bytes = (byte[])good.Clone();
-            bytes[15 + 8] = 0x14;
+            bytes[16 + 8] = 0x14;
             File.WriteAllBytes(path, bytes);
             Assert.Contains("excludes flag 4", Assert.Throws<InvalidDataException>(() => ArtifactReader.Read(path)).Message);
             // Exponent code width 0.
             bytes = (byte[])good.Clone();
-            bytes[15 + 14] = 0;
+            bytes[16 + 14] = 0;
             File.WriteAllBytes(path, bytes);
             Assert.Contains("scale exponent width 0", Assert.Throws<InvalidDataException>(() => ArtifactReader.Read(path)).Message);
             // Truncated in the exponent codes.
-            File.WriteAllBytes(path, good[..(15 + 16)]);
+            File.WriteAllBytes(path, good[..(16 + 16)]);
             Assert.Contains("ends early", Assert.Throws<InvalidDataException>(() => ArtifactReader.Read(path)).Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void WithoutTensorNames_TheModelLoadsBackIdentically_AndOnlyNamesAndDimsAreSaved()
+    {
+        torch.manual_seed(22);
+        using var model = new MlpModel(new MlpConfig { InputSize = 64, HiddenSizes = [48, 24], NumLabels = 10 });
+        var named = ModelArtifact.Plan(model, new ArtifactOptions { FloatBits = 8 });
+        var unnamed = ModelArtifact.Plan(model, new ArtifactOptions { FloatBits = 8, TensorNames = false });
+        // Independent count of what layout 1 leaves out: each front-coded name (varint shared, varint suffix length,
+        // suffix) plus rank and varint dims; it adds a 4-byte layout hash.
+        long saved = 0;
+        string previous = "";
+        foreach (var (name, tensor) in model.state_dict())
+        {
+            int shared = 0;
+            while (shared < previous.Length && shared < name.Length && previous[shared] == name[shared]) shared++;
+            saved += 1 + 1 + (name.Length - shared) + 1 + tensor.shape.Sum(d => d < 128 ? 1 : 2);
+            previous = name;
+        }
+        Assert.Equal(saved - 4, named.PredictedBytes - unnamed.PredictedBytes);
+        string path = TempFile();
+        try
+        {
+            Assert.Equal(unnamed.PredictedBytes, ArtifactEncoder.Write(unnamed, path));
+            using var loaded = ModelArtifact.Load(path, Distill.Models.ModelRegistry.Default);
+            string namedPath = TempFile();
+            try
+            {
+                ArtifactEncoder.Write(named, namedPath);
+                using var reference = ModelArtifact.Load(namedPath, Distill.Models.ModelRegistry.Default);
+                var a = reference.state_dict();
+                var b = loaded.state_dict();
+                Assert.Equal(a.Keys, b.Keys);
+                foreach (var (k, v) in a) Assert.True(v.eq(b[k]).all().item<bool>(), k);
+            }
+            finally { File.Delete(namedPath); }
+
+            // Without the model registry nothing can name the records.
+            var e = Assert.Throws<InvalidDataException>(() => ArtifactReader.Read(path));
+            Assert.Contains("no tensor names (layout 1)", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void WithoutTensorNames_AModelThatDiffersFromTheWritersIsAClearError()
+    {
+        torch.manual_seed(23);
+        using var model = new MlpModel(new MlpConfig { InputSize = 8, HiddenSizes = [6], NumLabels = 3 });
+        // The writer's tensors in another order than the model of the header builds them: the layout hash differs.
+        var tensors = model.state_dict().Reverse().Select(kv => (kv.Key, kv.Value)).ToList();
+        string config = System.Text.Json.JsonSerializer.Serialize(model.Config, model.Config.GetType());
+        var plan = ArtifactEncoder.Plan("mlp", config, tensors, new ArtifactOptions { TensorNames = false });
+        string path = TempFile();
+        try
+        {
+            ArtifactEncoder.Write(plan, path);
+            var e = Assert.Throws<InvalidDataException>(() => ModelArtifact.Load(path, Distill.Models.ModelRegistry.Default));
+            Assert.Contains("do not match the writer's", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void HuffmanTables_HoldTwoLengthsPerByte_ByteExact_AndVersion2ByteTablesStillRead()
+    {
+        // 50 × 1.0, 6 × 2.0, 4 × 3.0: a codebook of 3 (2-bit indices 0, 1, 2 with frequencies 50, 6, 4). Huffman lengths
+        // 1, 2, 2 (2 and 1 merge first): canonical codes 0, 10, 11; 50 + 12 + 8 = 70 bits = 9 bytes. Stream: table of 4
+        // nibbles 1 2 2 0 = 0x12 0x20, varint 9, codes — 12 bytes against 15 at fixed width.
+        var data = Enumerable.Repeat(1f, 50).Concat(Enumerable.Repeat(2f, 6)).Concat(Enumerable.Repeat(3f, 4)).ToArray();
+        using var t = torch.tensor(data);
+        var plan = ArtifactEncoder.Plan("mlp", "{}", [("b", t)], new ArtifactOptions());
+        Assert.Equal(ValueKind.Codebook, plan.Tensors[0].Values);
+        Assert.Equal(new[] { 1, 2, 2, 0 }, plan.Tensors[0].ValueHuffman);
+        byte[] record =
+        [
+            0x00, 0x01, 0x62, 0x01, 0x3C, 0x03, 0x00, 0x01,       // "b", [60], CODEBOOK, ALL, flag 1 (Huffman values)
+            0x02, 0x03, 0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x40, 0x40, // 2 bits, K 3: 1, 2, 3
+            0x12, 0x20, 0x09,                                     // lengths 1 2 2 0, 9 code bytes
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2A, 0xAB, 0xFC, // 50 × "0", 6 × "10", 4 × "11", 2 padding bits
+        ];
+        Assert.Equal(record.Length, plan.Tensors[0].PredictedBytes);
+        string path = TempFile();
+        try
+        {
+            ArtifactEncoder.Write(plan, path);
+            var bytes = File.ReadAllBytes(path);
+            Assert.Equal(record, bytes[16..]);
+            using (var back = ArtifactReader.Read(path)) Assert.True(t.eq(back.Tensors["b"]).all().item<bool>());
+
+            // The same record in version 2: no layout byte, one byte per code length.
+            byte[] v2 = [.. bytes[..15], .. record[..22], 1, 2, 2, 0, .. record[24..]];
+            v2[4] = 2;
+            File.WriteAllBytes(path, v2);
+            using (var back = ArtifactReader.Read(path)) Assert.True(t.eq(back.Tensors["b"]).all().item<bool>());
         }
         finally { File.Delete(path); }
     }

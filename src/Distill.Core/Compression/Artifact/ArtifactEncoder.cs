@@ -29,6 +29,9 @@ public static class ArtifactEncoder
     /// <summary>Config encodings of the header: the UTF-8 JSON as is, or raw DEFLATE (RFC 1951) of it.</summary>
     public const byte ConfigRaw = 0, ConfigDeflate = 1;
 
+    /// <summary>Record layouts (version 3 header): every record named and shaped, or neither (the model's state dict in order).</summary>
+    public const byte LayoutNamed = 0, LayoutImplicit = 1;
+
     /// <summary>Flag bits of a tensor record.</summary>
     public const int FlagValueHuffman = 1, FlagPositionHuffman = 2, FlagScaleCodebook = 4, FlagScaleHuffman = 8, FlagScaleExponent = 16;
 
@@ -46,6 +49,7 @@ public static class ArtifactEncoder
             plans.Add(PlanTensor(name, tensor, options, previous));
             previous = name;
         }
+        uint layoutHash = options.TensorNames ? 0 : HashLayout(plans.Select(p => (p.Name, p.Shape)));
         var dup = plans.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null) throw new ArgumentException($"Tensor '{dup.Key}' is given twice.");
         foreach (var a in activations)
@@ -53,9 +57,10 @@ public static class ArtifactEncoder
         var (configEncoding, configPayload) = EncodeConfig(configJson);
         long header = Magic.Length + 1 + StringSize(family) + 1 + Varint.Size((ulong)configPayload.Length) + configPayload.Length
                       + Varint.Size((ulong)activations.Count) + activations.Sum(a => StringSize(a.Module) + 9)
-                      + Varint.Size((ulong)plans.Count);
+                      + Varint.Size((ulong)plans.Count) + 1 + (options.TensorNames ? 0 : 4);
         return new ArtifactPlan
         {
+            ImplicitLayout = !options.TensorNames, LayoutHash = layoutHash,
             Family = family, ConfigJson = configJson, Activations = activations, Tensors = plans, HeaderBytes = header,
             ConfigEncoding = configEncoding, ConfigPayload = configPayload,
         };
@@ -69,6 +74,17 @@ public static class ArtifactEncoder
         using (var deflate = new DeflateStream(buffer, CompressionLevel.SmallestSize, leaveOpen: true)) deflate.Write(raw);
         var packed = buffer.ToArray();
         return packed.Length < raw.Length ? (ConfigDeflate, packed) : (ConfigRaw, raw);
+    }
+
+    /// <summary>FNV-1a (32 bit) of the UTF-8 text "name:d0,d1,…\n" of every tensor in order: the layout-1 header's check
+    /// that the model the reader builds has the writer's tensors, names and shapes, in the same order.</summary>
+    public static uint HashLayout(IEnumerable<(string Name, long[] Shape)> layout)
+    {
+        uint hash = 2166136261;
+        foreach (var (name, shape) in layout)
+            foreach (byte b in Encoding.UTF8.GetBytes($"{name}:{string.Join(",", shape)}\n"))
+                hash = (hash ^ b) * 16777619;
+        return hash;
     }
 
     /// <summary>Bytes of <paramref name="name"/> shared with <paramref name="previous"/> (UTF-8, from the start).</summary>
@@ -106,10 +122,17 @@ public static class ArtifactEncoder
                 WriteSingle(bs, a.Max);
             }
             Varint.Write(bs, (ulong)plan.Tensors.Count);
+            bs.WriteByte(plan.ImplicitLayout ? LayoutImplicit : LayoutNamed);
+            if (plan.ImplicitLayout)
+            {
+                Span<byte> h = stackalloc byte[4];
+                BinaryPrimitives.WriteUInt32LittleEndian(h, plan.LayoutHash);
+                bs.Write(h);
+            }
             string? previous = null;
             foreach (var t in plan.Tensors)
             {
-                WriteTensor(bs, t, previous);
+                WriteTensor(bs, t, previous, plan.ImplicitLayout);
                 previous = t.Name;
             }
             bs.Flush();
@@ -124,7 +147,8 @@ public static class ArtifactEncoder
     public static TensorPlan PlanTensor(string name, Tensor tensor, ArtifactOptions options, string? previous = null)
     {
         long[] shape = tensor.shape.ToArray();
-        long nameBytes = NameBytes(previous, name);
+        long nameBytes = options.TensorNames ? NameBytes(previous, name) : 0;
+        long recordHeader = options.TensorNames ? RecordHeaderBytes(shape) : 3;
         if (tensor.dtype == ScalarType.Int64)
         {
             var longs = tensor.detach().cpu().contiguous().data<long>().ToArray();
@@ -132,7 +156,7 @@ public static class ArtifactEncoder
             {
                 Name = name, Shape = shape, Values = ValueKind.I64, Positions = PositionKind.All, StoredCount = longs.Length,
                 Nonzeros = longs.Count(v => v != 0), RawLongs = longs, NameBytes = nameBytes,
-                PredictedBytes = nameBytes + RecordHeaderBytes(shape) + 8L * longs.Length,
+                PredictedBytes = nameBytes + recordHeader + 8L * longs.Length,
             };
         }
         if (tensor.dtype is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16))
@@ -146,7 +170,7 @@ public static class ArtifactEncoder
 
         TensorPlan? best = null;
         foreach (var positions in PositionCandidates(data, shape, nnz, options))
-            foreach (var plan in ValueCandidates(name, nameBytes, shape, data, nnz, rowLen, positions, options))
+            foreach (var plan in ValueCandidates(name, nameBytes, recordHeader, shape, data, nnz, rowLen, positions, options))
                 if (best is null || plan.PredictedBytes < best.PredictedBytes) best = plan;
         return best!;
     }
@@ -217,7 +241,7 @@ public static class ArtifactEncoder
                 }
                 var lengths = CanonicalHuffman.CodeLengths(freq);
                 long coded = Varint.Size((ulong)entries) + Varint.Size((ulong)stored.Length) + 1 + HuffmanStreamBytes(freq, lengths);
-                if (coded < bytes) (bytes, huffman) = (coded, lengths);
+                if (coded < bytes && lengths.Max() <= MaxHuffmanLength) (bytes, huffman) = (coded, lengths);
             }
             if (bytes < bestBytes) (bestBytes, bestWidth, bestEntries, bestHuffman) = (bytes, width, entries, huffman);
         }
@@ -285,13 +309,14 @@ public static class ArtifactEncoder
 
     // ---- values ----
 
-    private static IEnumerable<TensorPlan> ValueCandidates(string name, long nameBytes, long[] shape, float[] data, long nnz, long rowLen,
+    /// <param name="recordHeader">Bytes of rank, dims (when written), kinds and flags.</param>
+    private static IEnumerable<TensorPlan> ValueCandidates(string name, long nameBytes, long recordHeader, long[] shape, float[] data, long nnz, long rowLen,
         Positions pos, ArtifactOptions options)
     {
         long count = pos.Stored?.LongLength ?? data.LongLength;
         var values = new float[count];
         for (long i = 0; i < count; i++) values[i] = data[pos.Stored is null ? i : pos.Stored[i]];
-        long fixedBytes = nameBytes + RecordHeaderBytes(shape) + pos.ParamBytes + pos.StreamBytes;
+        long fixedBytes = nameBytes + recordHeader + pos.ParamBytes + pos.StreamBytes;
 
         TensorPlan Make(ValueKind kind, long valueBytes, int bits = 0, float[]? codebook = null, LinearQuantParams? linear = null,
             int[]? codes = null, int[]? huffman = null, float[]? raw = null, double error = 0, ScaleTable? scales = null,
@@ -456,7 +481,7 @@ public static class ArtifactEncoder
         var freq = Histogram(codes, 1 << bits);
         var lengths = CanonicalHuffman.CodeLengths(freq);
         long coded = HuffmanStreamBytes(freq, lengths);
-        return coded < bytes ? (coded, lengths) : (bytes, null);
+        return coded < bytes && lengths.Max() <= MaxHuffmanLength ? (coded, lengths) : (bytes, null);
     }
 
     // ---- sizes ----
@@ -468,12 +493,21 @@ public static class ArtifactEncoder
         return freq;
     }
 
-    /// <summary>Table (one length byte per symbol of the alphabet) + varint byte count + the coded bytes.</summary>
+    /// <summary>Longest Huffman code a version-3 table can hold (a 4-bit length); streams needing longer codes are written
+    /// at fixed width.</summary>
+    public const int MaxHuffmanLength = 15;
+
+    /// <summary>Table (a 4-bit length per symbol of the alphabet, two per byte) + varint byte count + the coded bytes.</summary>
     private static long HuffmanStreamBytes(long[] freq, int[] lengths)
     {
         long bytes = CeilBytes(CanonicalHuffman.EncodedBits(freq, lengths));
-        return freq.Length + Varint.Size((ulong)bytes) + bytes;
+        return HuffmanTableBytes(freq.Length) + Varint.Size((ulong)bytes) + bytes;
     }
+
+    /// <summary>Bytes of a version-3 code-length table: 4 bits per symbol, two symbols per byte (a byte per symbol in
+    /// versions 1 and 2; for the 16 symbols of 4-bit codes 8 bytes instead of 16, which decides whether a 32 × 32
+    /// matrix's codes are worth Huffman-coding at all).</summary>
+    public static int HuffmanTableBytes(int alphabet) => (alphabet + 1) / 2;
 
     private static long CeilBytes(long bits) => (bits + 7) / 8;
 
@@ -504,16 +538,19 @@ public static class ArtifactEncoder
         s.Write(bytes);
     }
 
-    private static void WriteTensor(Stream s, TensorPlan t, string? previous)
+    private static void WriteTensor(Stream s, TensorPlan t, string? previous, bool implicitLayout)
     {
-        int shared = SharedPrefix(previous, t.Name);
-        var nameBytes = Encoding.UTF8.GetBytes(t.Name);
-        Varint.Write(s, (ulong)shared);
-        Varint.Write(s, (ulong)(nameBytes.Length - shared));
-        s.Write(nameBytes, shared, nameBytes.Length - shared);
-        if (t.Shape.Length > 255) throw new NotSupportedException($"Tensor '{t.Name}' has rank {t.Shape.Length} (at most 255).");
-        s.WriteByte((byte)t.Shape.Length);
-        foreach (long d in t.Shape) Varint.Write(s, (ulong)d);
+        if (!implicitLayout)
+        {
+            int shared = SharedPrefix(previous, t.Name);
+            var nameBytes = Encoding.UTF8.GetBytes(t.Name);
+            Varint.Write(s, (ulong)shared);
+            Varint.Write(s, (ulong)(nameBytes.Length - shared));
+            s.Write(nameBytes, shared, nameBytes.Length - shared);
+            if (t.Shape.Length > 255) throw new NotSupportedException($"Tensor '{t.Name}' has rank {t.Shape.Length} (at most 255).");
+            s.WriteByte((byte)t.Shape.Length);
+            foreach (long d in t.Shape) Varint.Write(s, (ulong)d);
+        }
         s.WriteByte((byte)t.Values);
         s.WriteByte((byte)t.Positions);
         s.WriteByte((byte)((t.ValueHuffman is not null ? FlagValueHuffman : 0) | (t.PositionHuffman is not null ? FlagPositionHuffman : 0)
@@ -598,7 +635,8 @@ public static class ArtifactEncoder
             s.Write(writer.ToArray());
             return;
         }
-        foreach (int length in huffman) s.WriteByte((byte)length);
+        for (int i = 0; i < huffman.Length; i += 2)
+            s.WriteByte((byte)(huffman[i] << 4 | (i + 1 < huffman.Length ? huffman[i + 1] : 0)));
         var table = CanonicalHuffman.Codes(huffman);
         foreach (int c in codes) writer.Write(table[c], huffman[c]);
         var bytes = writer.ToArray();

@@ -15,7 +15,10 @@ namespace Distill.Compression.Artifact;
 /// </summary>
 public static class ArtifactReader
 {
-    public static CompressedArtifact Read(string path)
+    /// <summary>Decodes the artifact at <paramref name="path"/>. A layout-1 file (records without names and shapes) needs
+    /// <paramref name="layout"/>: the names and shapes of the state dict of the model that the header's family and config
+    /// (JSON) describe, in order — <see cref="ModelArtifact.Load"/> passes the model registry's.</summary>
+    public static CompressedArtifact Read(string path, Func<string, string, IReadOnlyList<(string Name, long[] Shape)>>? layout = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Compressed artifact {path} does not exist.", path);
         var data = File.ReadAllBytes(path);
@@ -24,6 +27,7 @@ public static class ArtifactReader
             throw new InvalidDataException($"{path} is not a Distill compressed artifact (it does not start with 'DCMP').");
         r.Position = 4;
         byte version = r.Byte("version");
+        r.Version = version;
         if (version is < 1 or > ArtifactEncoder.Version)
             throw new InvalidDataException($"{path}: artifact format version {version}; this build reads versions 1 to {ArtifactEncoder.Version}.");
         string family = r.String("family");
@@ -38,6 +42,21 @@ public static class ArtifactReader
             activations.Add(new ActivationRange(module, bits, r.Single("activation min"), r.Single("activation max")));
         }
         long count = r.Varint("tensor count");
+        IReadOnlyList<(string Name, long[] Shape)>? names = null;
+        if (version >= 3)
+        {
+            byte kind = r.Byte("record layout");
+            if (kind == ArtifactEncoder.LayoutImplicit)
+            {
+                uint hash = BinaryPrimitives.ReadUInt32LittleEndian(r.Data.AsSpan(r.Take(4, "layout hash"), 4));
+                if (layout is null)
+                    throw new InvalidDataException($"{path}: the records carry no tensor names (layout 1); read it with ModelArtifact.Load, which rebuilds the {family} model from the header to name them.");
+                names = layout(family, config);
+                if (names.Count != count || ArtifactEncoder.HashLayout(names) != hash)
+                    throw new InvalidDataException($"{path}: the {family} model of the header has {names.Count} tensors whose names and shapes do not match the writer's ({count} tensors, layout hash {hash:x8}); the file was written by a build whose {family} model differs.");
+            }
+            else if (kind != ArtifactEncoder.LayoutNamed) throw r.Error($"unknown record layout {kind} (0 = named records, 1 = the model's state dict in order)");
+        }
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var records = new List<ArtifactTensorInfo>();
         byte[] previous = [];
@@ -46,8 +65,15 @@ public static class ArtifactReader
             for (long i = 0; i < count; i++)
             {
                 long start = r.Position;
-                previous = version == 1 ? Encoding.UTF8.GetBytes(r.String("tensor name")) : r.FrontCodedName(previous);
-                var (name, tensor, info) = ReadTensor(r, Encoding.UTF8.GetString(previous), version);
+                string name0;
+                long[]? shape = null;
+                if (names is not null) (name0, shape) = names[(int)i];
+                else
+                {
+                    previous = version == 1 ? Encoding.UTF8.GetBytes(r.String("tensor name")) : r.FrontCodedName(previous);
+                    name0 = Encoding.UTF8.GetString(previous);
+                }
+                var (name, tensor, info) = ReadTensor(r, name0, version, shape);
                 if (!tensors.TryAdd(name, tensor))
                     throw new InvalidDataException($"{path}: tensor '{name}' appears twice (second at byte {start}).");
                 records.Add(info with { Bytes = r.Position - start });
@@ -87,12 +113,18 @@ public static class ArtifactReader
         return Encoding.UTF8.GetString(json.ToArray());
     }
 
-    private static (string, Tensor, ArtifactTensorInfo) ReadTensor(Cursor r, string name, byte version)
+    /// <param name="knownShape">Layout 1: the shape from the model (the record has none); null: read it from the record.</param>
+    private static (string, Tensor, ArtifactTensorInfo) ReadTensor(Cursor r, string name, byte version, long[]? knownShape)
     {
         r.Context = name;
-        int rank = r.Byte("rank");
-        var shape = new long[rank];
-        for (int d = 0; d < rank; d++) shape[d] = r.Varint("dimension");
+        long[] shape;
+        if (knownShape is not null) shape = knownShape;
+        else
+        {
+            shape = new long[r.Byte("rank")];
+            for (int d = 0; d < shape.Length; d++) shape[d] = r.Varint("dimension");
+        }
+        int rank = shape.Length;
         long numel = 1;
         foreach (long d in shape) numel = checked(numel * d);
         if (numel > int.MaxValue) throw r.Error($"has {numel} elements; this reader decodes at most {int.MaxValue} per tensor");
@@ -306,7 +338,19 @@ public static class ArtifactReader
         }
         if (width > 8) throw r.Error($"{what}: Huffman coding is defined for codes of at most 8 bits, not {width}");
         var lengths = new int[1 << width];
-        for (int s = 0; s < lengths.Length; s++) lengths[s] = r.Byte("Huffman code length");
+        if (r.Version >= 3)
+        {
+            // Two 4-bit lengths per byte, the even symbol in the high nibble; a padding nibble must be 0.
+            for (int s = 0; s < lengths.Length; s += 2)
+            {
+                byte b = r.Byte("Huffman code lengths");
+                lengths[s] = b >> 4;
+                if (s + 1 < lengths.Length) lengths[s + 1] = b & 15;
+                else if ((b & 15) != 0) throw r.Error($"{what}: the padding nibble of the Huffman table is {b & 15}, not 0");
+            }
+        }
+        else
+            for (int s = 0; s < lengths.Length; s++) lengths[s] = r.Byte("Huffman code length");
         long length = r.Varint("Huffman stream length");
         var decoder = new CanonicalHuffman.Decoder(lengths, r.Where(what));
         var bits = new BitReader(r.Data, r.Take(length, what), (int)length, r.Where(what));
@@ -320,6 +364,9 @@ public static class ArtifactReader
         public byte[] Data { get; } = data;
         public long Position { get; set; }
         public string? Context { get; set; }
+
+        /// <summary>Format version of the file (Huffman tables are byte- or nibble-wise by version).</summary>
+        public byte Version { get; set; }
 
         public string Where(string what) => $"{path}: byte {Position}{(Context is null ? "" : $", tensor '{Context}'")}, {what}";
 
