@@ -22,8 +22,9 @@ public static class ArtifactEncoder
     public static ReadOnlySpan<byte> Magic => "DCMP"u8;
 
     /// <summary>Format version written. Version 2 added front-coded names, the config encoding byte, N:M combination
-    /// positions and scale codebooks; version 3 added exponent-coded scales (flag bit 4) and AFFINE values. The reader
-    /// still reads versions 1 and 2.</summary>
+    /// positions and scale codebooks; version 3 added exponent-coded scales (flag bit 4), AFFINE values, the header's
+    /// record layout (records without names and shapes) and Huffman tables of 4-bit lengths. The reader still reads
+    /// versions 1 and 2.</summary>
     public const byte Version = 3;
 
     /// <summary>Config encodings of the header: the UTF-8 JSON as is, or raw DEFLATE (RFC 1951) of it.</summary>
