@@ -66,15 +66,15 @@ public class ArtifactVersion2Tests
         var w = plan.Tensors[0];
         Assert.Equal(PositionKind.NMCombination, w.Positions);
         Assert.Equal((2, 4), (w.N, w.M));
-        // Record: name 3 + rank/dims 3 + kinds 3 + N, M 2 + codes 3 + 16 float32 64 = 78; file header 15.
+        // Record: name 3 + rank/dims 3 + kinds 3 + N, M 2 + codes 3 + 16 float32 64 = 78; file header 16 (version 3).
         Assert.Equal(78, w.PredictedBytes);
         string path = TempFile();
         try
         {
-            Assert.Equal(93, ArtifactEncoder.Write(plan, path));
+            Assert.Equal(94, ArtifactEncoder.Write(plan, path));
             var bytes = File.ReadAllBytes(path);
-            // Header 15, name 3, rank/dims 3: values_kind (0, float32) at 21, then positions_kind 3, flags 0, N, M, the codes.
-            Assert.Equal(new byte[] { 0, 3, 0, 2, 4, 0x05, 0x39, 0x45 }, bytes[21..29]);
+            // Header 16, name 3, rank/dims 3: values_kind (0, float32) at 22, then positions_kind 3, flags 0, N, M, the codes.
+            Assert.Equal(new byte[] { 0, 3, 0, 2, 4, 0x05, 0x39, 0x45 }, bytes[22..30]);
             using var back = ArtifactReader.Read(path);
             Assert.True(t.eq(back.Tensors["w"]).all().item<bool>());
         }
@@ -187,22 +187,22 @@ public class ArtifactVersion2Tests
         {
             ArtifactEncoder.Write(plan, path);
             var good = File.ReadAllBytes(path);
-            // Header 15, name 3, rank/dims 3: values_kind at 21, positions_kind 22, flags 23, N 24, M 25, codes from 26.
+            // Header 16, name 3, rank/dims 3: values_kind at 22, positions_kind 23, flags 24, N 25, M 26, codes from 27.
             var bad = (byte[])good.Clone();
-            bad[26] = 0xFF; // first 3-bit index 7 ≥ C(4, 2) = 6
+            bad[27] = 0xFF; // first 3-bit index 7 ≥ C(4, 2) = 6
             File.WriteAllBytes(path, bad);
             var e = Assert.Throws<InvalidDataException>(() => ArtifactReader.Read(path));
             Assert.Contains("combination index 7 of group 0 is not below C(4, 2) = 6", e.Message);
 
             bad = (byte[])good.Clone();
-            bad[23] = 4; // a scale codebook flag on float32 values
+            bad[24] = 4; // a scale codebook flag on float32 values
             File.WriteAllBytes(path, bad);
             e = Assert.Throws<InvalidDataException>(() => ArtifactReader.Read(path));
             Assert.Contains("tensor 'w'", e.Message);
             Assert.Contains("only linear values have scales", e.Message);
 
             bad = (byte[])good.Clone();
-            bad[15] = 2; // the first name claims 2 bytes shared with a previous name that does not exist
+            bad[16] = 2; // the first name claims 2 bytes shared with a previous name that does not exist
             File.WriteAllBytes(path, bad);
             e = Assert.Throws<InvalidDataException>(() => ArtifactReader.Read(path));
             Assert.Contains("shares 2 bytes with the previous name, which has 0", e.Message);

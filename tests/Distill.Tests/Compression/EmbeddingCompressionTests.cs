@@ -150,7 +150,7 @@ public class EmbeddingCompressionTests
             var layers = (Dictionary<string, object>)export.Extra["layers"];
             string encoding = (string)((Dictionary<string, object>)layers["bert.embeddings.word_embeddings.weight"])["encoding"];
             Assert.Contains("linear 4b", encoding);
-            Assert.Contains("scales", encoding); // the compact scales are stored as a codebook
+            Assert.Contains("scale exponents", encoding); // the compact scales are stored as exponents of 2^(1/16)
             if (!qat) Assert.Equal(8, (int)export.Extra["activation_bits"]);
         }
         finally { CompressionTestRecipes.DeleteDir(dir); }

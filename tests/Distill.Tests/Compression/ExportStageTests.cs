@@ -51,4 +51,41 @@ public class ExportStageTests
         }
         finally { CompressionTestRecipes.DeleteDir(dir); }
     }
+
+    [Fact]
+    public void Export_WithFloatBitsAndNoTensorNames_WritesAffineUnnamedRecords_AndReportsTheReloadedModel()
+    {
+        var export = new ExportStageSpec { FloatBits = 8, TensorNames = false };
+        var recipe = CompressionTestRecipes.TinyMlp([new BaselineStageSpec(), export]);
+        string dir = CompressionTestRecipes.TempDir();
+        try
+        {
+            var summary = new RunExecutor { Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir }.Execute();
+            var result = summary.Stages.Single(s => s.Kind == "export");
+            string artifact = Path.Combine(dir, "artifacts", "export", "model.dcmp");
+            Assert.Equal(new FileInfo(artifact).Length, (long)result.Extra["artifact_bytes"]);
+            // Unnamed records: only the model registry can read the file back.
+            Assert.Contains("no tensor names", Assert.Throws<InvalidDataException>(() => ArtifactReader.Read(artifact)).Message);
+            using var loaded = ModelArtifact.Load(artifact, ModelRegistry.Default);
+            var baseline = SafeTensors.Load(Path.Combine(dir, "models", "baseline", "model.safetensors"));
+            // Every float tensor is on its own 255-step grid: off by at most half a step, and not exact (lossy).
+            double maxDiff = 0;
+            foreach (var (k, v) in loaded.state_dict())
+            {
+                var x = baseline[k].data<float>().ToArray();
+                var y = v.data<float>().ToArray();
+                float halfStep = (x.Max() - x.Min()) / 255 / 2;
+                for (int i = 0; i < x.Length; i++)
+                {
+                    Assert.True(Math.Abs(x[i] - y[i]) <= halfStep * 1.0001 + 1e-7, $"{k}[{i}]: {y[i]} vs {x[i]}");
+                    maxDiff = Math.Max(maxDiff, Math.Abs(x[i] - y[i]));
+                }
+            }
+            Assert.True(maxDiff > 0);
+            Assert.Equal(maxDiff, (double)result.Extra["roundtrip_max_abs_diff"], 6);
+            // 8 bits per parameter plus per-tensor overhead: about 4x smaller than float32.
+            Assert.True((double)result.Extra["compression_ratio"] > 3.8, $"ratio {result.Extra["compression_ratio"]}");
+        }
+        finally { CompressionTestRecipes.DeleteDir(dir); }
+    }
 }

@@ -22,14 +22,19 @@ public static class ArtifactEncoder
     public static ReadOnlySpan<byte> Magic => "DCMP"u8;
 
     /// <summary>Format version written. Version 2 added front-coded names, the config encoding byte, N:M combination
-    /// positions and scale codebooks; the reader still reads version 1.</summary>
-    public const byte Version = 2;
+    /// positions and scale codebooks; version 3 added exponent-coded scales (flag bit 4), AFFINE values, the header's
+    /// record layout (records without names and shapes) and Huffman tables of 4-bit lengths. The reader still reads
+    /// versions 1 and 2.</summary>
+    public const byte Version = 3;
 
     /// <summary>Config encodings of the header: the UTF-8 JSON as is, or raw DEFLATE (RFC 1951) of it.</summary>
     public const byte ConfigRaw = 0, ConfigDeflate = 1;
 
+    /// <summary>Record layouts (version 3 header): every record named and shaped, or neither (the model's state dict in order).</summary>
+    public const byte LayoutNamed = 0, LayoutImplicit = 1;
+
     /// <summary>Flag bits of a tensor record.</summary>
-    public const int FlagValueHuffman = 1, FlagPositionHuffman = 2, FlagScaleCodebook = 4, FlagScaleHuffman = 8;
+    public const int FlagValueHuffman = 1, FlagPositionHuffman = 2, FlagScaleCodebook = 4, FlagScaleHuffman = 8, FlagScaleExponent = 16;
 
     /// <summary>Block sizes M tried for N:M position encoding.</summary>
     private static readonly int[] NmBlocks = [2, 4, 8, 16, 32];
@@ -45,6 +50,7 @@ public static class ArtifactEncoder
             plans.Add(PlanTensor(name, tensor, options, previous));
             previous = name;
         }
+        uint layoutHash = options.TensorNames ? 0 : HashLayout(plans.Select(p => (p.Name, p.Shape)));
         var dup = plans.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null) throw new ArgumentException($"Tensor '{dup.Key}' is given twice.");
         foreach (var a in activations)
@@ -52,9 +58,10 @@ public static class ArtifactEncoder
         var (configEncoding, configPayload) = EncodeConfig(configJson);
         long header = Magic.Length + 1 + StringSize(family) + 1 + Varint.Size((ulong)configPayload.Length) + configPayload.Length
                       + Varint.Size((ulong)activations.Count) + activations.Sum(a => StringSize(a.Module) + 9)
-                      + Varint.Size((ulong)plans.Count);
+                      + Varint.Size((ulong)plans.Count) + 1 + (options.TensorNames ? 0 : 4);
         return new ArtifactPlan
         {
+            ImplicitLayout = !options.TensorNames, LayoutHash = layoutHash,
             Family = family, ConfigJson = configJson, Activations = activations, Tensors = plans, HeaderBytes = header,
             ConfigEncoding = configEncoding, ConfigPayload = configPayload,
         };
@@ -68,6 +75,17 @@ public static class ArtifactEncoder
         using (var deflate = new DeflateStream(buffer, CompressionLevel.SmallestSize, leaveOpen: true)) deflate.Write(raw);
         var packed = buffer.ToArray();
         return packed.Length < raw.Length ? (ConfigDeflate, packed) : (ConfigRaw, raw);
+    }
+
+    /// <summary>FNV-1a (32 bit) of the UTF-8 text "name:d0,d1,…\n" of every tensor in order: the layout-1 header's check
+    /// that the model the reader builds has the writer's tensors, names and shapes, in the same order.</summary>
+    public static uint HashLayout(IEnumerable<(string Name, long[] Shape)> layout)
+    {
+        uint hash = 2166136261;
+        foreach (var (name, shape) in layout)
+            foreach (byte b in Encoding.UTF8.GetBytes($"{name}:{string.Join(",", shape)}\n"))
+                hash = (hash ^ b) * 16777619;
+        return hash;
     }
 
     /// <summary>Bytes of <paramref name="name"/> shared with <paramref name="previous"/> (UTF-8, from the start).</summary>
@@ -105,10 +123,17 @@ public static class ArtifactEncoder
                 WriteSingle(bs, a.Max);
             }
             Varint.Write(bs, (ulong)plan.Tensors.Count);
+            bs.WriteByte(plan.ImplicitLayout ? LayoutImplicit : LayoutNamed);
+            if (plan.ImplicitLayout)
+            {
+                Span<byte> h = stackalloc byte[4];
+                BinaryPrimitives.WriteUInt32LittleEndian(h, plan.LayoutHash);
+                bs.Write(h);
+            }
             string? previous = null;
             foreach (var t in plan.Tensors)
             {
-                WriteTensor(bs, t, previous);
+                WriteTensor(bs, t, previous, plan.ImplicitLayout);
                 previous = t.Name;
             }
             bs.Flush();
@@ -123,7 +148,8 @@ public static class ArtifactEncoder
     public static TensorPlan PlanTensor(string name, Tensor tensor, ArtifactOptions options, string? previous = null)
     {
         long[] shape = tensor.shape.ToArray();
-        long nameBytes = NameBytes(previous, name);
+        long nameBytes = options.TensorNames ? NameBytes(previous, name) : 0;
+        long recordHeader = options.TensorNames ? RecordHeaderBytes(shape) : 3;
         if (tensor.dtype == ScalarType.Int64)
         {
             var longs = tensor.detach().cpu().contiguous().data<long>().ToArray();
@@ -131,7 +157,7 @@ public static class ArtifactEncoder
             {
                 Name = name, Shape = shape, Values = ValueKind.I64, Positions = PositionKind.All, StoredCount = longs.Length,
                 Nonzeros = longs.Count(v => v != 0), RawLongs = longs, NameBytes = nameBytes,
-                PredictedBytes = nameBytes + RecordHeaderBytes(shape) + 8L * longs.Length,
+                PredictedBytes = nameBytes + recordHeader + 8L * longs.Length,
             };
         }
         if (tensor.dtype is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16))
@@ -145,7 +171,7 @@ public static class ArtifactEncoder
 
         TensorPlan? best = null;
         foreach (var positions in PositionCandidates(data, shape, nnz, options))
-            foreach (var plan in ValueCandidates(name, nameBytes, shape, data, nnz, rowLen, positions, options))
+            foreach (var plan in ValueCandidates(name, nameBytes, recordHeader, shape, data, nnz, rowLen, positions, options))
                 if (best is null || plan.PredictedBytes < best.PredictedBytes) best = plan;
         return best!;
     }
@@ -216,7 +242,7 @@ public static class ArtifactEncoder
                 }
                 var lengths = CanonicalHuffman.CodeLengths(freq);
                 long coded = Varint.Size((ulong)entries) + Varint.Size((ulong)stored.Length) + 1 + HuffmanStreamBytes(freq, lengths);
-                if (coded < bytes) (bytes, huffman) = (coded, lengths);
+                if (coded < bytes && lengths.Max() <= MaxHuffmanLength) (bytes, huffman) = (coded, lengths);
             }
             if (bytes < bestBytes) (bestBytes, bestWidth, bestEntries, bestHuffman) = (bytes, width, entries, huffman);
         }
@@ -284,23 +310,26 @@ public static class ArtifactEncoder
 
     // ---- values ----
 
-    private static IEnumerable<TensorPlan> ValueCandidates(string name, long nameBytes, long[] shape, float[] data, long nnz, long rowLen,
+    /// <param name="recordHeader">Bytes of rank, dims (when written), kinds and flags.</param>
+    private static IEnumerable<TensorPlan> ValueCandidates(string name, long nameBytes, long recordHeader, long[] shape, float[] data, long nnz, long rowLen,
         Positions pos, ArtifactOptions options)
     {
         long count = pos.Stored?.LongLength ?? data.LongLength;
         var values = new float[count];
         for (long i = 0; i < count; i++) values[i] = data[pos.Stored is null ? i : pos.Stored[i]];
-        long fixedBytes = nameBytes + RecordHeaderBytes(shape) + pos.ParamBytes + pos.StreamBytes;
+        long fixedBytes = nameBytes + recordHeader + pos.ParamBytes + pos.StreamBytes;
 
         TensorPlan Make(ValueKind kind, long valueBytes, int bits = 0, float[]? codebook = null, LinearQuantParams? linear = null,
-            int[]? codes = null, int[]? huffman = null, float[]? raw = null, double error = 0, ScaleTable? scales = null) => new()
+            int[]? codes = null, int[]? huffman = null, float[]? raw = null, double error = 0, ScaleTable? scales = null,
+            (float Offset, float Step)? affine = null) => new()
         {
             Name = name, Shape = shape, Values = kind, Positions = pos.Kind, StoredCount = count, Nonzeros = nnz,
             Bits = bits, Codebook = codebook, Linear = linear, IndexBits = pos.Kind == PositionKind.Relative ? pos.Width : 0,
             IndexEntries = pos.Entries, N = pos.N, M = pos.M, ValueHuffman = huffman, PositionHuffman = pos.Huffman,
             PredictedBytes = fixedBytes + valueBytes, MaxAbsError = error, RawFloats = raw, ValueCodes = codes, PositionCodes = pos.Codes,
             NameBytes = nameBytes, PositionBits = pos.Width, ScaleCodebook = scales?.Codebook, ScaleBits = scales?.Bits ?? 0,
-            ScaleCodes = scales?.Codes, ScaleHuffman = scales?.Huffman,
+            ScaleCodes = scales?.Codes, ScaleHuffman = scales?.Huffman, ScaleSteps = scales?.Steps ?? 0, ScaleExponentBase = scales?.Base ?? 0,
+            AffineOffset = affine?.Offset ?? 0, AffineStep = affine?.Step ?? 0,
         };
 
         if (options.Float16)
@@ -351,15 +380,79 @@ public static class ArtifactEncoder
                 err = Math.Max(err, Math.Abs(q.Dequantize(codes[i], c) - values[i]));
             }
             var (streamBytes, huffman) = CodeStream(codes, q.Bits, options);
-            var scales = ScaleCodebook(q.Scales, options);
+            var scales = Smaller(ScaleCodebook(q.Scales, options), ScaleExponents(q.Scales, options));
             long scaleBytes = scales?.Bytes ?? 4L * channels;
             long paramBytes = 3 + scaleBytes + (q.Symmetric ? 0 : q.ZeroPoints.Sum(z => (long)Varint.Size((ulong)z)));
             yield return Make(ValueKind.Linear, paramBytes + streamBytes, q.Bits, linear: q, codes: codes, huffman: huffman, error: err, scales: scales);
         }
+        else if (options.FloatBits is int floatBits && count > 0)
+        {
+            if (floatBits is < 2 or > 16) throw new ArgumentOutOfRangeException(nameof(options), floatBits, "float_bits is 2..16");
+            var (offset, step) = AffineGrid(values, floatBits);
+            var codes = new int[count];
+            double err = 0;
+            for (long i = 0; i < count; i++)
+            {
+                codes[i] = AffineCode(values[i], offset, step, floatBits);
+                err = Math.Max(err, Math.Abs(AffineValue(codes[i], offset, step) - values[i]));
+            }
+            var (streamBytes, huffman) = CodeStream(codes, floatBits, options);
+            yield return Make(ValueKind.Affine, 9 + streamBytes, floatBits, codes: codes, huffman: huffman, error: err, affine: (offset, step));
+        }
     }
 
-    /// <summary>A LINEAR record's scales as a codebook of the distinct values plus one code per channel.</summary>
-    internal sealed record ScaleTable(float[] Codebook, int Bits, int[] Codes, int[]? Huffman, long Bytes);
+    /// <summary>The affine grid of <paramref name="bits"/> bits spanning [min, max] of <paramref name="values"/>: offset = min,
+    /// step = (max − min) / (2^bits − 1) in float32 (0 when all values are equal).</summary>
+    public static (float Offset, float Step) AffineGrid(float[] values, int bits)
+    {
+        float lo = values.Min(), hi = values.Max();
+        return (lo, (hi - lo) / ((1 << bits) - 1));
+    }
+
+    /// <summary>The nearest code of <paramref name="value"/> on an affine grid, clamped to 0 … 2^bits − 1.</summary>
+    public static int AffineCode(float value, float offset, float step, int bits) =>
+        step > 0 ? Math.Clamp((int)MathF.Round((value - offset) / step, MidpointRounding.ToEven), 0, (1 << bits) - 1) : 0;
+
+    /// <summary>The value of <paramref name="code"/>: offset + step · code in float32 (the reader's exact expression).</summary>
+    public static float AffineValue(int code, float offset, float step) => offset + step * code;
+
+    /// <summary>A LINEAR record's scales: a codebook of the distinct values plus one code per channel, or (Codebook null)
+    /// exponents: channel c's scale is 2^((Base + code[c]) / Steps).</summary>
+    internal sealed record ScaleTable(float[]? Codebook, int Bits, int[] Codes, int[]? Huffman, long Bytes, int Steps = 0, int Base = 0);
+
+    private static ScaleTable? Smaller(ScaleTable? a, ScaleTable? b) => a is null ? b : b is null || a.Bytes <= b.Bytes ? a : b;
+
+    /// <summary>The scale of exponent <paramref name="k"/> on a grid of <paramref name="steps"/> steps per octave:
+    /// float32(2^(k / steps)), the expression of <see cref="WeightQuantizer.CompactScale"/>.</summary>
+    public static float ExponentScale(int k, int steps) => (float)Math.Pow(2, k / (double)steps);
+
+    /// <summary>The scales as exponents (u8 steps, zigzag varint base, u8 width, code stream of k − base) when every scale
+    /// is exactly float32(2^(k/16)) for an integer k — as the quantizer's compact scales are — and that is smaller than
+    /// one float32 per channel; else null. A channel's scale then costs a few bits and the codebook's float32 entries go:
+    /// for a 32 × 32 matrix with 15 distinct scales that is ~25 bytes instead of ~80.</summary>
+    private static ScaleTable? ScaleExponents(float[] scales, ArtifactOptions options)
+    {
+        if (!options.Codebooks || scales.Length < 2) return null;
+        const int steps = QuantScheme.ScaleStepsPerOctave;
+        var k = new int[scales.Length];
+        for (int i = 0; i < scales.Length; i++)
+        {
+            if (!(scales[i] > 0) || !float.IsFinite(scales[i])) return null;
+            double e = Math.Round(Math.Log2(scales[i]) * steps);
+            if (Math.Abs(e) > 1 << 20 || ExponentScale((int)e, steps) != scales[i]) return null;
+            k[i] = (int)e;
+        }
+        int min = k.Min(), range = k.Max() - min;
+        int bits = Math.Max(1, OffsetBits(range + 1));
+        if (bits > 8) return null;
+        var codes = k.Select(e => e - min).ToArray();
+        var (streamBytes, huffman) = CodeStream(codes, bits, options);
+        long bytes = 1 + Varint.Size(ZigZag(min)) + 1 + streamBytes;
+        return bytes < 4L * scales.Length ? new ScaleTable(null, bits, codes, huffman, bytes, steps, min) : null;
+    }
+
+    /// <summary>Zigzag mapping of a signed integer to an unsigned one (0, −1, 1, −2 … → 0, 1, 2, 3 …) for varints.</summary>
+    public static ulong ZigZag(int v) => (ulong)(uint)((v << 1) ^ (v >> 31));
 
     /// <summary>The scales as a codebook (u8 bits, varint K, K × f32, code stream) when they take at most 256 distinct
     /// values and that is smaller than one float32 per channel; else null. Quantizers with compact scales (rounded to
@@ -389,7 +482,7 @@ public static class ArtifactEncoder
         var freq = Histogram(codes, 1 << bits);
         var lengths = CanonicalHuffman.CodeLengths(freq);
         long coded = HuffmanStreamBytes(freq, lengths);
-        return coded < bytes ? (coded, lengths) : (bytes, null);
+        return coded < bytes && lengths.Max() <= MaxHuffmanLength ? (coded, lengths) : (bytes, null);
     }
 
     // ---- sizes ----
@@ -401,12 +494,21 @@ public static class ArtifactEncoder
         return freq;
     }
 
-    /// <summary>Table (one length byte per symbol of the alphabet) + varint byte count + the coded bytes.</summary>
+    /// <summary>Longest Huffman code a version-3 table can hold (a 4-bit length); streams needing longer codes are written
+    /// at fixed width.</summary>
+    public const int MaxHuffmanLength = 15;
+
+    /// <summary>Table (a 4-bit length per symbol of the alphabet, two per byte) + varint byte count + the coded bytes.</summary>
     private static long HuffmanStreamBytes(long[] freq, int[] lengths)
     {
         long bytes = CeilBytes(CanonicalHuffman.EncodedBits(freq, lengths));
-        return freq.Length + Varint.Size((ulong)bytes) + bytes;
+        return HuffmanTableBytes(freq.Length) + Varint.Size((ulong)bytes) + bytes;
     }
+
+    /// <summary>Bytes of a version-3 code-length table: 4 bits per symbol, two symbols per byte (a byte per symbol in
+    /// versions 1 and 2; for the 16 symbols of 4-bit codes 8 bytes instead of 16, which decides whether a 32 × 32
+    /// matrix's codes are worth Huffman-coding at all).</summary>
+    public static int HuffmanTableBytes(int alphabet) => (alphabet + 1) / 2;
 
     private static long CeilBytes(long bits) => (bits + 7) / 8;
 
@@ -437,20 +539,24 @@ public static class ArtifactEncoder
         s.Write(bytes);
     }
 
-    private static void WriteTensor(Stream s, TensorPlan t, string? previous)
+    private static void WriteTensor(Stream s, TensorPlan t, string? previous, bool implicitLayout)
     {
-        int shared = SharedPrefix(previous, t.Name);
-        var nameBytes = Encoding.UTF8.GetBytes(t.Name);
-        Varint.Write(s, (ulong)shared);
-        Varint.Write(s, (ulong)(nameBytes.Length - shared));
-        s.Write(nameBytes, shared, nameBytes.Length - shared);
-        if (t.Shape.Length > 255) throw new NotSupportedException($"Tensor '{t.Name}' has rank {t.Shape.Length} (at most 255).");
-        s.WriteByte((byte)t.Shape.Length);
-        foreach (long d in t.Shape) Varint.Write(s, (ulong)d);
+        if (!implicitLayout)
+        {
+            int shared = SharedPrefix(previous, t.Name);
+            var nameBytes = Encoding.UTF8.GetBytes(t.Name);
+            Varint.Write(s, (ulong)shared);
+            Varint.Write(s, (ulong)(nameBytes.Length - shared));
+            s.Write(nameBytes, shared, nameBytes.Length - shared);
+            if (t.Shape.Length > 255) throw new NotSupportedException($"Tensor '{t.Name}' has rank {t.Shape.Length} (at most 255).");
+            s.WriteByte((byte)t.Shape.Length);
+            foreach (long d in t.Shape) Varint.Write(s, (ulong)d);
+        }
         s.WriteByte((byte)t.Values);
         s.WriteByte((byte)t.Positions);
         s.WriteByte((byte)((t.ValueHuffman is not null ? FlagValueHuffman : 0) | (t.PositionHuffman is not null ? FlagPositionHuffman : 0)
-                           | (t.ScaleCodebook is not null ? FlagScaleCodebook : 0) | (t.ScaleHuffman is not null ? FlagScaleHuffman : 0)));
+                           | (t.ScaleCodebook is not null ? FlagScaleCodebook : 0) | (t.ScaleHuffman is not null ? FlagScaleHuffman : 0)
+                           | (t.ScaleSteps > 0 ? FlagScaleExponent : 0)));
 
         switch (t.Values)
         {
@@ -466,6 +572,13 @@ public static class ArtifactEncoder
                     foreach (float scale in book) WriteSingle(s, scale);
                     WriteCodes(s, t.ScaleCodes!, t.ScaleBits, t.ScaleHuffman);
                 }
+                else if (t.ScaleSteps > 0)
+                {
+                    s.WriteByte((byte)t.ScaleSteps);
+                    Varint.Write(s, ZigZag(t.ScaleExponentBase));
+                    s.WriteByte((byte)t.ScaleBits);
+                    WriteCodes(s, t.ScaleCodes!, t.ScaleBits, t.ScaleHuffman);
+                }
                 else foreach (float scale in q.Scales) WriteSingle(s, scale);
                 if (!q.Symmetric) foreach (int z in q.ZeroPoints) Varint.Write(s, (ulong)z);
                 break;
@@ -473,6 +586,11 @@ public static class ArtifactEncoder
                 s.WriteByte((byte)t.Bits);
                 Varint.Write(s, (ulong)t.Codebook!.Length);
                 foreach (float c in t.Codebook) WriteSingle(s, c);
+                break;
+            case ValueKind.Affine:
+                s.WriteByte((byte)t.Bits);
+                WriteSingle(s, t.AffineOffset);
+                WriteSingle(s, t.AffineStep);
                 break;
         }
         switch (t.Positions)
@@ -518,7 +636,8 @@ public static class ArtifactEncoder
             s.Write(writer.ToArray());
             return;
         }
-        foreach (int length in huffman) s.WriteByte((byte)length);
+        for (int i = 0; i < huffman.Length; i += 2)
+            s.WriteByte((byte)(huffman[i] << 4 | (i + 1 < huffman.Length ? huffman[i + 1] : 0)));
         var table = CanonicalHuffman.Codes(huffman);
         foreach (int c in codes) writer.Write(table[c], huffman[c]);
         var bytes = writer.ToArray();

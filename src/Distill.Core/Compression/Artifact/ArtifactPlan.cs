@@ -17,6 +17,11 @@ public sealed class ArtifactPlan
     public IReadOnlyList<Quantization.ActivationRange> Activations { get; init; } = [];
     public required IReadOnlyList<TensorPlan> Tensors { get; init; }
 
+    /// <summary>Layout 1: records carry no names or shapes; they are the family model's state dict in order, checked by
+    /// <see cref="LayoutHash"/> (<see cref="ArtifactEncoder.HashLayout"/>).</summary>
+    public bool ImplicitLayout { get; init; }
+    public uint LayoutHash { get; init; }
+
     /// <summary>Bytes of the magic, version and header.</summary>
     public required long HeaderBytes { get; init; }
 

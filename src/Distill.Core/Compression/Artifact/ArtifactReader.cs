@@ -11,11 +11,14 @@ namespace Distill.Compression.Artifact;
 /// Decodes an artifact written by <see cref="ArtifactEncoder"/> into dense tensors. Every malformed input — wrong
 /// magic or version, a record that runs past the end, an unknown kind, a position beyond the tensor, bytes left over —
 /// is an <see cref="InvalidDataException"/> naming the file, the byte offset and the tensor. Reads format versions 1
-/// (plain names, plain config) and 2.
+/// (plain names, plain config), 2 and 3 (exponent-coded scales, AFFINE values).
 /// </summary>
 public static class ArtifactReader
 {
-    public static CompressedArtifact Read(string path)
+    /// <summary>Decodes the artifact at <paramref name="path"/>. A layout-1 file (records without names and shapes) needs
+    /// <paramref name="layout"/>: the names and shapes of the state dict of the model that the header's family and config
+    /// (JSON) describe, in order — <see cref="ModelArtifact.Load"/> passes the model registry's.</summary>
+    public static CompressedArtifact Read(string path, Func<string, string, IReadOnlyList<(string Name, long[] Shape)>>? layout = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Compressed artifact {path} does not exist.", path);
         var data = File.ReadAllBytes(path);
@@ -24,8 +27,9 @@ public static class ArtifactReader
             throw new InvalidDataException($"{path} is not a Distill compressed artifact (it does not start with 'DCMP').");
         r.Position = 4;
         byte version = r.Byte("version");
-        if (version is not (1 or ArtifactEncoder.Version))
-            throw new InvalidDataException($"{path}: artifact format version {version}; this build reads versions 1 and {ArtifactEncoder.Version}.");
+        r.Version = version;
+        if (version is < 1 or > ArtifactEncoder.Version)
+            throw new InvalidDataException($"{path}: artifact format version {version}; this build reads versions 1 to {ArtifactEncoder.Version}.");
         string family = r.String("family");
         string config = version == 1 ? r.String("config") : Config(r);
         long activationCount = r.Varint("activation count");
@@ -38,6 +42,21 @@ public static class ArtifactReader
             activations.Add(new ActivationRange(module, bits, r.Single("activation min"), r.Single("activation max")));
         }
         long count = r.Varint("tensor count");
+        IReadOnlyList<(string Name, long[] Shape)>? names = null;
+        if (version >= 3)
+        {
+            byte kind = r.Byte("record layout");
+            if (kind == ArtifactEncoder.LayoutImplicit)
+            {
+                uint hash = BinaryPrimitives.ReadUInt32LittleEndian(r.Data.AsSpan(r.Take(4, "layout hash"), 4));
+                if (layout is null)
+                    throw new InvalidDataException($"{path}: the records carry no tensor names (layout 1); read it with ModelArtifact.Load, which rebuilds the {family} model from the header to name them.");
+                names = layout(family, config);
+                if (names.Count != count || ArtifactEncoder.HashLayout(names) != hash)
+                    throw new InvalidDataException($"{path}: the {family} model of the header has {names.Count} tensors whose names and shapes do not match the writer's ({count} tensors, layout hash {hash:x8}); the file was written by a build whose {family} model differs.");
+            }
+            else if (kind != ArtifactEncoder.LayoutNamed) throw r.Error($"unknown record layout {kind} (0 = named records, 1 = the model's state dict in order)");
+        }
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var records = new List<ArtifactTensorInfo>();
         byte[] previous = [];
@@ -46,8 +65,15 @@ public static class ArtifactReader
             for (long i = 0; i < count; i++)
             {
                 long start = r.Position;
-                previous = version == 1 ? Encoding.UTF8.GetBytes(r.String("tensor name")) : r.FrontCodedName(previous);
-                var (name, tensor, info) = ReadTensor(r, Encoding.UTF8.GetString(previous));
+                string name0;
+                long[]? shape = null;
+                if (names is not null) (name0, shape) = names[(int)i];
+                else
+                {
+                    previous = version == 1 ? Encoding.UTF8.GetBytes(r.String("tensor name")) : r.FrontCodedName(previous);
+                    name0 = Encoding.UTF8.GetString(previous);
+                }
+                var (name, tensor, info) = ReadTensor(r, name0, version, shape);
                 if (!tensors.TryAdd(name, tensor))
                     throw new InvalidDataException($"{path}: tensor '{name}' appears twice (second at byte {start}).");
                 records.Add(info with { Bytes = r.Position - start });
@@ -87,12 +113,18 @@ public static class ArtifactReader
         return Encoding.UTF8.GetString(json.ToArray());
     }
 
-    private static (string, Tensor, ArtifactTensorInfo) ReadTensor(Cursor r, string name)
+    /// <param name="knownShape">Layout 1: the shape from the model (the record has none); null: read it from the record.</param>
+    private static (string, Tensor, ArtifactTensorInfo) ReadTensor(Cursor r, string name, byte version, long[]? knownShape)
     {
         r.Context = name;
-        int rank = r.Byte("rank");
-        var shape = new long[rank];
-        for (int d = 0; d < rank; d++) shape[d] = r.Varint("dimension");
+        long[] shape;
+        if (knownShape is not null) shape = knownShape;
+        else
+        {
+            shape = new long[r.Byte("rank")];
+            for (int d = 0; d < shape.Length; d++) shape[d] = r.Varint("dimension");
+        }
+        int rank = shape.Length;
         long numel = 1;
         foreach (long d in shape) numel = checked(numel * d);
         if (numel > int.MaxValue) throw r.Error($"has {numel} elements; this reader decodes at most {int.MaxValue} per tensor");
@@ -101,15 +133,19 @@ public static class ArtifactReader
         int flags = r.Byte("flags");
         if (!Enum.IsDefined(values)) throw r.Error($"unknown values_kind {(int)values}");
         if (!Enum.IsDefined(positions)) throw r.Error($"unknown positions_kind {(int)positions}");
-        if ((flags & ~15) != 0) throw r.Error($"unknown flags {flags}");
+        if ((flags & (version >= 3 ? ~31 : ~15)) != 0) throw r.Error($"unknown flags {flags} for format version {version}");
+        if (values == ValueKind.Affine && version < 3) throw r.Error($"values_kind 5 (affine) needs format version 3, the file is version {version}");
         bool huffValues = (flags & ArtifactEncoder.FlagValueHuffman) != 0, huffPositions = (flags & ArtifactEncoder.FlagPositionHuffman) != 0;
         bool scaleBook = (flags & ArtifactEncoder.FlagScaleCodebook) != 0, huffScales = (flags & ArtifactEncoder.FlagScaleHuffman) != 0;
         if (scaleBook && values != ValueKind.Linear) throw r.Error("only linear values have scales to store as a codebook (flag 4)");
-        if (huffScales && !scaleBook) throw r.Error("flag 8 (Huffman-coded scale codes) needs flag 4 (scale codebook)");
+        bool scaleExponents = (flags & ArtifactEncoder.FlagScaleExponent) != 0;
+        if (scaleExponents && (values != ValueKind.Linear || scaleBook)) throw r.Error("flag 16 (exponent-coded scales) needs linear values and excludes flag 4 (scale codebook)");
+        if (huffScales && !scaleBook && !scaleExponents) throw r.Error("flag 8 (Huffman-coded scale codes) needs flag 4 (scale codebook) or flag 16 (scale exponents)");
         if (values == ValueKind.I64 && positions != PositionKind.All) throw r.Error("int64 tensors are stored at all positions");
 
         LinearQuantParams? linear = null;
         float[]? codebook = null;
+        (float Offset, float Step)? affine = null;
         int bits = 0;
         long channelLen = rank >= 1 && shape[0] > 0 ? numel / shape[0] : numel;
         switch (values)
@@ -136,6 +172,18 @@ public static class ArtifactReader
                         scales[c] = book[scaleCodes[c]];
                     }
                 }
+                else if (scaleExponents)
+                {
+                    int steps = r.Byte("scale steps per octave");
+                    if (steps < 1) throw r.Error("scale exponents need at least 1 step per octave");
+                    long zig = r.Varint("scale exponent base");
+                    if (zig > uint.MaxValue) throw r.Error($"scale exponent base {zig} is out of range");
+                    int expBase = (int)((uint)zig >> 1) ^ -(int)(zig & 1);
+                    int scaleBits = r.Byte("scale exponent bits");
+                    if (scaleBits is < 1 or > 8) throw r.Error($"scale exponent width {scaleBits} is outside 1..8");
+                    var scaleCodes = ReadCodes(r, channels, scaleBits, huffScales, "scale exponents");
+                    for (int c = 0; c < channels; c++) scales[c] = ArtifactEncoder.ExponentScale(expBase + scaleCodes[c], steps);
+                }
                 else
                     for (int c = 0; c < channels; c++) scales[c] = r.Single("scale");
                 var zps = new int[channels];
@@ -149,6 +197,12 @@ public static class ArtifactReader
                 if (k < 1 || k > 1L << bits) throw r.Error($"codebook of {k} entries does not fit {bits}-bit indices");
                 codebook = new float[k];
                 for (long c = 0; c < k; c++) codebook[c] = r.Single("centroid");
+                break;
+            case ValueKind.Affine:
+                bits = r.Byte("bits");
+                if (bits is < 1 or > 16) throw r.Error($"affine code width {bits} is outside 1..16");
+                affine = (r.Single("affine offset"), r.Single("affine step"));
+                if (!float.IsFinite(affine.Value.Offset) || !float.IsFinite(affine.Value.Step)) throw r.Error("the affine offset and step must be finite");
                 break;
         }
 
@@ -245,6 +299,13 @@ public static class ArtifactReader
                     }
                     break;
                 }
+                case ValueKind.Affine:
+                {
+                    var codes = ReadCodes(r, storedCount, bits, huffValues, "affine codes");
+                    var (offset, step) = affine!.Value;
+                    for (long i = 0; i < storedCount; i++) dense[At(stored, i)] = ArtifactEncoder.AffineValue(codes[i], offset, step);
+                    break;
+                }
                 case ValueKind.Linear:
                 {
                     var codes = ReadCodes(r, storedCount, bits, huffValues, "linear codes");
@@ -277,7 +338,19 @@ public static class ArtifactReader
         }
         if (width > 8) throw r.Error($"{what}: Huffman coding is defined for codes of at most 8 bits, not {width}");
         var lengths = new int[1 << width];
-        for (int s = 0; s < lengths.Length; s++) lengths[s] = r.Byte("Huffman code length");
+        if (r.Version >= 3)
+        {
+            // Two 4-bit lengths per byte, the even symbol in the high nibble; a padding nibble must be 0.
+            for (int s = 0; s < lengths.Length; s += 2)
+            {
+                byte b = r.Byte("Huffman code lengths");
+                lengths[s] = b >> 4;
+                if (s + 1 < lengths.Length) lengths[s + 1] = b & 15;
+                else if ((b & 15) != 0) throw r.Error($"{what}: the padding nibble of the Huffman table is {b & 15}, not 0");
+            }
+        }
+        else
+            for (int s = 0; s < lengths.Length; s++) lengths[s] = r.Byte("Huffman code length");
         long length = r.Varint("Huffman stream length");
         var decoder = new CanonicalHuffman.Decoder(lengths, r.Where(what));
         var bits = new BitReader(r.Data, r.Take(length, what), (int)length, r.Where(what));
@@ -291,6 +364,9 @@ public static class ArtifactReader
         public byte[] Data { get; } = data;
         public long Position { get; set; }
         public string? Context { get; set; }
+
+        /// <summary>Format version of the file (Huffman tables are byte- or nibble-wise by version).</summary>
+        public byte Version { get; set; }
 
         public string Where(string what) => $"{path}: byte {Position}{(Context is null ? "" : $", tensor '{Context}'")}, {what}";
 

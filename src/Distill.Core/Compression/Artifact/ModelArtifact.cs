@@ -23,25 +23,21 @@ public static class ModelArtifact
     /// <summary>Builds the model an artifact describes and loads its decoded weights (every key must match, in name and shape).</summary>
     public static DistillModel Load(string path, ModelRegistry registry)
     {
-        using var artifact = ArtifactReader.Read(path);
+        using var artifact = ArtifactReader.Read(path, (family, config) => Layout(path, family, config, registry));
         return Build(artifact, registry);
+    }
+
+    /// <summary>Names and shapes of the state dict of the model <paramref name="family"/>/<paramref name="configJson"/>
+    /// describe, in order: what a layout-1 artifact's records are.</summary>
+    private static IReadOnlyList<(string Name, long[] Shape)> Layout(string path, string family, string configJson, ModelRegistry registry)
+    {
+        using var model = Create(path, family, configJson, registry);
+        return model.state_dict().Select(kv => (kv.Key, kv.Value.shape.ToArray())).ToList();
     }
 
     public static DistillModel Build(CompressedArtifact artifact, ModelRegistry registry)
     {
-        if (!registry.TryGet(artifact.Family, out var family))
-            throw new InvalidDataException($"{artifact.Path}: model family '{artifact.Family}' is not registered; known: {string.Join(", ", registry.Keys.Order())}.");
-        IModelConfig config;
-        try
-        {
-            config = (IModelConfig?)JsonSerializer.Deserialize(artifact.ConfigJson, family.ConfigType)
-                     ?? throw new InvalidDataException($"{artifact.Path}: the header's config is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{artifact.Path}: the header's {artifact.Family} config is not valid JSON for that family: {e.Message}", e);
-        }
-        var model = family.Build(config);
+        var model = Create(artifact.Path, artifact.Family, artifact.ConfigJson, registry);
         try
         {
             var expected = model.state_dict();
@@ -76,5 +72,23 @@ public static class ModelArtifact
         }
         model.eval();
         return model;
+    }
+
+    /// <summary>The untrained model of the header's family and config.</summary>
+    private static DistillModel Create(string path, string familyKey, string configJson, ModelRegistry registry)
+    {
+        if (!registry.TryGet(familyKey, out var family))
+            throw new InvalidDataException($"{path}: model family '{familyKey}' is not registered; known: {string.Join(", ", registry.Keys.Order())}.");
+        IModelConfig config;
+        try
+        {
+            config = (IModelConfig?)JsonSerializer.Deserialize(configJson, family.ConfigType)
+                     ?? throw new InvalidDataException($"{path}: the header's config is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: the header's {familyKey} config is not valid JSON for that family: {e.Message}", e);
+        }
+        return family.Build(config);
     }
 }

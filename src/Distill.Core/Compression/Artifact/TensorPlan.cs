@@ -47,7 +47,16 @@ public sealed class TensorPlan
     /// <summary>LINEAR: the distinct per-channel scales when they are stored as a codebook (null: one float32 per channel).</summary>
     public float[]? ScaleCodebook { get; init; }
 
-    /// <summary>Width of the scale codes (scale codebook only).</summary>
+    /// <summary>LINEAR with exponent-coded scales: steps per octave (0: not exponent-coded) and the smallest exponent;
+    /// channel c's scale is 2^((ScaleExponentBase + code[c]) / ScaleSteps).</summary>
+    public int ScaleSteps { get; init; }
+    public int ScaleExponentBase { get; init; }
+
+    /// <summary>AFFINE values: value = AffineOffset + AffineStep · code.</summary>
+    public float AffineOffset { get; init; }
+    public float AffineStep { get; init; }
+
+    /// <summary>Width of the scale codes (scale codebook or exponents).</summary>
     public int ScaleBits { get; init; }
 
     /// <summary>Huffman code lengths of the scale codes; null when fixed width.</summary>
@@ -72,7 +81,8 @@ public sealed class TensorPlan
     public string Describe() =>
         $"{Name}: {Values.ToString().ToLowerInvariant()}{(Bits > 0 ? $" {Bits}b" : "")}{(ValueHuffman is not null ? " huffman" : "")}, " +
         $"{PositionName}{(Positions == PositionKind.Relative ? $" {IndexBits}b" : Positions is PositionKind.NM or PositionKind.NMCombination ? $" {N}:{M}" : "")}" +
-        $"{(PositionHuffman is not null ? " huffman" : "")}{(ScaleCodebook is not null ? $", {ScaleCodebook.Length} scales" : "")}, {PredictedBytes} B";
+        $"{(PositionHuffman is not null ? " huffman" : "")}{(ScaleCodebook is not null ? $", {ScaleCodebook.Length} scales" : "")}" +
+        $"{(ScaleSteps > 0 ? $", {ScaleBits}-bit scale exponents" : "")}, {PredictedBytes} B";
 
     /// <summary>The position kind as the report writes it: all, relative, nm, nm-combination.</summary>
     public string PositionName => Positions == PositionKind.NMCombination ? "nm-combination" : Positions.ToString().ToLowerInvariant();

@@ -17,4 +17,8 @@ public enum ValueKind : byte
 
     /// <summary>int64, little-endian (integer buffers such as BatchNorm's num_batches_tracked).</summary>
     I64 = 4,
+
+    /// <summary>Integer codes of <c>bits</c> bits on a per-tensor affine grid: value = offset + step · code (format version 3;
+    /// the export option <c>float_bits</c> stores biases, norms and embeddings this way instead of as floats — lossy).</summary>
+    Affine = 5,
 }
