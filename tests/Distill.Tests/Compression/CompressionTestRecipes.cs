@@ -23,6 +23,32 @@ internal static class CompressionTestRecipes
         Stages = stages.ToList(),
     };
 
+    /// <summary>Writes a recipe file (tiny MLPs on the MNIST subset, a baseline stage) followed by <paramref name="stages"/>,
+    /// for tests of how stage keys bind and where their errors point (the stages start on line 14).</summary>
+    public static string WriteMlpRecipe(string stages)
+    {
+        string dir = TempDir();
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "recipe.yaml");
+        File.WriteAllText(path, $"""
+            teacher:
+              model: mlp
+            student:
+              model: mlp
+              config:
+                hidden_sizes: [32, 16]
+            data:
+              dataset: mnist
+              path: {MnistDir}
+            train:
+              steps: 10
+            stages:
+              - kind: baseline
+            {stages}
+            """);
+        return path;
+    }
+
     public static string TempDir()
     {
         string dir = Path.Combine(Path.GetTempPath(), "distill-tests", "compress-" + Guid.NewGuid().ToString("N"));

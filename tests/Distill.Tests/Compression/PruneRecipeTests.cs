@@ -10,34 +10,10 @@ namespace Distill.Tests.Compression;
 [Collection(SerialCollection.Name)]
 public class PruneRecipeTests
 {
-    private static string Write(string stages)
-    {
-        string dir = CompressionTestRecipes.TempDir();
-        Directory.CreateDirectory(dir);
-        string path = Path.Combine(dir, "recipe.yaml");
-        File.WriteAllText(path, $"""
-            teacher:
-              model: mlp
-            student:
-              model: mlp
-              config:
-                hidden_sizes: [32, 16]
-            data:
-              dataset: mnist
-              path: {CompressionTestRecipes.MnistDir}
-            train:
-              steps: 10
-            stages:
-              - kind: baseline
-            {stages}
-            """);
-        return path;
-    }
-
     [Fact]
     public void ValidPruneStage_Binds()
     {
-        string path = Write("""
+        string path = CompressionTestRecipes.WriteMlpRecipe("""
               - kind: prune
                 method: nm
                 pattern: "2:4"
@@ -54,7 +30,7 @@ public class PruneRecipeTests
     [Fact]
     public void CrossKeyProblems_AreReportedAtTheirKeys()
     {
-        string path = Write("""
+        string path = CompressionTestRecipes.WriteMlpRecipe("""
               - kind: prune
                 method: nm
                 sparsity: 0.5
@@ -76,7 +52,7 @@ public class PruneRecipeTests
     [Fact]
     public void PatternMatchingNoModule_IsAValidationError()
     {
-        string path = Write("""
+        string path = CompressionTestRecipes.WriteMlpRecipe("""
               - kind: prune
                 sparsity: 0.5
                 include: ["encoder.*"]

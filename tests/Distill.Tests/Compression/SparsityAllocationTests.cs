@@ -107,7 +107,7 @@ public class SparsityAllocationTests
     [Fact]
     public void RecipeKeys_BindAndBadValuesAreErrorsAtTheirPlace()
     {
-        string path = Write("""
+        string path = CompressionTestRecipes.WriteMlpRecipe("""
               - kind: quantize
                 method: qat
                 target_ratio: 10
@@ -121,7 +121,7 @@ public class SparsityAllocationTests
         Assert.Equal(102760 / 10, q.Budget(102760));
         Directory.Delete(Path.GetDirectoryName(path)!, true);
 
-        path = Write("""
+        path = CompressionTestRecipes.WriteMlpRecipe("""
               - kind: quantize
                 method: qat
                 target_ratio: 10
@@ -199,29 +199,5 @@ public class SparsityAllocationTests
             }
         }
         finally { CompressionTestRecipes.DeleteDir(dir); }
-    }
-
-    private static string Write(string stages)
-    {
-        string dir = CompressionTestRecipes.TempDir();
-        Directory.CreateDirectory(dir);
-        string path = Path.Combine(dir, "recipe.yaml");
-        File.WriteAllText(path, $"""
-            teacher:
-              model: mlp
-            student:
-              model: mlp
-              config:
-                hidden_sizes: [32, 16]
-            data:
-              dataset: mnist
-              path: {CompressionTestRecipes.MnistDir}
-            train:
-              steps: 10
-            stages:
-              - kind: baseline
-            {stages}
-            """);
-        return path;
     }
 }
