@@ -128,28 +128,12 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
         }
         if (Units is not null && Method != PruneMethod.Structured)
             yield return ("units", "'units' chooses what method: structured removes; remove it or set method: structured");
-        foreach (var problem in CheckTerms(recipe)) yield return problem;
+        foreach (var problem in FineTuneTerms.Check(Terms, Objective, recipe)) yield return problem;
         foreach (var problem in CheckAttentionAfterHeadPruning(recipe)) yield return problem;
         if (Objective == FineTuneObjective.Distill && recipe.Distill.Terms.Count == 0)
             yield return ("objective", "objective: distill needs loss terms in distill.terms; use objective: ce or add terms");
         foreach (var (key, pattern) in Patterns())
             if (string.IsNullOrWhiteSpace(pattern)) yield return (key, "a module-path pattern must not be empty");
-    }
-
-    private IEnumerable<(string Key, string Message)> CheckTerms(Recipe recipe)
-    {
-        if (Terms is null) yield break;
-        var names = recipe.Distill.Terms.Select(t => t.DisplayName).ToList();
-        string known = names.Count == 0 ? "distill.terms is empty" : $"the terms are {string.Join(", ", names)}";
-        if (Objective == FineTuneObjective.Ce)
-            yield return ("terms", "'terms' chooses the distillation terms of the fine-tuning, and objective: ce uses none; remove one of them");
-        if (Terms.Count == 0)
-            yield return ("terms", $"list at least one of distill.terms, or remove 'terms' to use all of them ({known})");
-        for (int i = 0; i < Terms.Count; i++)
-            if (!names.Contains(Terms[i], StringComparer.Ordinal))
-                yield return ($"terms[{i}]", $"no distill term is named '{Terms[i]}'; {known} (a term's name is its 'name', else its kind)");
-        foreach (var dup in Terms.GroupBy(t => t, StringComparer.Ordinal).Where(g => g.Count() > 1))
-            yield return ("terms", $"'{dup.Key}' is listed twice");
     }
 
     /// <summary>
@@ -161,11 +145,20 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
     /// </summary>
     private IEnumerable<(string Key, string Message)> CheckAttentionAfterHeadPruning(Recipe recipe)
     {
-        if (Method != PruneMethod.Structured || Sparsity is not { } sparsity || !FineTune || Objective == FineTuneObjective.Ce) yield break;
-        if (Units is null || !Units.Contains(PruneUnit.Heads)) yield break;
+        if (!FineTune || Objective == FineTuneObjective.Ce) return [];
+        if (KeptHeads(recipe) is not { } kept || HeadsPerLayer(recipe.Student.Config) is not { } student) return [];
+        return AttentionMismatches(recipe, student, kept, Terms, "after this stage", "remove fewer heads");
+    }
+
+    /// <summary>Attention heads per student layer after this stage, predicted from the student config, when this is the
+    /// recipe's first head-removing structured stage of a bert/vit student (null otherwise).</summary>
+    internal int[]? KeptHeads(Recipe recipe)
+    {
+        if (Method != PruneMethod.Structured || Sparsity is not { } sparsity) return null;
+        if (Units is null || !Units.Contains(PruneUnit.Heads)) return null;
         var firstHeadStage = recipe.Stages.OfType<PruneStageSpec>().FirstOrDefault(p => p.Method == PruneMethod.Structured && p.Units?.Contains(PruneUnit.Heads) == true);
-        if (!ReferenceEquals(firstHeadStage, this)) yield break;
-        if (HeadsPerLayer(recipe.Student.Config) is not { } student || HeadsPerLayer(recipe.Teacher.Config) is not { } teacher) yield break;
+        if (!ReferenceEquals(firstHeadStage, this)) return null;
+        if (HeadsPerLayer(recipe.Student.Config) is not { } student) return null;
 
         string self = recipe.Student.Config is Models.Bert.BertConfig ? "attention.self" : "attention.attention";
         string prefix = recipe.Student.Config is Models.Bert.BertConfig ? "bert" : "vit";
@@ -180,9 +173,19 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
             double s = overrides.FirstOrDefault(o => o.Pattern.IsMatch(module)) is { Pattern: not null } o ? o.Sparsity : sparsity;
             kept[i] = pruned ? StructuredPruning.KeptCount(student[i], s) : student[i];
         }
+        return kept;
+    }
+
+    /// <summary>The first student/teacher layer pair per attention term (among <paramref name="terms"/>; null = all) whose
+    /// head counts differ once the student keeps <paramref name="kept"/> heads per layer, as an error at <c>terms</c>
+    /// (or <c>units</c> when the stage uses all terms).</summary>
+    internal static IEnumerable<(string Key, string Message)> AttentionMismatches(Recipe recipe, int[] student, int[] kept, List<string>? terms,
+        string when, string alternative)
+    {
+        if (HeadsPerLayer(recipe.Teacher.Config) is not { } teacher) yield break;
         foreach (var term in recipe.Distill.Terms.OfType<Losses.AttentionSpec>())
         {
-            if (Terms is not null && !Terms.Contains(term.DisplayName, StringComparer.Ordinal)) continue;
+            if (terms is not null && !terms.Contains(term.DisplayName, StringComparer.Ordinal)) continue;
             IReadOnlyList<(int Student, int Teacher)> pairs;
             try { pairs = term.Layers.Resolve(student.Length, teacher.Length, allowEmbedding: false); }
             catch (ArgumentException) { continue; } // reported at distill.terms by the loss check
@@ -191,16 +194,16 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
                 if (s > kept.Length || t > teacher.Length || kept[s - 1] == teacher[t - 1]) continue;
                 var others = recipe.Distill.Terms.Select(x => x.DisplayName).Where(n => n != term.DisplayName).ToList();
                 string fix = others.Count > 0 ? $"fine-tune with the other terms (terms: [{string.Join(", ", others)}])" : "use objective: ce";
-                yield return (Terms is null ? "units" : "terms",
-                    $"after this stage student layer {s} keeps {kept[s - 1]} of its {student[s - 1]} attention heads, but the attention term '{term.DisplayName}' " +
-                    $"compares it head by head with teacher layer {t}, which has {teacher[t - 1]}; {fix}, or remove fewer heads");
+                yield return (terms is null ? "units" : "terms",
+                    $"{when} student layer {s} keeps {kept[s - 1]} of its {student[s - 1]} attention heads, but the attention term '{term.DisplayName}' " +
+                    $"compares it head by head with teacher layer {t}, which has {teacher[t - 1]}; {fix}, or {alternative}");
                 break;
             }
         }
     }
 
     /// <summary>Heads per layer of a bert/vit config (null for other families or an unknown config).</summary>
-    private static int[]? HeadsPerLayer(Models.IModelConfig? config) => config switch
+    internal static int[]? HeadsPerLayer(Models.IModelConfig? config) => config switch
     {
         Models.Bert.BertConfig b => Enumerable.Range(0, b.NumHiddenLayers).Select(b.HeadsInLayer).ToArray(),
         Models.Vit.ViTConfig v => Enumerable.Range(0, Math.Max(0, v.NumHiddenLayers)).Select(v.HeadsInLayer).ToArray(),

@@ -35,6 +35,10 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
 
     public FineTuneObjective Objective { get; init; } = FineTuneObjective.Auto;
 
+    /// <summary>The <c>distill.terms</c>, by name, that the distillation fine-tuning uses; omitted = all. After a stage
+    /// that removed attention heads the <c>attention</c> term no longer fits, so such a stage lists the others.</summary>
+    public List<string>? Terms { get; init; }
+
     /// <summary>False: quantize once and evaluate, without training (method: ptq never trains).</summary>
     public bool FineTune { get; init; } = true;
 
@@ -120,6 +124,8 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
         if (CandidateBits is { Count: 0 }) yield return ("candidate_bits", "give at least one width");
         if (Objective == FineTuneObjective.Distill && recipe.Distill.Terms.Count == 0)
             yield return ("objective", "objective: distill needs loss terms in distill.terms; use objective: ce or add terms");
+        foreach (var problem in FineTuneTerms.Check(Terms, Objective, recipe)) yield return problem;
+        foreach (var problem in CheckAttentionAfterHeadPruning(recipe)) yield return problem;
         foreach (var (key, pattern) in Patterns())
             if (string.IsNullOrWhiteSpace(pattern)) yield return (key, "a module-path pattern must not be empty");
     }
@@ -134,6 +140,19 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
                 yield return (key, $"pattern '{pattern}' matches no module of the student; module paths look like: " +
                                    string.Join(", ", TextDistance.Nearest(pattern, studentModules, 4)));
         }
+    }
+
+    /// <summary>An earlier structured stage that removes attention heads (the recipe's first, whose result the config
+    /// predicts) leaves the student with fewer heads than an attention term's teacher layer: fine-tuning with that term
+    /// would fail after every earlier stage has run, so it is an error here.</summary>
+    private IEnumerable<(string Key, string Message)> CheckAttentionAfterHeadPruning(Recipe recipe)
+    {
+        if (!FineTune || Method == QuantizeMethod.Ptq || Objective == FineTuneObjective.Ce) return [];
+        var before = recipe.Stages.TakeWhile(s => !ReferenceEquals(s, this)).OfType<PruneStageSpec>();
+        if (before.Select(p => p.KeptHeads(recipe)).FirstOrDefault(k => k is not null) is not { } kept) return [];
+        if (PruneStageSpec.HeadsPerLayer(recipe.Student.Config) is not { } student) return [];
+        return PruneStageSpec.AttentionMismatches(recipe, student, kept, Terms, "after the earlier head pruning", "prune fewer heads there")
+            .Select(p => (p.Key == "units" ? "terms" : p.Key, p.Message));
     }
 
     /// <summary>Bits of the weight of module <paramref name="modulePath"/>.</summary>

@@ -138,6 +138,24 @@ public sealed class HeadPruningRecipeTests
     }
 
     [Fact]
+    public void QuantizeAfterHeadPruning_WithTheAttentionTerm_IsAValidationError_UntilItsTermsLeaveItOut()
+    {
+        const string prune = "  - kind: prune\n    method: structured\n    sparsity: 0.5\n    units: [heads]\n    terms: [kd]\n";
+        const string quantize = "  - kind: quantize\n    method: qat\n    bits: 4\n";
+        var errors = Errors(BertModels, BertData, prune + quantize, KdAndAttention);
+        var e = Assert.Single(errors);
+        Assert.StartsWith("stages[3].terms: after the earlier head pruning student layer 1 keeps 2 of its 4 attention heads, but the attention term 'attn'", e);
+        Assert.Contains("terms: [kd]", e);
+        Assert.Empty(Errors(BertModels, BertData, prune + quantize + "    terms: [kd]\n", KdAndAttention));
+        Assert.Empty(Errors(BertModels, BertData, prune + quantize + "    objective: ce\n", KdAndAttention));
+        Assert.Empty(Errors(BertModels, BertData, prune + "  - kind: quantize\n    method: ptq\n", KdAndAttention));
+        // Without head pruning before it, the quantize stage may use every term; its terms are checked like the prune stage's.
+        Assert.Empty(Errors(BertModels, BertData, quantize, KdAndAttention));
+        Assert.Contains("stages[2].terms[0]: no distill term is named 'hidden'; the terms are kd, attn (a term's name is its 'name', else its kind)",
+            Errors(BertModels, BertData, quantize + "    terms: [hidden]\n", KdAndAttention));
+    }
+
+    [Fact]
     public void Terms_MustNameDistillTerms()
     {
         const string prune = "  - kind: prune\n    method: structured\n    sparsity: 0.5\n    units: [ffn]\n";
