@@ -1,4 +1,5 @@
 using Distill.Checkpoints;
+using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
 using Distill.Recipes;
 using Distill.Runs;
@@ -29,13 +30,16 @@ public class QuantizeResumeTests
     }
 
     [Theory]
-    [InlineData(QuantizeMethod.Kmeans)]
-    [InlineData(QuantizeMethod.Qat)]
-    public void InterruptedQuantization_ResumesExactly(QuantizeMethod method)
+    [InlineData(QuantizeMethod.Kmeans, false)]
+    [InlineData(QuantizeMethod.Qat, false)]
+    [InlineData(QuantizeMethod.Qat, true)]  // allocated sparsity and widths: the resumed stage keeps the allocated masks
+    public void InterruptedQuantization_ResumesExactly(QuantizeMethod method, bool allocate)
     {
         var quantize = new QuantizeStageSpec
         {
             Method = method, Bits = 3, ActivationBits = method == QuantizeMethod.Qat ? 8 : null,
+            TargetRatio = allocate ? 12 : null, CandidateBits = allocate ? [2, 4, 8] : null, SensitivityBatches = 2,
+            CandidateSparsity = allocate ? [SparsityChoice.Keep, SparsityChoice.Nm(new NmPattern(2, 4)), SparsityChoice.Unstructured(0.75)] : null,
             Train = new TrainSpec { Steps = 10, BatchSize = 32, Lr = 1e-3, CheckpointEvery = 4, Seed = 11, HistogramEvery = null, EvalEvery = 5 },
         };
         var recipe = CompressionTestRecipes.TinyMlp([new BaselineStageSpec(), new PruneStageSpec { Sparsity = 0.5, FineTune = false }, quantize]);
