@@ -187,16 +187,17 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         int batch = run.TrainFor(spec).BatchSize;
         var order = Trainer.Permutation(run.TrainData.Count, run.TrainFor(spec).Seed, 0);
         int count = Math.Max(1, Math.Min(spec.SensitivityBatches, order.Length / batch));
-        // kl: the unchanged model's log-probabilities on the sensitivity batches are the reference (a few batches x classes).
+        // The sensitivity batches, fetched once: every option is measured on the same few batches.
+        var batches = Enumerable.Range(0, count).Select(b => run.TrainData.GetBatch(order.AsSpan(b * batch, batch)).To(run.Device)).ToList();
+        // kl: the unchanged model's log-probabilities on those batches are the reference (a few batches x classes).
         var reference = new List<torch.Tensor>();
         if (spec.Sensitivity == SensitivityMeasure.Kl)
         {
             student.eval();
             using var _ = torch.no_grad();
-            for (int b = 0; b < count; b++)
+            foreach (var data in batches)
             {
                 using var scope = torch.NewDisposeScope();
-                var data = run.TrainData.GetBatch(order.AsSpan(b * batch, batch)).To(run.Device);
                 reference.Add(torch.nn.functional.log_softmax(student.call(data).Logits, -1).MoveToOuterDisposeScope());
             }
         }
@@ -207,15 +208,14 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
             for (int b = 0; b < count; b++)
             {
                 using var scope = torch.NewDisposeScope();
-                var data = run.TrainData.GetBatch(order.AsSpan(b * batch, batch)).To(run.Device);
-                var logits = student.call(data).Logits;
+                var logits = student.call(batches[b]).Logits;
                 if (spec.Sensitivity == SensitivityMeasure.Kl)
                 {
                     // KL(p || p') = Σ p (log p − log p'), averaged over the batch's examples.
                     var logP = reference[b];
                     sum += (logP.exp() * (logP - torch.nn.functional.log_softmax(logits, -1))).sum(-1).mean().item<float>();
                 }
-                else sum += torch.nn.functional.cross_entropy(logits, data.RequireLabels()).item<float>();
+                else sum += torch.nn.functional.cross_entropy(logits, batches[b].RequireLabels()).item<float>();
             }
             return sum / count;
         }
@@ -235,7 +235,15 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         IReadOnlyList<IReadOnlyList<LayerOption>> layerOptions;
         IReadOnlyList<string> skipped;
         try { layerOptions = BudgetAllocation.Measure(student, selected, masks, sparsities, candidates, Quantize, Loss, options, out skipped); }
-        finally { foreach (var t in reference) t.Dispose(); }
+        finally
+        {
+            foreach (var t in reference) t.Dispose();
+            foreach (var data in batches)
+            {
+                foreach (var t in data.Inputs.Values) t.Dispose();
+                data.Labels?.Dispose();
+            }
+        }
         foreach (var why in skipped) run.Log.WriteLine($"[{spec.DisplayName}] allocation: {why}; that option is left out for this layer");
         var choice = BudgetAllocation.Solve(layerOptions, target - fixedBytes);
         string targetText = spec.TargetBytes is not null ? $"target_bytes {target}" : $"target_ratio {spec.TargetRatio} ({target} bytes)";
