@@ -146,8 +146,7 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
     private IEnumerable<(string Key, string Message)> CheckAttentionAfterHeadPruning(Recipe recipe)
     {
         if (!FineTune || Objective == FineTuneObjective.Ce) return [];
-        if (KeptHeads(recipe) is not { } kept || HeadsPerLayer(recipe.Student.Config) is not { } student) return [];
-        return AttentionMismatches(recipe, student, kept, Terms, "after this stage", "remove fewer heads");
+        return KeptHeads(recipe) is { } kept ? AttentionMismatches(recipe, kept, Terms, "after this stage", "remove fewer heads") : [];
     }
 
     /// <summary>Attention heads per student layer after this stage, predicted from the student config, when this is the
@@ -179,10 +178,10 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
     /// <summary>The first student/teacher layer pair per attention term (among <paramref name="terms"/>; null = all) whose
     /// head counts differ once the student keeps <paramref name="kept"/> heads per layer, as an error at <c>terms</c>
     /// (or <c>units</c> when the stage uses all terms).</summary>
-    internal static IEnumerable<(string Key, string Message)> AttentionMismatches(Recipe recipe, int[] student, int[] kept, List<string>? terms,
+    internal static IEnumerable<(string Key, string Message)> AttentionMismatches(Recipe recipe, int[] kept, List<string>? terms,
         string when, string alternative)
     {
-        if (HeadsPerLayer(recipe.Teacher.Config) is not { } teacher) yield break;
+        if (HeadsPerLayer(recipe.Student.Config) is not { } student || HeadsPerLayer(recipe.Teacher.Config) is not { } teacher) yield break;
         foreach (var term in recipe.Distill.Terms.OfType<Losses.AttentionSpec>())
         {
             if (terms is not null && !terms.Contains(term.DisplayName, StringComparer.Ordinal)) continue;
@@ -203,7 +202,7 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
     }
 
     /// <summary>Heads per layer of a bert/vit config (null for other families or an unknown config).</summary>
-    internal static int[]? HeadsPerLayer(Models.IModelConfig? config) => config switch
+    private static int[]? HeadsPerLayer(Models.IModelConfig? config) => config switch
     {
         Models.Bert.BertConfig b => Enumerable.Range(0, b.NumHiddenLayers).Select(b.HeadsInLayer).ToArray(),
         Models.Vit.ViTConfig v => Enumerable.Range(0, Math.Max(0, v.NumHiddenLayers)).Select(v.HeadsInLayer).ToArray(),

@@ -150,8 +150,7 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
         if (!FineTune || Method == QuantizeMethod.Ptq || Objective == FineTuneObjective.Ce) return [];
         var before = recipe.Stages.TakeWhile(s => !ReferenceEquals(s, this)).OfType<PruneStageSpec>();
         if (before.Select(p => p.KeptHeads(recipe)).FirstOrDefault(k => k is not null) is not { } kept) return [];
-        if (PruneStageSpec.HeadsPerLayer(recipe.Student.Config) is not { } student) return [];
-        return PruneStageSpec.AttentionMismatches(recipe, student, kept, Terms, "after the earlier head pruning", "prune fewer heads there")
+        return PruneStageSpec.AttentionMismatches(recipe, kept, Terms, "after the earlier head pruning", "prune fewer heads there")
             .Select(p => (p.Key == "units" ? "terms" : p.Key, p.Message));
     }
 

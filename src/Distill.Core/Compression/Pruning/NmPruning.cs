@@ -34,10 +34,13 @@ public static class NmPruning
         }
     }
 
+    /// <summary>True when the pattern can apply to the weight: a matrix or kernel whose rows are a multiple of M long.</summary>
+    public static bool Fits(Tensor weight, NmPattern pattern) => weight.dim() >= 2 && weight.numel() / weight.shape[0] % pattern.M == 0;
+
     /// <summary>True when every group of M consecutive entries of every row has at most N non-zeros.</summary>
     public static bool Satisfies(Tensor weight, NmPattern pattern)
     {
-        if (weight.dim() < 2 || weight.numel() / weight.shape[0] % pattern.M != 0) return false;
+        if (!Fits(weight, pattern)) return false;
         using var scope = torch.NewDisposeScope();
         long rows = weight.shape[0], groups = weight.numel() / rows / pattern.M;
         return weight.ne(0).view(rows, groups, pattern.M).sum(-1).le(pattern.N).all().item<bool>();

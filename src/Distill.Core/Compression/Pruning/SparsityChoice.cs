@@ -39,7 +39,7 @@ public sealed record SparsityChoice : IRecipeValue<SparsityChoice>
         whyNot = null;
         if (Pattern is { } p)
         {
-            if (weight.dim() < 2 || weight.numel() / weight.shape[0] % p.M != 0)
+            if (!NmPruning.Fits(weight, p))
             {
                 whyNot = $"{p} needs rows whose length is a multiple of {p.M}; '{name}' has shape [{string.Join(", ", weight.shape)}]";
                 return null;
