@@ -64,17 +64,14 @@ public static class BudgetAllocation
         double baseline = loss();
         var result = new List<IReadOnlyList<LayerOption>>();
         var notApplicable = new List<string>();
-        bool keepListed = sparsities.Contains(SparsityChoice.Keep);
         foreach (var w in weights)
         {
             var layer = new List<LayerOption>();
             using var original = w.Weight.detach().clone();
-            foreach (var sparsity in keepListed ? sparsities : sparsities.Append(SparsityChoice.Keep))
+            void MeasureUnder(SparsityChoice sparsity)
             {
-                // Unlisted, the current mask is only the fallback of a layer none of the listed sparsities applies to.
-                if (!keepListed && sparsity == SparsityChoice.Keep && layer.Count > 0) break;
                 using var mask = sparsity.Mask(original, masks[w.Name], w.Name, out string? whyNot);
-                if (mask is null) { notApplicable.Add(whyNot!); continue; }
+                if (mask is null) { notApplicable.Add(whyNot!); return; }
                 using var pruned = original.mul(mask);
                 foreach (int bits in widths)
                 {
@@ -91,6 +88,9 @@ public static class BudgetAllocation
                     }
                 }
             }
+            foreach (var sparsity in sparsities) MeasureUnder(sparsity);
+            // A layer none of the listed sparsities applies to keeps its current mask, which always applies.
+            if (layer.Count == 0) MeasureUnder(SparsityChoice.Keep);
             result.Add(layer);
         }
         skipped = notApplicable;
