@@ -422,10 +422,6 @@ public static class ArtifactEncoder
 
     private static ScaleTable? Smaller(ScaleTable? a, ScaleTable? b) => a is null ? b : b is null || a.Bytes <= b.Bytes ? a : b;
 
-    /// <summary>The scale of exponent <paramref name="k"/> on a grid of <paramref name="steps"/> steps per octave:
-    /// float32(2^(k / steps)), the expression of <see cref="WeightQuantizer.CompactScale"/>.</summary>
-    public static float ExponentScale(int k, int steps) => (float)Math.Pow(2, k / (double)steps);
-
     /// <summary>The scales as exponents (u8 steps, zigzag varint base, u8 width, code stream of k − base) when every scale
     /// is exactly float32(2^(k/16)) for an integer k — as the quantizer's compact scales are — and that is smaller than
     /// one float32 per channel; else null. A channel's scale then costs a few bits and the codebook's float32 entries go:
@@ -439,7 +435,7 @@ public static class ArtifactEncoder
         {
             if (!(scales[i] > 0) || !float.IsFinite(scales[i])) return null;
             double e = Math.Round(Math.Log2(scales[i]) * steps);
-            if (Math.Abs(e) > 1 << 20 || ExponentScale((int)e, steps) != scales[i]) return null;
+            if (Math.Abs(e) > 1 << 20 || QuantScheme.ExponentScale((int)e, steps) != scales[i]) return null;
             k[i] = (int)e;
         }
         int min = k.Min(), range = k.Max() - min;

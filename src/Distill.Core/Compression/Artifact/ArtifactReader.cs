@@ -182,7 +182,7 @@ public static class ArtifactReader
                     int scaleBits = r.Byte("scale exponent bits");
                     if (scaleBits is < 1 or > 8) throw r.Error($"scale exponent width {scaleBits} is outside 1..8");
                     var scaleCodes = ReadCodes(r, channels, scaleBits, huffScales, "scale exponents");
-                    for (int c = 0; c < channels; c++) scales[c] = ArtifactEncoder.ExponentScale(expBase + scaleCodes[c], steps);
+                    for (int c = 0; c < channels; c++) scales[c] = QuantScheme.ExponentScale(expBase + scaleCodes[c], steps);
                 }
                 else
                     for (int c = 0; c < channels; c++) scales[c] = r.Single("scale");

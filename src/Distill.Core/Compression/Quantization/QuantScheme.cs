@@ -11,6 +11,11 @@ public sealed record QuantScheme(int Bits, bool PerChannel = true, bool Symmetri
     /// <summary>Compact scales are powers of 2^(1/16).</summary>
     public const int ScaleStepsPerOctave = 16;
 
+    /// <summary>float32(2^(k / steps)): the one expression by which compact scales are made
+    /// (<see cref="WeightQuantizer.CompactScale"/>) and rebuilt from their exponents in the artifact, so both agree bit
+    /// for bit.</summary>
+    public static float ExponentScale(int k, int steps = ScaleStepsPerOctave) => (float)Math.Pow(2, k / (double)steps);
+
     public override string ToString() =>
         $"{Bits}-bit {(PerChannel ? "per-channel" : "per-tensor")} {(Symmetric ? "symmetric" : "asymmetric")}{(CompactScales ? ", compact scales" : "")}";
 }

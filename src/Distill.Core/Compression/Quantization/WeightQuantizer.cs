@@ -57,11 +57,10 @@ public static class WeightQuantizer
     public static float CompactScale(float scale)
     {
         if (!(scale > 0) || !float.IsFinite(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "a scale is positive and finite");
-        int steps = QuantScheme.ScaleStepsPerOctave;
-        double k = Math.Ceiling(Math.Log2(scale) * steps);
-        float snapped = (float)Math.Pow(2, k / steps);
+        int k = (int)Math.Ceiling(Math.Log2(scale) * QuantScheme.ScaleStepsPerOctave);
+        float snapped = QuantScheme.ExponentScale(k);
         // float32 rounding of 2^(k/16) may land just below the scale; move to the next step then.
-        return snapped >= scale ? snapped : (float)Math.Pow(2, (k + 1) / steps);
+        return snapped >= scale ? snapped : QuantScheme.ExponentScale(k + 1);
     }
 
     /// <summary>q(w) on <paramref name="grid"/>: same shape and dtype as <paramref name="weight"/>, no gradient.</summary>
