@@ -17,6 +17,9 @@ namespace Distill.Tests.Compression;
 
 /// <summary>Embedding weights are compressed only on request (<see cref="PruneSelector"/>), and a BERT whose word
 /// embeddings are pruned 2:4 and quantized to 4 bits exports and loads back exactly.</summary>
+// The BERT run's weights, and so which scale encoding is smallest, depend on the global random generator: a parallel
+// test drawing from it made the expected encoding differ now and then (seen in the full suite, never alone).
+[Collection(SerialCollection.Name)]
 public class EmbeddingCompressionTests
 {
     private static BertConfig Bert(int vocab, int hidden) => new()
