@@ -8,7 +8,7 @@ public class SafeTensorsSmokeTests
     [Fact]
     public void ReadsHfCheckpointAndRoundTrips()
     {
-        string path = Path.Combine(TestPaths.SharedData, "bert-tiny-random-student-BertForSequenceClassification", "model.safetensors");
+        string path = Path.Combine(TestPaths.Hf("bert-tiny-random-student-BertForSequenceClassification"), "model.safetensors");
         var tensors = SafeTensors.Load(path);
         Assert.Equal(25, tensors.Count);
         Assert.Equal(new long[] { 2, 16 }, tensors["classifier.weight"].shape);

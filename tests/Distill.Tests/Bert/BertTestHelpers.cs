@@ -14,7 +14,7 @@ internal static class BertTestHelpers
     public const string ClassifierFolder = "bert-tiny-random-BertForSequenceClassification";
     public const string StudentFolder = "bert-tiny-random-student-BertForSequenceClassification";
 
-    public static string Folder(string name) => Path.Combine(TestPaths.SharedData, name);
+    public static string Folder(string name) => TestPaths.Hf(name);
 
     public static Dictionary<string, Tensor> Reference(string folder, string file = "reference_outputs") =>
         SafeTensors.Load(Path.Combine(Folder(folder), "reference", file + ".safetensors"));

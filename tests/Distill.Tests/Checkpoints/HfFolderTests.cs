@@ -14,7 +14,7 @@ public sealed class HfFolderTests : IDisposable
 
     public void Dispose() => _tmp.Dispose();
 
-    private static string Shared(string name) => Path.Combine(TestPaths.SharedData, name);
+    private static string Shared(string name) => TestPaths.Hf(name);
     private static readonly string ClsDir = Shared("bert-tiny-random-BertForSequenceClassification");
     private static readonly string BaseDir = Shared("bert-tiny-random-BertModel");
     private static readonly string[] TokenizerFiles = ["vocab.txt", "tokenizer_config.json", "special_tokens_map.json"];

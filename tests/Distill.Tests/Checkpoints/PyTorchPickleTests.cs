@@ -17,7 +17,7 @@ public sealed class PyTorchPickleTests : IDisposable
 
     public void Dispose() => _tmp.Dispose();
 
-    private static string BertDir => Path.Combine(TestPaths.SharedData, "bert-tiny-random-BertForSequenceClassification");
+    private static string BertDir => Path.Combine(TestPaths.Hf("bert-tiny-random-BertForSequenceClassification"));
 
     [Fact]
     public void HfPytorchModelBinEqualsItsSafetensorsTensorForTensor()

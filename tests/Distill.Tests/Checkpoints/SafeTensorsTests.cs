@@ -14,7 +14,7 @@ public sealed class SafeTensorsTests : IDisposable
 
     public void Dispose() => _tmp.Dispose();
 
-    private static string BertCls => Path.Combine(TestPaths.SharedData, "bert-tiny-random-BertForSequenceClassification", "model.safetensors");
+    private static string BertCls => Path.Combine(TestPaths.Hf("bert-tiny-random-BertForSequenceClassification"), "model.safetensors");
 
     internal static bool BitEqual(Tensor a, Tensor b) =>
         a.dtype == b.dtype && a.shape.SequenceEqual(b.shape) && a.contiguous().bytes.SequenceEqual(b.contiguous().bytes);
@@ -47,7 +47,7 @@ public sealed class SafeTensorsTests : IDisposable
     {
         // The reference files follow the HF layout (sorted keys, compact JSON, contiguous data from 0, space padding to 8,
         // __metadata__ {"format":"pt"}); our writer must produce exactly the same bytes from the same tensors.
-        string reference = Path.Combine(TestPaths.SharedData, folder, "model.safetensors");
+        string reference = Path.Combine(TestPaths.Hf(folder), "model.safetensors");
         string path = _tmp.File(folder + ".safetensors");
         SafeTensors.Save(path, SafeTensors.Load(reference), new Dictionary<string, string> { ["format"] = "pt" });
         Assert.Equal(File.ReadAllBytes(reference), File.ReadAllBytes(path));

@@ -11,7 +11,7 @@ namespace Distill.Tests.Checkpoints;
 /// </summary>
 public sealed class StateDictLoaderTests
 {
-    private static string Data(string folder) => Path.Combine(TestPaths.SharedData, folder, "model.safetensors");
+    private static string Data(string folder) => Path.Combine(TestPaths.Hf(folder), "model.safetensors");
     private static readonly string ClsFile = Data("bert-tiny-random-BertForSequenceClassification");
     private static readonly string BaseFile = Data("bert-tiny-random-BertModel");
 

@@ -94,7 +94,7 @@ public class EmbeddingCompressionTests
     [InlineData("ptq")]
     public void Bert_WithPrunedFourBitWordEmbeddings_ExportsTheQuantizedModelExactly(string method)
     {
-        string sst2 = Path.Combine(TestPaths.SharedData, "sst2");
+        string sst2 = Path.Combine(TestPaths.Data, "sst2");
         List<string> encoder = ["bert.encoder.*", "bert.pooler.*"];
         bool qat = method == "qat";
         var recipe = new Recipe
@@ -103,7 +103,7 @@ public class EmbeddingCompressionTests
             Student = new ModelSpec { Model = "bert", Config = Bert(30522, 16) },
             Data = new DataSpec
             {
-                Dataset = "sst2", Path = sst2, Tokenizer = Path.Combine(TestPaths.SharedData, "bert-base-uncased-tokenizer"), MaxLength = 24,
+                Dataset = "sst2", Path = sst2, Tokenizer = Path.Combine(TestPaths.Data, "bert-base-uncased-tokenizer"), MaxLength = 24,
                 TrainSplit = "train", EvalSplit = "dev", TrainLimit = 64, EvalLimit = 32, EvalBatchSize = 32,
             },
             Distill = new DistillSpec { Terms = [new SoftTargetSpec()] },

@@ -23,14 +23,14 @@ public sealed class HeadPruningRecipeTests
         """;
 
     private static string BertData =>
-        $"data: {{ dataset: sst2, path: '{Path.Combine(TestPaths.SharedData, "sst2")}', tokenizer: '{Path.Combine(TestPaths.SharedData, "bert-base-uncased-tokenizer")}', train_split: train, eval_split: dev, max_length: 32 }}";
+        $"data: {{ dataset: sst2, path: '{Path.Combine(TestPaths.Data, "sst2")}', tokenizer: '{Path.Combine(TestPaths.Data, "bert-base-uncased-tokenizer")}', train_split: train, eval_split: dev, max_length: 32 }}";
 
     private const string W2vModels = """
         teacher: { model: wav2vec2, config: { hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 37, conv_dim: [32, 32], conv_kernel: [10, 3], conv_stride: [5, 2], num_conv_pos_embeddings: 16, num_conv_pos_embedding_groups: 4 } }
         student: { model: wav2vec2, config: { hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 37, conv_dim: [32, 32], conv_kernel: [10, 3], conv_stride: [5, 2], num_conv_pos_embeddings: 16, num_conv_pos_embedding_groups: 4 } }
         """;
 
-    private static string W2vData => $"data: {{ dataset: fsdd, path: '{Path.Combine(TestPaths.SharedData, "fsdd")}' }}";
+    private static string W2vData => $"data: {{ dataset: fsdd, path: '{Path.Combine(TestPaths.Data, "fsdd")}' }}";
 
     private const string MlpModels = "teacher: { model: mlp }\nstudent: { model: mlp }";
 
@@ -180,7 +180,7 @@ public sealed class HeadPruningRecipeTests
         {
             Teacher = new ModelSpec { Model = "vit", Config = Vit() },
             Student = new ModelSpec { Model = "vit", Config = Vit() },
-            Data = new DataSpec { Dataset = "cifar10", Path = Path.Combine(TestPaths.SharedData, "cifar10"), TrainLimit = 64, EvalLimit = 32, EvalBatchSize = 32 },
+            Data = new DataSpec { Dataset = "cifar10", Path = Path.Combine(TestPaths.Data, "cifar10"), TrainLimit = 64, EvalLimit = 32, EvalBatchSize = 32 },
             Train = new TrainSpec { Steps = 2, BatchSize = 16, Lr = 1e-3, Seed = 5, HistogramEvery = null, CheckpointEvery = 1000 },
             Output = new OutputSpec { Tensorboard = false },
             Stages =

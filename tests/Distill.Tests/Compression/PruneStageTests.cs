@@ -170,7 +170,7 @@ public class PruneStageTests
             Student = new ModelSpec { Model = "bert", Config = Bert() },
             Data = new DataSpec
             {
-                Dataset = "sst2", Path = Path.Combine(TestPaths.SharedData, "sst2"), Tokenizer = Path.Combine(TestPaths.SharedData, "bert-base-uncased-tokenizer"),
+                Dataset = "sst2", Path = Path.Combine(TestPaths.Data, "sst2"), Tokenizer = Path.Combine(TestPaths.Data, "bert-base-uncased-tokenizer"),
                 TrainSplit = "train", EvalSplit = "dev", MaxLength = 32, TrainLimit = 64, EvalLimit = 32, EvalBatchSize = 32,
             },
             Distill = new DistillSpec { Terms = [new SoftTargetSpec { Name = "kd" }, new AttentionSpec { Name = "attn" }] },

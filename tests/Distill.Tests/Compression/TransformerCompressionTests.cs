@@ -28,7 +28,7 @@ public class TransformerCompressionTests
         {
             Teacher = new ModelSpec { Model = "vit", Config = Vit(32, 2) },
             Student = new ModelSpec { Model = "vit", Config = Vit(16, 2) },
-            Data = new DataSpec { Dataset = "cifar10", Path = Path.Combine(TestPaths.SharedData, "cifar10"), TrainLimit = 128, EvalLimit = 64, EvalBatchSize = 64 },
+            Data = new DataSpec { Dataset = "cifar10", Path = Path.Combine(TestPaths.Data, "cifar10"), TrainLimit = 128, EvalLimit = 64, EvalBatchSize = 64 },
             Distill = new DistillSpec { Terms = [new SoftTargetSpec()] },
             Train = train,
             Output = new OutputSpec { Tensorboard = false },

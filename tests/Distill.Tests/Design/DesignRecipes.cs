@@ -30,8 +30,8 @@ internal static class DesignRecipes
 
     public static string Data(string family) => family switch
     {
-        "bert" => $"data: {{ dataset: sst2, path: '{Path.Combine(TestPaths.SharedData, "sst2")}', tokenizer: '{Path.Combine(TestPaths.SharedData, "bert-base-uncased-tokenizer")}', train_split: train, eval_split: dev, max_length: 32 }}",
-        "wav2vec2" => $"data: {{ dataset: fsdd, path: '{Path.Combine(TestPaths.SharedData, "fsdd")}' }}",
+        "bert" => $"data: {{ dataset: sst2, path: '{Path.Combine(TestPaths.Data, "sst2")}', tokenizer: '{Path.Combine(TestPaths.Data, "bert-base-uncased-tokenizer")}', train_split: train, eval_split: dev, max_length: 32 }}",
+        "wav2vec2" => $"data: {{ dataset: fsdd, path: '{Path.Combine(TestPaths.Data, "fsdd")}' }}",
         _ => $"data: {{ dataset: mnist, path: '{MnistDir}' }}",
     };
 

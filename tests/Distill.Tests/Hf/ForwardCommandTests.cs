@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Distill.Tests.Hf;
 
-/// <summary><c>distill forward</c> on the shared reference folders: the written outputs are HF's reference outputs.</summary>
+/// <summary><c>distill forward</c> on the reference folders in tests/fixtures/hf: the written outputs are HF's reference outputs.</summary>
 [Collection(SerialCollection.Name)]
 public sealed class ForwardCommandTests(ITestOutputHelper log) : IDisposable
 {

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Distill.Tests.Hf;
 
-/// <summary>The default registry's BERT and ViT architectures: each shared folder loads strictly and reproduces HF's outputs.</summary>
+/// <summary>The default registry's BERT and ViT architectures: each reference folder loads strictly and reproduces HF's outputs.</summary>
 public sealed class HfRegistryTests(ITestOutputHelper log)
 {
     [Fact]

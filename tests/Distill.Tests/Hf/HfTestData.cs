@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace Distill.Tests.Hf;
 
-/// <summary>The shared HF reference folders (../shared/data), their reference inputs and outputs, and tolerance checks.</summary>
+/// <summary>The HF reference folders (tests/fixtures/hf), their reference inputs and outputs, and tolerance checks.</summary>
 internal static class HfTestData
 {
     public const string BertBase = "bert-tiny-random-BertModel";
@@ -40,7 +40,7 @@ internal static class HfTestData
     public static readonly string[] OutputNames =
         ["logits", "loss", "last_hidden_state", "pooler_output", "extract_features", "hidden_states.0", "hidden_states.1", "hidden_states.2", "attentions.0", "attentions.1"];
 
-    public static string Folder(string name) => Path.Combine(TestPaths.SharedData, name);
+    public static string Folder(string name) => TestPaths.Hf(name);
 
     public static Dictionary<string, Tensor> Reference(string folder) =>
         SafeTensors.Load(Path.Combine(Folder(folder), "reference", "reference_outputs.safetensors"));

@@ -18,7 +18,7 @@ public sealed class PretrainedRecipeTests : IDisposable
     internal static string Sst2Data(string extra = "") => $"""
         data:
           dataset: sst2
-          path: {TestPaths.SharedData}/sst2
+          path: {TestPaths.Data}/sst2
           tokenizer: {HfTestData.Folder(HfTestData.BertCls)}
           train_split: dev
           eval_split: dev

@@ -129,7 +129,7 @@ public sealed class PretrainedRunTests(ITestOutputHelper log) : IDisposable
                 hidden_size: 16
             data:
               dataset: cifar10
-              path: {TestPaths.SharedData}/cifar10
+              path: {TestPaths.Data}/cifar10
               eval_limit: 8
               preprocessing:
                 mean: [0.5, 0.5, 0.5]

@@ -11,7 +11,7 @@ namespace Distill.Tests.Losses;
 public class SoftTargetLossTests
 {
     private static readonly string RefDir =
-        Path.Combine(TestPaths.SharedData, "bert-tiny-random-student-BertForSequenceClassification", "reference");
+        Path.Combine(TestPaths.Hf("bert-tiny-random-student-BertForSequenceClassification"), "reference");
 
     private static (Dictionary<string, Tensor> Tensors, double T, double Alpha) Reference()
     {

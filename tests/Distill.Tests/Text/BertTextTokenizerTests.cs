@@ -12,7 +12,7 @@ namespace Distill.Tests.Text;
 /// </summary>
 public class BertTextTokenizerTests(ITestOutputHelper log)
 {
-    private static readonly string Folder = Path.Combine(TestPaths.SharedData, "bert-base-uncased-tokenizer");
+    private static readonly string Folder = Path.Combine(TestPaths.Data, "bert-base-uncased-tokenizer");
 
     /// <summary>Entries (by text) where our output is known to differ from HF. Empty: the wrapper reproduces every case.
     /// The test fails if this list names a case that actually matches, or misses one that differs.</summary>
@@ -20,7 +20,7 @@ public class BertTextTokenizerTests(ITestOutputHelper log)
 
     private static readonly Lazy<BertTextTokenizer> Shared = new(() => BertTextTokenizer.FromFolder(Folder));
 
-    private static JsonElement Reference() => JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "tokenization_reference.json"))).RootElement;
+    private static JsonElement Reference() => JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.TokenizerFixtures, "tokenization_reference.json"))).RootElement;
 
     private static int[] Ints(JsonElement e, string key) => e.GetProperty(key).EnumerateArray().Select(x => x.GetInt32()).ToArray();
 
@@ -122,7 +122,7 @@ public class BertTextTokenizerTests(ITestOutputHelper log)
         Directory.CreateDirectory(dir);
         try
         {
-            File.Copy(Path.Combine(Folder, "tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
+            File.Copy(Path.Combine(TestPaths.TokenizerFixtures, "tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
             var fromJson = BertTextTokenizer.FromFolder(dir);
             Assert.True(fromJson.DoLowerCase); // from the BertNormalizer
             Assert.Equal(30522, fromJson.VocabSize);

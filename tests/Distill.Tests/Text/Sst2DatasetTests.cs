@@ -12,8 +12,8 @@ namespace Distill.Tests.Text;
 
 public class Sst2DatasetTests(ITestOutputHelper log)
 {
-    private static readonly string DataFolder = Path.Combine(TestPaths.SharedData, "sst2");
-    private static readonly string TokenizerFolder = Path.Combine(TestPaths.SharedData, "bert-base-uncased-tokenizer");
+    private static readonly string DataFolder = Path.Combine(TestPaths.Data, "sst2");
+    private static readonly string TokenizerFolder = Path.Combine(TestPaths.Data, "bert-base-uncased-tokenizer");
     private static readonly Lazy<BertTextTokenizer> Tokenizer = new(() => BertTextTokenizer.FromFolder(TokenizerFolder));
 
     [Fact]
@@ -59,7 +59,7 @@ public class Sst2DatasetTests(ITestOutputHelper log)
         Assert.Equal(872, dev.Count);
         Assert.Equal((428, 444), dev.LabelCounts());
         // tokenization_reference.json's first 25 single texts are the first 25 dev sentences, tokenized by HF.
-        var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(TokenizerFolder, "tokenization_reference.json"))).RootElement.GetProperty("single");
+        var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.TokenizerFixtures, "tokenization_reference.json"))).RootElement.GetProperty("single");
         for (int i = 0; i < 25; i++)
         {
             Assert.Equal(reference[i].GetProperty("text").GetString(), dev.Text(i));

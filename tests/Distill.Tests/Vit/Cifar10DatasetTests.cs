@@ -10,15 +10,15 @@ namespace Distill.Tests.Vit;
 
 public class Cifar10DatasetTests(ITestOutputHelper output)
 {
-    private static readonly string Dir = Path.Combine(TestPaths.SharedData, "cifar10");
+    private static readonly string Dir = Path.Combine(TestPaths.Data, "cifar10");
     private static readonly PreprocessSpec Half = new() { Mean = [0.5, 0.5, 0.5], Std = [0.5, 0.5, 0.5] };
 
     private static int[] IndexLabels(string file) =>
         File.ReadLines(Path.Combine(Dir, file)).Skip(1).Select(l => int.Parse(l.Split('\t')[1])).ToArray();
 
     [Theory]
-    [InlineData("train", 10_000, "train_subset_10k_index.tsv")]
-    [InlineData("test", 5_000, "test_5k_index.tsv")]
+    [InlineData("train", 4_000, "train_index.tsv")]   // the subset shipped in data/cifar10 (data/README.md)
+    [InlineData("test", 1_000, "test_index.tsv")]
     public void CountsAndLabelsMatchTheIndex(string split, int count, string index)
     {
         var data = Cifar10Dataset.Open(Dir, split, new PreprocessSpec());
@@ -33,7 +33,7 @@ public class Cifar10DatasetTests(ITestOutputHelper output)
     [Fact]
     public void TestRecordsZeroToThreeGiveTheHuggingFaceReferencePixelValues()
     {
-        // Records 0-3 of test_5k are the four reference images (test_5k_index.tsv; SOURCES.md §6b).
+        // Records 0-3 of test_5k, kept as the first records of data/cifar10/test.bin, are the four reference images (SOURCES.md §6b).
         var reference = VitReference.Outputs(VitReference.BaseFolder);
         var batch = Cifar10Dataset.Open(Dir, "test", Half).GetBatch([0, 1, 2, 3]);
         double diff = VitReference.MaxAbsDiff(batch["pixel_values"], reference["pixel_values"]);
@@ -65,7 +65,7 @@ public class Cifar10DatasetTests(ITestOutputHelper output)
         var spec = new DataSpec { Dataset = "cifar10", Path = Dir, Preprocessing = Half };
         Assert.Empty(kind.Validate(spec));
         Assert.Equal(new long[] { 3, 32, 32 }, kind.Inputs(spec).Single().Shape);
-        Assert.Equal(5000, kind.Open(spec, "test").Count);
+        Assert.Equal(1000, kind.Open(spec, "test").Count);
 
         Assert.Contains(kind.Validate(spec with { Preprocessing = new() { Mean = [0.5], Std = [0.5] } }), p => p.Key == "preprocessing.mean");
         Assert.Contains(kind.Validate(spec with { Preprocessing = new() { Mean = [0.5, 0.5, 0.5] } }), p => p.Key == "preprocessing");

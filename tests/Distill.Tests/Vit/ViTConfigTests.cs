@@ -42,7 +42,7 @@ public class ViTConfigTests
     [Fact]
     public void RejectsAConfigOfAnotherArchitecture()
     {
-        string bert = Path.Combine(TestPaths.SharedData, "bert-tiny-random-BertModel", "config.json");
+        string bert = Path.Combine(TestPaths.Hf("bert-tiny-random-BertModel"), "config.json");
         var e = Assert.Throws<InvalidDataException>(() => ViTConfig.Load(bert));
         Assert.Contains("model_type is 'bert'", e.Message);
         Assert.Contains(bert, e.Message);

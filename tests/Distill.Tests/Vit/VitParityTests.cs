@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Distill.Tests.Vit;
 
 /// <summary>
-/// Our ViT against HuggingFace transformers 4.40.2's outputs for the same weights and pixels (shared/data §6b).
+/// Our ViT against HuggingFace transformers 4.40.2's outputs for the same weights and pixels (tests/fixtures/hf).
 /// Activations: max |ours − HF| ≤ 1e-5. Gradients: |ours − HF| ≤ 1e-6 + 1e-4·|HF| elementwise.
 /// </summary>
 public class VitParityTests(ITestOutputHelper output)

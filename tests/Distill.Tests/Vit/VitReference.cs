@@ -6,13 +6,13 @@ using static TorchSharp.torch;
 
 namespace Distill.Tests.Vit;
 
-/// <summary>Helpers for the HF ViT reference folders of shared/data (SOURCES.md §6b).</summary>
+/// <summary>Helpers for the HF ViT reference folders in tests/fixtures/hf (tests/fixtures/README.md).</summary>
 internal static class VitReference
 {
     public const string BaseFolder = "vit-tiny-random-ViTModel";
     public const string ClassifierFolder = "vit-tiny-random-ViTForImageClassification";
 
-    public static string Folder(string name) => Path.Combine(TestPaths.SharedData, name);
+    public static string Folder(string name) => TestPaths.Hf(name);
 
     public static Dictionary<string, Tensor> Outputs(string folder) =>
         SafeTensors.Load(Path.Combine(Folder(folder), "reference", "reference_outputs.safetensors"));

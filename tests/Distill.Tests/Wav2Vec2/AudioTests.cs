@@ -11,7 +11,7 @@ namespace Distill.Tests.Wav2Vec2;
 
 public class AudioTests(ITestOutputHelper log)
 {
-    private static string Recordings => Path.Combine(TestPaths.SharedData, "fsdd", "recordings");
+    private static string Recordings => Path.Combine(TestPaths.Data, "fsdd");
 
     [Theory]
     [InlineData("groupnorm")]

@@ -13,7 +13,7 @@ namespace Distill.Tests.Wav2Vec2;
 /// <summary>Both splits are opened once for the class (reading and resampling 2,500 files).</summary>
 public sealed class FsddFixture
 {
-    public string Dir { get; } = Path.Combine(TestPaths.SharedData, "fsdd");
+    public string Dir { get; } = Path.Combine(TestPaths.Data, "fsdd");
     public FsddDataset Train { get; }
     public FsddDataset Test { get; }
 
@@ -30,14 +30,15 @@ public sealed class FsddFixture
 public class FsddDatasetTests(FsddFixture data) : IClassFixture<FsddFixture>
 {
     [Fact]
-    public void OfficialSplitHas2250TrainAnd250TestBalancedOverDigits()
+    public void OfficialSplitHas1000TrainAnd250TestBalancedOverDigits()
     {
-        Assert.Equal(2250, data.Train.Count);
+        // data/fsdd keeps file indices 0-24 of 5 speakers: 0-4 = test, 5-24 = train (data/README.md).
+        Assert.Equal(1000, data.Train.Count);
         Assert.Equal(250, data.Test.Count);
         Assert.Equal(10, data.Train.NumClasses);
         for (int d = 0; d < 10; d++)
         {
-            Assert.Equal(225, Enumerable.Range(0, data.Train.Count).Count(i => data.Train.Label(i) == d));
+            Assert.Equal(100, Enumerable.Range(0, data.Train.Count).Count(i => data.Train.Label(i) == d));
             Assert.Equal(25, Enumerable.Range(0, data.Test.Count).Count(i => data.Test.Label(i) == d));
         }
         foreach (int i in new[] { 0, 100, 249 })
@@ -47,7 +48,7 @@ public class FsddDatasetTests(FsddFixture data) : IClassFixture<FsddFixture>
             Assert.Equal(int.Parse(parts[0]), data.Test.Label(i));
         }
         Assert.All(Enumerable.Range(0, data.Train.Count).Where(i => i % 97 == 0),
-            i => Assert.InRange(int.Parse(Path.GetFileNameWithoutExtension(data.Train.File(i)).Split('_')[2]), 5, 49));
+            i => Assert.InRange(int.Parse(Path.GetFileNameWithoutExtension(data.Train.File(i)).Split('_')[2]), 5, 24));
     }
 
     [Fact]

@@ -12,7 +12,7 @@ namespace Distill.Tests.Wav2Vec2;
 internal static class Wav2Vec2TestData
 {
     public static string Folder(string variant, string cls) =>
-        Path.Combine(TestPaths.SharedData, $"wav2vec2-tiny-random-{variant}-{cls}");
+        TestPaths.Hf($"wav2vec2-tiny-random-{variant}-{cls}");
 
     public static Wav2Vec2Config Config(string folder) => Wav2Vec2Config.FromJsonFile(Path.Combine(folder, "config.json"));
 
