@@ -1,0 +1,154 @@
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace Distill.Tests.Architecture;
+
+/// <summary>
+/// The layers of Distill.Core (docs/architecture.md): primitives → models → algorithms → recipes → stages/runs; the
+/// CLI is its own assembly above them. A file may use its own layer and the ones below, never one above. The imports
+/// that break this today are listed in <see cref="KnownUpward"/>, as debt to pay off: the test fails on any new upward
+/// import, and on a listed one that is gone (delete it from the list, so the list only shrinks).
+/// </summary>
+public partial class LayeringTests
+{
+    /// <summary>The layer of each top-level namespace under <c>Distill.</c>.</summary>
+    public static readonly IReadOnlyDictionary<string, int> Layer = new Dictionary<string, int>(StringComparer.Ordinal)
+    {
+        // 0: primitives — tensor and checkpoint I/O, text / audio / vision processing
+        ["Checkpoints"] = 0, ["Text"] = 0, ["Audio"] = 0, ["Vision"] = 0,
+        // 1: models — the families and their HF architectures
+        ["Models"] = 1, ["Hf"] = 1,
+        // 2: algorithms — datasets, losses, trainer and its callbacks, teacher cache, pruning/quantization/artifact, design
+        ["Data"] = 2, ["Losses"] = 2, ["Training"] = 2, ["Logging"] = 2, ["Caching"] = 2, ["Compression"] = 2, ["Design"] = 2,
+        // 3: recipes — the typed recipe records, binder, validator
+        ["Recipes"] = 3,
+        // 4: stages and runs
+        ["Stages"] = 4, ["Runs"] = 4,
+        // 5: tools that sit on top (the benchmark harness until it leaves the core)
+        ["Bench"] = 5,
+    };
+
+    /// <summary>Upward imports that exist today ("file -> namespace"); each is to be removed, none added.</summary>
+    private static readonly string[] KnownUpward =
+    [
+        "Caching/TeacherCacheKey.cs -> Distill.Recipes",
+        "Caching/TeacherCacheSetup.cs -> Distill.Stages",
+        "Caching/TeacherCacheSpec.cs -> Distill.Recipes",
+        "Checkpoints/CheckpointIO.cs -> Distill.Models",
+        "Checkpoints/CheckpointIO.cs -> Distill.Training",
+        "Compression/CompressionReport.cs -> Distill.Stages",
+        "Compression/CompressionTable.cs -> Distill.Runs",
+        "Compression/CompressionTable.cs -> Distill.Stages",
+        "Compression/FineTuning.cs -> Distill.Stages",
+        "Compression/Pruning/NmPattern.cs -> Distill.Recipes",
+        "Compression/Pruning/SparsityChoice.cs -> Distill.Recipes",
+        "Compression/Quantization/QuantizationRecord.cs -> Distill.Stages",
+        "Data/DatasetKind.cs -> Distill.Recipes",
+        "Data/Cifar10/Cifar10Dataset.cs -> Distill.Recipes",
+        "Data/Fsdd/FsddDataset.cs -> Distill.Recipes",
+        "Data/Mnist/MnistDataset.cs -> Distill.Recipes",
+        "Data/Sst2/Sst2Dataset.cs -> Distill.Recipes",
+        "Design/BertDesign.cs -> Distill.Recipes",
+        "Design/BudgetSpec.cs -> Distill.Recipes",
+        "Design/CnnDesign.cs -> Distill.Recipes",
+        "Design/DeploymentSpec.cs -> Distill.Recipes",
+        "Design/DesignFamily.cs -> Distill.Recipes",
+        "Design/IntChoices.cs -> Distill.Recipes",
+        "Design/MeasureSpec.cs -> Distill.Recipes",
+        "Design/ProxySpec.cs -> Distill.Recipes",
+        "Design/SearchSpaceSpec.cs -> Distill.Recipes",
+        "Design/VitDesign.cs -> Distill.Recipes",
+        "Design/Wav2Vec2Design.cs -> Distill.Recipes",
+        "Losses/AttentionSpec.cs -> Distill.Recipes",
+        "Losses/CosineSpec.cs -> Distill.Recipes",
+        "Losses/HiddenMseSpec.cs -> Distill.Recipes",
+        "Losses/HintSpec.cs -> Distill.Recipes",
+        "Losses/LayerMapping.cs -> Distill.Recipes",
+        "Losses/LossKind.cs -> Distill.Recipes",
+        "Losses/LossRegistry.cs -> Distill.Recipes",
+        "Losses/SoftTargetSpec.cs -> Distill.Recipes",
+        "Models/Init/InitFromTeacherSpec.cs -> Distill.Recipes",
+        "Models/Init/LayerSelection.cs -> Distill.Recipes",
+        "Recipes/ModelSpecResolver.cs -> Distill.Stages",
+        "Recipes/RecipeLoader.cs -> Distill.Stages",
+        "Recipes/StageResolver.cs -> Distill.Stages",
+        "Training/LrSchedule.cs -> Distill.Recipes",
+        "Training/MasterWeightOptimizer.cs -> Distill.Recipes",
+        "Training/MixedPrecision.cs -> Distill.Recipes",
+        "Training/OptimizerFactory.cs -> Distill.Recipes",
+        "Training/Trainer.cs -> Distill.Recipes",
+    ];
+
+    [GeneratedRegex(@"^namespace Distill\.(?<ns>\w+)", RegexOptions.Multiline)]
+    private static partial Regex NamespaceLine();
+
+    [GeneratedRegex(@"^using (?:static )?(?<ns>Distill\.[\w.]+)", RegexOptions.Multiline)]
+    private static partial Regex UsingLine();
+
+    [GeneratedRegex(@"(?<![\w.])global::Distill\.(?<ns>\w+)\.|(?<![\w.""])Distill\.(?<ns>\w+)\.\w")]
+    private static partial Regex QualifiedName();
+
+    private static string CoreDir => Path.Combine(TestPaths.RepoRoot, "src", "Distill.Core");
+
+    private static IEnumerable<string> SourceFiles(string root) =>
+        Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") &&
+                        !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"));
+
+    /// <summary>Every upward reference under <paramref name="root"/> (default: the core): "file -> Distill.X" for using lines and fully qualified names.</summary>
+    public static SortedSet<string> UpwardReferences(string? root = null)
+    {
+        root ??= CoreDir;
+        var found = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (string file in SourceFiles(root))
+        {
+            string text = File.ReadAllText(file);
+            var ns = NamespaceLine().Match(text);
+            if (!ns.Success) continue;
+            string own = ns.Groups["ns"].Value;
+            Assert.True(Layer.ContainsKey(own), $"{file}: namespace Distill.{own} has no layer; add it to LayeringTests.Layer and docs/architecture.md");
+            string rel = Path.GetRelativePath(root, file).Replace('\\', '/');
+            var body = string.Join('\n', text.Split('\n').Where(l => !l.StartsWith("using ", StringComparison.Ordinal) && !l.StartsWith("namespace ", StringComparison.Ordinal) && !l.TrimStart().StartsWith("//", StringComparison.Ordinal)));
+            var targets = UsingLine().Matches(text).Select(m => (Full: m.Groups["ns"].Value, Top: m.Groups["ns"].Value.Split('.')[1]))
+                .Concat(QualifiedName().Matches(body).Select(m => (Full: "Distill." + m.Groups["ns"].Value, Top: m.Groups["ns"].Value)));
+            foreach (var (full, top) in targets)
+            {
+                Assert.True(Layer.ContainsKey(top), $"{rel}: refers to unknown namespace Distill.{top}");
+                if (top != own && Layer[top] > Layer[own]) found.Add($"{rel} -> {full}");
+            }
+        }
+        return found;
+    }
+
+    [Fact]
+    public void NoNewUpwardImports()
+    {
+        var found = UpwardReferences();
+        var added = found.Except(KnownUpward, StringComparer.Ordinal).ToList();
+        Assert.True(added.Count == 0,
+            "These files use a namespace above their own layer (docs/architecture.md); pass plain arguments instead:\n  " + string.Join("\n  ", added));
+    }
+
+    [Fact]
+    public void TheListOfKnownUpwardImportsOnlyShrinks()
+    {
+        var gone = KnownUpward.Except(UpwardReferences(), StringComparer.Ordinal).ToList();
+        Assert.True(gone.Count == 0, "These listed upward imports no longer exist; delete them from LayeringTests.KnownUpward:\n  " + string.Join("\n  ", gone));
+    }
+
+    [Fact]
+    public void TheCheckSeesAnUpwardImport()
+    {
+        // The scanner itself: a file in a low layer naming a high one is found, by using line and by qualified name.
+        string root = Path.Combine(Path.GetTempPath(), $"layering-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.Combine(root, "Checkpoints"));
+        File.WriteAllText(Path.Combine(root, "Checkpoints", "Probe.cs"),
+            "using Distill.Runs;\nusing Distill.Text;\n\nnamespace Distill.Checkpoints;\n\ninternal static class P { static object? X => Distill.Stages.StageKind.Distill; }\n");
+        try
+        {
+            var found = UpwardReferences(root);
+            Assert.Equal(["Checkpoints/Probe.cs -> Distill.Runs", "Checkpoints/Probe.cs -> Distill.Stages"], found);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+}
