@@ -163,6 +163,35 @@ internal sealed class RestrictedUnpickler
         throw Security($"global '{Printable(module)}.{Printable(name)}' is not allowed in a state dict (allowed: {AllowedGlobals})");
     }
 
+    /// <summary>
+    /// <c>OrderedDict()</c> as torch.save writes it, or <c>OrderedDict(pairs)</c> with one tuple or list of (string key,
+    /// value) pairs, as other writers of the format do (TorchSharp.PyBridge passes an empty tuple). Data only: nothing is called.
+    /// </summary>
+    private PickleDict OrderedDictFrom(object?[] args)
+    {
+        var dict = new PickleDict { Ordered = true };
+        if (args.Length == 0) return dict;
+        if (args.Length != 1) throw Format($"collections.OrderedDict is called with {args.Length} arguments (at most one: its items)");
+        IEnumerable<object?> items = args[0] switch
+        {
+            object?[] tuple => tuple,
+            List<object?> list => list,
+            _ => throw Format($"collections.OrderedDict is called with {Describe(args[0])}, not a tuple or list of items"),
+        };
+        foreach (var item in items)
+        {
+            var pair = item switch
+            {
+                object?[] { Length: 2 } t => t,
+                List<object?> { Count: 2 } l => l.ToArray(),
+                _ => throw Format($"collections.OrderedDict item is {Describe(item)}, not a (key, value) pair"),
+            };
+            if (pair[0] is not string key) throw Format($"collections.OrderedDict key is {Describe(pair[0])}, not a string");
+            dict.Set(key, pair[1]);
+        }
+        return dict;
+    }
+
     private object? Reduce(object? fn, object? args)
     {
         if (fn is not PickleGlobal g) throw Security($"REDUCE calls {Describe(fn)}, not an allowed global");
@@ -170,8 +199,7 @@ internal sealed class RestrictedUnpickler
         switch (g.Kind)
         {
             case PickleGlobalKind.OrderedDict:
-                if (a.Length != 0) throw Format("collections.OrderedDict is called with arguments (torch.save passes none)");
-                return new PickleDict { Ordered = true };
+                return OrderedDictFrom(a);
             case PickleGlobalKind.RebuildTensorV2:
                 {
                     // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])

@@ -107,6 +107,34 @@ public sealed class PyTorchPickleTests : IDisposable
         Assert.Equal(21f, PyTorchPickle.Load(path)["x"].sum().item<float>());
     }
 
+    [Fact]
+    public void OrderedDictGivenItsItemsAsAnArgumentLoads()
+    {
+        // OrderedDict([('a', t), ('b', t2)]) is a valid state-dict pickle from other writers than torch.save.
+        var p = new PickleBuilder().Proto(2);
+        p.Global("collections", "OrderedDict").Mark()
+            .EmptyList().Mark()
+            .Mark().Str("a").Tensor("FloatStorage", "0", 6, 0, [2, 3], [3, 1]).Tuple()
+            .Mark().Str("b").Tensor("FloatStorage", "0", 6, 4, [2], [1]).Tuple()
+            .Op('e') // APPENDS
+            .Tuple().Reduce();
+        string path = _tmp.File("items.bin");
+        PickleBuilder.WriteTorchZip(path, p.Stop().ToArray(), new Dictionary<string, byte[]> { ["0"] = Floats(0, 1, 2, 3, 4, 5) });
+        var loaded = PyTorchPickle.Load(path);
+        Assert.Equal(["a", "b"], loaded.Keys.Order());
+        Assert.Equal(15f, loaded["a"].sum().item<float>());
+        Assert.Equal(new[] { 4f, 5f }, loaded["b"].data<float>().ToArray());
+    }
+
+    [Fact]
+    public void OrderedDictWithItemsThatAreNotPairsIsRefused()
+    {
+        var p = new PickleBuilder().Proto(2).Global("collections", "OrderedDict").Mark().Str("x").Op(0x85).Tuple().Reduce();
+        string path = _tmp.File("badpairs.bin");
+        PickleBuilder.WriteTorchZip(path, p.Stop().ToArray());
+        Assert.Contains("not a (key, value) pair", Assert.Throws<PyTorchCheckpointException>(() => PyTorchPickle.Load(path)).Message);
+    }
+
     /// <summary>
     /// What Python's pickler writes for an object whose <c>__reduce__</c> returns <c>(os.system, ('echo pwned',))</c> on
     /// Linux: GLOBAL 'posix system', the argument tuple, REDUCE. Written byte by byte.
