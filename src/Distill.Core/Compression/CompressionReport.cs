@@ -1,4 +1,5 @@
 using Distill.Compression.Artifact;
+using Distill.Design;
 using Distill.Models;
 using Distill.Stages;
 
@@ -27,7 +28,7 @@ public static class CompressionReport
             ["estimated_artifact_bytes"] = plan.PredictedBytes,
             ["estimated_compression_ratio"] = (double)fp32 / plan.PredictedBytes,
             ["estimated_bits_per_weight"] = plan.PredictedBytes * 8.0 / Math.Max(1, parameters),
-            ["latency_ms_per_batch"] = LatencyProbe.MillisecondsPerBatch(model, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device),
+            ["latency_ms_per_batch"] = LatencyProfiler.MedianMsPerBatch([model], run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device)[0],
             ["latency_batch_size"] = Math.Min(run.Recipe.Data.EvalBatchSize, run.EvalData.Count),
         };
         if (run.Teacher is { } teacher)

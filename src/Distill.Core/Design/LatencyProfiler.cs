@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Distill.Data;
 using Distill.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,37 +13,67 @@ namespace Distill.Design;
 /// <c>minSampleMs</c> is looped inside a sample (the count is calibrated on the warm-up) so timer resolution and call
 /// overhead do not dominate; each sample is divided by its pass count. On CUDA the device is synchronised before the
 /// clock is read. The result is the median and interquartile range over samples (robust to a noisy neighbour).
+/// This is Distill's one latency timer: the design stage times candidates with it, and the compression stages time
+/// their students (before/after pairs interleaved) with <see cref="MedianMsPerBatch"/>.
 /// </summary>
 public sealed class LatencyProfiler(int warmup, int repeats, double minSampleMs)
 {
-    public LatencyMeasurement Measure(DistillModel model, Batch batch, Device device, int threads)
+    public LatencyMeasurement Measure(DistillModel model, Batch batch, Device device, int threads) =>
+        MeasureInterleaved([model], batch, device, threads)[0];
+
+    /// <summary>
+    /// Several models timed on the same batch with their samples interleaved (sample r of every model, then sample
+    /// r + 1), so that a neighbour process's load falls on all of them alike; timing one model and minutes later
+    /// another can differ by 2× on a shared machine. One measurement per model, in argument order.
+    /// </summary>
+    public IReadOnlyList<LatencyMeasurement> MeasureInterleaved(IReadOnlyList<DistillModel> models, Batch batch, Device device, int threads)
     {
         int previousThreads = torch.get_num_threads();
-        bool wasTraining = model.training;
+        var wasTraining = models.Select(m => m.training).ToArray();
         try
         {
             torch.set_num_threads(threads);
-            model.eval();
+            foreach (var model in models) model.eval();
             using var inference = torch.inference_mode();
-            var warmupClock = Stopwatch.StartNew();
-            for (int i = 0; i < Math.Max(1, warmup); i++) Pass(model, batch, device);
-            double perPassMs = warmupClock.Elapsed.TotalMilliseconds / Math.Max(1, warmup);
-            int passes = perPassMs >= minSampleMs || perPassMs <= 0 ? 1 : (int)Math.Min(10_000, Math.Ceiling(minSampleMs / perPassMs));
-
-            var samples = new double[repeats];
-            for (int r = 0; r < repeats; r++)
+            var passes = new int[models.Count];
+            for (int m = 0; m < models.Count; m++)
             {
-                long start = Stopwatch.GetTimestamp();
-                for (int p = 0; p < passes; p++) Pass(model, batch, device);
-                samples[r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds / passes;
+                var warmupClock = Stopwatch.StartNew();
+                for (int i = 0; i < Math.Max(1, warmup); i++) Pass(models[m], batch, device);
+                double perPassMs = warmupClock.Elapsed.TotalMilliseconds / Math.Max(1, warmup);
+                passes[m] = perPassMs >= minSampleMs || perPassMs <= 0 ? 1 : (int)Math.Min(10_000, Math.Ceiling(minSampleMs / perPassMs));
             }
-            return LatencyMeasurement.FromSamples(samples, warmup, passes, LoadAverage());
+
+            var samples = models.Select(_ => new double[repeats]).ToArray();
+            for (int r = 0; r < repeats; r++)
+                for (int m = 0; m < models.Count; m++)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    for (int p = 0; p < passes[m]; p++) Pass(models[m], batch, device);
+                    samples[m][r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds / passes[m];
+                }
+            double? load = LoadAverage();
+            return [.. Enumerable.Range(0, models.Count).Select(m => LatencyMeasurement.FromSamples(samples[m], warmup, passes[m], load))];
         }
         finally
         {
             torch.set_num_threads(previousThreads);
-            model.train(wasTraining);
+            for (int m = 0; m < models.Count; m++) models[m].train(wasTraining[m]);
         }
+    }
+
+    /// <summary>
+    /// The median time of one forward pass of each model on the first <paramref name="batchSize"/> examples of
+    /// <paramref name="data"/> (one warm-up pass, <paramref name="repeats"/> interleaved samples, the current thread
+    /// count): what the compression stages report as <c>latency_ms_per_batch</c>. This measures the dense model as
+    /// TorchSharp runs it; zeros and shared weights do not make dense kernels faster.
+    /// </summary>
+    public static double[] MedianMsPerBatch(IReadOnlyList<DistillModel> models, IDataset data, int batchSize, Device device, int repeats = 5)
+    {
+        using var scope = torch.NewDisposeScope();
+        var batch = data.GetBatch([.. Enumerable.Range(0, Math.Min(batchSize, data.Count))]).To(device);
+        var measured = new LatencyProfiler(warmup: 1, repeats, minSampleMs: 0).MeasureInterleaved(models, batch, device, torch.get_num_threads());
+        return [.. measured.Select(m => m.MedianMs)];
     }
 
     private static void Pass(DistillModel model, Batch batch, Device device)

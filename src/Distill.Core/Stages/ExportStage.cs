@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Distill.Checkpoints;
-using Distill.Compression;
 using Distill.Compression.Artifact;
 using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
+using Distill.Compression;
+using Distill.Design;
 using Distill.Models;
 using Distill.Training;
 using TorchSharp;
@@ -39,7 +40,7 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
         var loaded = ModelArtifact.Load(path, ModelRegistry.Default).to(run.Device);
         double maxDiff = MaxAbsDifference(student, loaded);
         var metrics = Evaluator.Evaluate(loaded, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
-        double latency = LatencyProbe.MillisecondsPerBatch(loaded, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device, spec.LatencyRuns);
+        double latency = LatencyProfiler.MedianMsPerBatch([loaded], run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device, spec.LatencyRuns)[0];
         CheckpointIO.SaveModel(run.ModelDir(spec), loaded, new CheckpointState
         {
             Stage = spec.DisplayName, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256,

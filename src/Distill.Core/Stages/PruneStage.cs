@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using Distill.Checkpoints;
-using Distill.Compression;
 using Distill.Compression.Pruning;
+using Distill.Compression;
+using Distill.Design;
 using Distill.Training;
 using TorchSharp;
 
@@ -137,7 +138,8 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         foreach (var (k, v) in CompressionReport.Measure(run, smaller)) extra[k] = v;
         // The unpruned student (whose stage reports no latency) and the pruned one, timed in alternation so that both
         // see the same machine load; the pair replaces the report's single measurement of the pruned model.
-        var (before, after) = LatencyProbe.Alternating(student, smaller, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+        var latency = LatencyProfiler.MedianMsPerBatch([student, smaller], run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+        var (before, after) = (latency[0], latency[1]);
         extra["latency_ms_per_batch_before"] = before;
         extra["latency_ms_per_batch"] = after;
         return result with { WallSeconds = clock.Elapsed.TotalSeconds, Extra = extra };
