@@ -1,40 +1,64 @@
 using Distill.Cli;
 using Distill.Cli.Commands;
+using Spectre.Console;
+using Spectre.Console.Cli;
 
-ICommand[] commands = [new RunCommand(), new ValidateCommand(), new ForwardCommand(), new ExportCommand(), new ProfileCommand(), new BenchCommand()];
-
-string Overview() =>
-    "distill — knowledge distillation and model compression on TorchSharp\n\n" +
-    "Usage: distill <command> [options]\n\nCommands:\n" +
-    string.Join("\n", commands.Select(c => $"  {c.Name,-10} {c.Summary}")) +
-    "\n\nRun 'distill <command> --help' for a command's options.\n" +
-    "Exit codes: 0 success, 1 failure during a run, 2 invalid input (recipe, checkpoint, data, flags).";
-
-if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+// Parsing, --help and usage errors come from Spectre.Console.Cli; each command's details and the exit codes are the
+// help footer (DistillHelpProvider). Exceptions propagate so that usage errors map to exit code 2 here.
+var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+if (Console.IsOutputRedirected) console.Profile.Width = 120; // logs and pipes: wrap help at a readable width, not 80
+string[] Commands = ["run", "validate", "forward", "export", "profile", "bench"];
+var app = new CommandApp();
+app.Configure(config =>
 {
-    Console.WriteLine(Overview());
-    return args.Length == 0 ? ExitCodes.InvalidInput : ExitCodes.Success;
-}
-var command = commands.FirstOrDefault(c => c.Name == args[0]);
-if (command is null)
+    config.SetApplicationName("distill");
+    config.ConfigureConsole(console);
+    config.PropagateExceptions();
+    config.UseStrictParsing();
+    config.SetHelpProvider(new DistillHelpProvider(config.Settings));
+    config.AddCommand<RunCommand>("run").WithDescription(RunCommand.Summary)
+        .WithExample("run", "recipes/quickstart.yaml").WithExample("run", "recipes/bert-sst2.yaml", "--set", "train.lr=0.001", "--out", "runs/lr");
+    config.AddCommand<ValidateCommand>("validate").WithDescription(ValidateCommand.Summary)
+        .WithExample("validate", "recipes/quickstart.yaml");
+    config.AddCommand<ForwardCommand>("forward").WithDescription(ForwardCommand.Summary)
+        .WithExample("forward", "--model", "<hf-folder>", "--inputs", "in.safetensors", "--out", "out.safetensors");
+    config.AddCommand<ExportCommand>("export").WithDescription(ExportCommand.Summary)
+        .WithExample("export", "runs/bert-sst2", "--stage", "distill", "--out", "exported/bert-student");
+    config.AddCommand<ProfileCommand>("profile").WithDescription(ProfileCommand.Summary)
+        .WithExample("profile", "recipes/hakd-mnist.yaml", "--all");
+    config.AddCommand<BenchCommand>("bench").WithDescription(BenchCommand.Summary)
+        .WithExample("bench", "--workload", "bert-sst2", "--reps", "3");
+});
+
+if (args.Length == 0)
 {
-    Console.Error.WriteLine($"error: unknown command '{args[0]}'.\n");
-    Console.Error.WriteLine(Overview());
+    app.Run(["--help"]);
     return ExitCodes.InvalidInput;
-}
-var rest = args.Skip(1).ToList();
-if (rest.Contains("--help") || rest.Contains("-h"))
-{
-    Console.WriteLine(command.Help);
-    return ExitCodes.Success;
 }
 try
 {
-    return command.Execute(rest);
+    return app.Run(args);
 }
-catch (UsageException e)
+catch (Exception e) when (e is CommandAppException or UsageException)
 {
-    Console.Error.WriteLine($"error: {e.Message}\n");
-    Console.Error.WriteLine(command.Help);
+    // CommandParseException / CommandRuntimeException: unknown command or option, missing argument, bad value.
+    string? command = args.FirstOrDefault(a => !a.StartsWith('-'));
+    bool known = command is not null && Commands.Contains(command);
+    string message = WithDashes(e.Message, args);
+    // Spectre reads a stray word after a command without arguments as a sub-command.
+    if (known && message.StartsWith("Unknown command '", StringComparison.Ordinal))
+        message = $"'distill {command}' takes no argument {message["Unknown command ".Length..].TrimEnd('.')}.";
+    Console.Error.WriteLine($"error: {message}");
+    Console.Error.WriteLine(known ? $"Run 'distill {command} --help' for its options." : "Run 'distill --help' for the commands.");
     return ExitCodes.InvalidInput;
+}
+
+// Spectre names an unknown option without its dashes ("Unknown option 'sett'"): name it as it was typed.
+static string WithDashes(string message, string[] args)
+{
+    const string prefix = "Unknown option '";
+    if (!message.StartsWith(prefix, StringComparison.Ordinal)) return message;
+    string name = message[prefix.Length..message.IndexOf('\'', prefix.Length)];
+    string typed = args.FirstOrDefault(a => a.TrimStart('-').Split('=')[0] == name && a.StartsWith('-')) ?? name;
+    return prefix + typed.Split('=')[0] + message[(prefix.Length + name.Length)..];
 }

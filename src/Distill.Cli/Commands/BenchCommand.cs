@@ -1,6 +1,8 @@
+using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using Distill.Bench;
+using Spectre.Console.Cli;
 
 namespace Distill.Cli.Commands;
 
@@ -12,18 +14,11 @@ namespace Distill.Cli.Commands;
 /// (<c>--worker job.json --result r.json</c>, <see cref="BenchWorker"/>) for every Distill run, so that each run's peak
 /// RSS is its own and the CLI's GC settings apply. Never run by the tests or CI: it takes minutes and needs bench/setup.sh.
 /// </summary>
-public sealed class BenchCommand : ICommand
+public sealed class BenchCommand : Command<BenchCommand.Settings>
 {
-    public string Name => "bench";
+    public const string Summary = "benchmark distillation against a PyTorch peer (needs bench/setup.sh; takes minutes)";
 
-    public string Summary => "benchmark distillation against a PyTorch peer (needs bench/setup.sh; takes minutes)";
-
-    public string Help => $"""
-        Usage: distill bench [--workload quickstart|bert-sst2|vit-cifar10] [--reps 3] [--epochs N] [--threads 2]
-                             [--variants kd,cache,bf16] [--rss-steps N] [--train-limit N] [--teacher-steps N]
-                             [--out bench/results] [--python /usr/bin/python3] [--peer bench/torch_peer.py]
-                             [--data <folder>] [--tokenizer <folder>]
-
+    public static string Details => $"""
         Runs one distillation workload in Distill and in bench/torch_peer.py (plain PyTorch modules written to the same
         math): same initial weights (exported from Distill), same examples in the same order, same batch, AdamW, LR
         schedule, clipping, loss terms and thread count. Each run is its own process; Distill and PyTorch alternate
@@ -38,77 +33,73 @@ public sealed class BenchCommand : ICommand
         Writes <out>/<workload>-<utc time>.json (every run's raw step times, losses and RSS samples) and .md (the
         table), and copies them to <out>/latest.json / latest.md. Records the load average of every run.
         Needs the PyTorch peer: run bench/setup.sh once (Debian python3-torch + libopenblas0-openmp).
-
-        Options:
-          --workload <name>     quickstart (default), bert-sst2, vit-cifar10
-          --reps <n>            repetitions of each variant (3)
-          --epochs <n>          epochs per run (the workload's)
-          --threads <n>         intra-op threads on both sides (2)
-          --variants <list>     comma-separated subset of kd,cache,bf16 (all)
-          --rss-steps <n>       steps of the long RSS run per side (the workload's; 0 = skip)
-          --train-limit <n>     train on the first n examples of a seeded shuffle (the workload's)
-          --teacher-steps <n>   cross-entropy steps to train the teacher before the runs (the workload's; 0 = at init)
-          --out <dir>           results folder (bench/results)
-          --python <path>       interpreter with Debian's torch (/usr/bin/python3)
-          --peer <path>         the PyTorch peer script (bench/torch_peer.py, found from the current folder up)
-          --data <dir>          data folder (the workload's: data/mnist, data/sst2, data/cifar10; found from the current folder up)
-          --tokenizer <dir>     BERT tokenizer folder for bert-sst2 (data/bert-base-uncased-tokenizer)
-          --report <file.json>  render the table of a saved bench again (next to it, as .md); runs nothing
         """;
 
-    public int Execute(IReadOnlyList<string> args)
+    public sealed class Settings : CommandSettings
     {
-        var p = ParsedArgs.Parse(args,
-            new HashSet<string>
-            {
-                "--workload", "--reps", "--epochs", "--threads", "--variants", "--rss-steps", "--train-limit", "--teacher-steps", "--out", "--python",
-                "--peer", "--data", "--tokenizer", "--worker", "--result", "--report",
-            },
-            new HashSet<string>());
-        if (p.Single("--worker") is { } workerJob)
+        [CommandOption("--workload <NAME>")] [Description("quickstart (default), bert-sst2, vit-cifar10")] public string? Workload { get; init; }
+        [CommandOption("--reps <N>")] [Description("repetitions of each variant (3)")] public string? Reps { get; init; }
+        [CommandOption("--epochs <N>")] [Description("epochs per run (the workload's)")] public string? Epochs { get; init; }
+        [CommandOption("--threads <N>")] [Description("intra-op threads on both sides (2)")] public string? Threads { get; init; }
+        [CommandOption("--variants <LIST>")] [Description("comma-separated subset of kd,cache,bf16 (all)")] public string? Variants { get; init; }
+        [CommandOption("--rss-steps <N>")] [Description("steps of the long RSS run per side (the workload's; 0 = skip)")] public string? RssSteps { get; init; }
+        [CommandOption("--train-limit <N>")] [Description("train on the first n examples of a seeded shuffle (the workload's)")] public string? TrainLimit { get; init; }
+        [CommandOption("--teacher-steps <N>")] [Description("cross-entropy steps to train the teacher before the runs (the workload's; 0 = at init)")] public string? TeacherSteps { get; init; }
+        [CommandOption("--out <DIR>")] [Description("results folder (bench/results)")] public string? Out { get; init; }
+        [CommandOption("--python <PATH>")] [Description("interpreter with Debian's torch (/usr/bin/python3)")] public string? Python { get; init; }
+        [CommandOption("--peer <PATH>")] [Description("the PyTorch peer script (bench/torch_peer.py, found from the current folder up)")] public string? Peer { get; init; }
+        [CommandOption("--data <DIR>")] [Description("data folder (the workload's: data/mnist, data/sst2, data/cifar10; found from the current folder up)")] public string? Data { get; init; }
+        [CommandOption("--tokenizer <DIR>")] [Description("BERT tokenizer folder for bert-sst2 (data/bert-base-uncased-tokenizer)")] public string? Tokenizer { get; init; }
+        [CommandOption("--report <FILE>")] [Description("render the table of a saved bench JSON again (next to it, as .md); runs nothing")] public string? Report { get; init; }
+        [CommandOption("--worker <JOB>", IsHidden = true)] public string? Worker { get; init; }
+        [CommandOption("--result <FILE>", IsHidden = true)] public string? Result { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings p, CancellationToken cancellationToken)
+    {
+        if (p.Worker is { } workerJob)
         {
-            BenchWorker.Run(workerJob, p.Single("--result") ?? throw new UsageException("--worker needs --result <file>."));
+            BenchWorker.Run(workerJob, p.Result ?? throw new UsageException("--worker needs --result <file>."));
             return ExitCodes.Success;
         }
-        if (p.Single("--report") is { } saved)
+        if (p.Report is { } saved)
         {
             Console.WriteLine(BenchRunner.Rerender(saved));
             return ExitCodes.Success;
         }
-        if (p.Positionals.Count > 0) throw new UsageException($"bench takes no positional arguments (got '{p.Positionals[0]}').");
 
         BenchWorkload workload;
-        try { workload = BenchWorkload.Get(p.Single("--workload") ?? "quickstart"); }
+        try { workload = BenchWorkload.Get(p.Workload ?? "quickstart"); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
-        var variants = (p.Single("--variants") ?? string.Join(",", BenchSettings.AllVariants)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var variants = (p.Variants ?? string.Join(",", BenchSettings.AllVariants)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var v in variants)
             if (!BenchSettings.AllVariants.Contains(v)) throw new UsageException($"Unknown variant '{v}'. Variants: {string.Join(", ", BenchSettings.AllVariants)}.");
-        string peer = p.Single("--peer") ?? FindUp(Path.Combine("bench", "torch_peer.py"))
+        string peer = p.Peer ?? FindUp(Path.Combine("bench", "torch_peer.py"))
             ?? throw new UsageException("Cannot find bench/torch_peer.py above the current folder; pass --peer <path>.");
-        string data = p.Single("--data") ?? FindUp(workload.DataFolder)
+        string data = p.Data ?? FindUp(workload.DataFolder)
             ?? throw new UsageException($"Cannot find {workload.DataFolder} above the current folder; pass --data <folder>.");
-        string? tokenizer = workload.TokenizerFolder is null ? null : p.Single("--tokenizer") ?? FindUp(workload.TokenizerFolder)
+        string? tokenizer = workload.TokenizerFolder is null ? null : p.Tokenizer ?? FindUp(workload.TokenizerFolder)
             ?? throw new UsageException($"Cannot find {workload.TokenizerFolder} above the current folder; pass --tokenizer <folder>.");
         var settings = new BenchSettings
         {
             Workload = workload,
-            Reps = Int(p, "--reps", 3, 1),
-            Epochs = Int(p, "--epochs", workload.Epochs, 1),
-            Threads = Int(p, "--threads", 2, 1),
+            Reps = Int(p.Reps, "--reps", 3, 1),
+            Epochs = Int(p.Epochs, "--epochs", workload.Epochs, 1),
+            Threads = Int(p.Threads, "--threads", 2, 1),
             Variants = variants,
-            RssSteps = Int(p, "--rss-steps", workload.RssSteps, 0),
-            TrainLimit = p.Single("--train-limit") is null ? workload.TrainLimit : Int(p, "--train-limit", 0, 1),
-            TeacherSteps = Int(p, "--teacher-steps", workload.TeacherSteps, 0),
+            RssSteps = Int(p.RssSteps, "--rss-steps", workload.RssSteps, 0),
+            TrainLimit = p.TrainLimit is null ? workload.TrainLimit : Int(p.TrainLimit, "--train-limit", 0, 1),
+            TeacherSteps = Int(p.TeacherSteps, "--teacher-steps", workload.TeacherSteps, 0),
             DataDir = Path.GetFullPath(data),
             TokenizerDir = tokenizer is null ? null : Path.GetFullPath(tokenizer),
-            OutDir = Path.GetFullPath(p.Single("--out") ?? Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(peer))!)!, "bench", "results")),
-            Python = p.Single("--python") ?? "/usr/bin/python3",
+            OutDir = Path.GetFullPath(p.Out ?? Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(peer))!)!, "bench", "results")),
+            Python = p.Python ?? "/usr/bin/python3",
             Peer = Path.GetFullPath(peer),
         };
 
         string? torchVersion = CheckPeer(settings.Python);
         if (torchVersion is null) return ExitCodes.InvalidInput;
-        new BenchRunner(settings, DistillWorker, Console.Out).Run("distill bench " + string.Join(" ", args), torchVersion);
+        new BenchRunner(settings, DistillWorker, Console.Out).Run("distill bench " + string.Join(" ", context.Arguments), torchVersion);
         return ExitCodes.Success;
     }
 
@@ -164,9 +155,8 @@ public sealed class BenchCommand : ICommand
         return null;
     }
 
-    private static int Int(ParsedArgs p, string name, int fallback, int min)
+    private static int Int(string? text, string name, int fallback, int min)
     {
-        string? text = p.Single(name);
         if (text is null) return fallback;
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v < min)
             throw new UsageException($"{name} needs a whole number ≥ {min}, got '{text}'.");

@@ -1,44 +1,54 @@
+using System.ComponentModel;
 using Distill.Checkpoints;
 using Distill.Hf;
+using Spectre.Console.Cli;
 
 namespace Distill.Cli.Commands;
 
 /// <summary><c>distill export</c>: a stage's final model as a HuggingFace folder (see <see cref="HfRunExport"/>).</summary>
-public sealed class ExportCommand : ICommand
+public sealed class ExportCommand : Command<ExportCommand.Settings>
 {
-    public string Name => "export";
+    public const string Summary = "write a run stage's model as a HuggingFace folder (config.json + model.safetensors + tokenizer)";
 
-    public string Summary => "write a run stage's model as a HuggingFace folder (config.json + model.safetensors + tokenizer)";
-
-    public string Help => $"""
-        Usage: distill export <run-dir> --stage <name> --out <hf-folder> [--files-from <folder>] [--overwrite]
-
+    public static string Details => $"""
         Writes the final model of a stage (<run-dir>/models/<stage>/) as a folder that HuggingFace transformers loads
         with from_pretrained: config.json (architectures, model_type, num_labels, id2label), model.safetensors, and
         the tokenizer or processor files ({string.Join(", ", HfRunExport.TokenizerFiles)}) of the run's
         HF folders (the stage's own pretrained folder, the teacher's pretrained folder, then data.tokenizer).
         Only the HF class's tensors are written: projectors and hint modules never are.
         Only for HF families ({string.Join(", ", HfArchitectureRegistry.Default.Families.Select(f => f.Family))}).
-
-        Options:
-          --stage <name>         the stage whose model to export (e.g. distill)
-          --out <folder>         the folder to create (must not exist or be empty)
-          --files-from <folder>  copy the tokenizer/processor files from this folder instead
-          --overwrite            replace a non-empty --out folder
-          -h, --help             show this help
-
-        Exit codes: 0 success, 1 failure while writing, 2 invalid input (run, stage, family, flags).
         """;
 
-    public int Execute(IReadOnlyList<string> args)
+    public sealed class Settings : CommandSettings
     {
-        var parsed = ParsedArgs.Parse(args, new HashSet<string> { "--stage", "--out", "--files-from" }, new HashSet<string> { "--overwrite" });
-        if (parsed.Positionals.Count != 1) throw new UsageException("export takes exactly one run folder.");
-        string stage = parsed.Single("--stage") ?? throw new UsageException("--stage <name> is required.");
-        string outDir = parsed.Single("--out") ?? throw new UsageException("--out <hf-folder> is required.");
+        [CommandArgument(0, "<run-dir>")]
+        [Description("the run folder")]
+        public string RunDir { get; init; } = "";
+
+        [CommandOption("--stage <NAME>")]
+        [Description("the stage whose model to export (e.g. distill); required")]
+        public string? Stage { get; init; }
+
+        [CommandOption("--out <FOLDER>")]
+        [Description("the folder to create (must not exist or be empty); required")]
+        public string? Out { get; init; }
+
+        [CommandOption("--files-from <FOLDER>")]
+        [Description("copy the tokenizer/processor files from this folder instead")]
+        public string? FilesFrom { get; init; }
+
+        [CommandOption("--overwrite")]
+        [Description("replace a non-empty --out folder")]
+        public bool Overwrite { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        string stage = settings.Stage ?? throw new UsageException("--stage <name> is required.");
+        string outDir = settings.Out ?? throw new UsageException("--out <hf-folder> is required.");
         try
         {
-            var result = HfRunExport.Export(parsed.Positionals[0], stage, outDir, parsed.Single("--files-from"), parsed.Flag("--overwrite"));
+            var result = HfRunExport.Export(settings.RunDir, stage, outDir, settings.FilesFrom, settings.Overwrite);
             Console.WriteLine($"exported stage '{stage}' to {result.OutDir}: {result.Keys.Count} tensors; files: {string.Join(", ", result.Files)}");
             if (result.DroppedKeys.Count > 0) Console.WriteLine($"  left out (not part of the HF model): {string.Join(", ", result.DroppedKeys)}");
             if (!result.Files.Any(f => HfRunExport.TokenizerFiles.Contains(f)))

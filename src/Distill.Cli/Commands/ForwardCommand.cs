@@ -1,6 +1,8 @@
+using System.ComponentModel;
 using Distill.Checkpoints;
 using Distill.Hf;
 using Distill.Models;
+using Spectre.Console.Cli;
 using static TorchSharp.torch;
 
 namespace Distill.Cli.Commands;
@@ -10,15 +12,11 @@ namespace Distill.Cli.Commands;
 /// names, the way HF reference outputs are produced (eval mode, no gradients, hidden states and attentions on). It is
 /// the check that a folder Distill loads (or exported) computes what transformers computes.
 /// </summary>
-public sealed class ForwardCommand : ICommand
+public sealed class ForwardCommand : Command<ForwardCommand.Settings>
 {
-    public string Name => "forward";
+    public const string Summary = "run a HuggingFace model folder on input tensors and write its outputs (by HF names)";
 
-    public string Summary => "run a HuggingFace model folder on input tensors and write its outputs (by HF names)";
-
-    public string Help => $"""
-        Usage: distill forward --model <hf-folder> --inputs <in.safetensors> --out <out.safetensors>
-
+    public static string Details => $"""
         Loads the folder (config.json + model.safetensors, sharded safetensors or pytorch_model.bin; architecture from
         config.json 'architectures'), strictly, then runs it once in eval mode with output_hidden_states and
         output_attentions on, and writes every output tensor to --out (safetensors, written atomically) by HF's names:
@@ -29,23 +27,28 @@ public sealed class ForwardCommand : ICommand
         (only those the model reads; integer ids may be I64 or I32; labels need a model with a head).
 
         Supported architectures: {string.Join(", ", HfArchitectureRegistry.Default.Names)}.
-
-        Options:
-          --model <folder>      the HF model folder
-          --inputs <file>       safetensors file with the named input tensors
-          --out <file>          safetensors file to write (its folder is created)
-          -h, --help            show this help
-
-        Exit codes: 0 success, 1 failure while running, 2 invalid input (folder, inputs, flags).
         """;
 
-    public int Execute(IReadOnlyList<string> args)
+    public sealed class Settings : CommandSettings
     {
-        var parsed = ParsedArgs.Parse(args, new HashSet<string> { "--model", "--inputs", "--out" }, new HashSet<string>());
-        if (parsed.Positionals.Count > 0) throw new UsageException($"forward takes no positional arguments (got '{parsed.Positionals[0]}'); use --model, --inputs and --out.");
-        string folder = parsed.Single("--model") ?? throw new UsageException("--model <hf-folder> is required.");
-        string inputsPath = parsed.Single("--inputs") ?? throw new UsageException("--inputs <in.safetensors> is required.");
-        string outPath = parsed.Single("--out") ?? throw new UsageException("--out <out.safetensors> is required.");
+        [CommandOption("--model <FOLDER>")]
+        [Description("the HF model folder; required")]
+        public string? Model { get; init; }
+
+        [CommandOption("--inputs <FILE>")]
+        [Description("safetensors file with the named input tensors; required")]
+        public string? Inputs { get; init; }
+
+        [CommandOption("--out <FILE>")]
+        [Description("safetensors file to write (its folder is created); required")]
+        public string? Out { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        string folder = settings.Model ?? throw new UsageException("--model <hf-folder> is required.");
+        string inputsPath = settings.Inputs ?? throw new UsageException("--inputs <in.safetensors> is required.");
+        string outPath = settings.Out ?? throw new UsageException("--out <out.safetensors> is required.");
 
         using var scope = NewDisposeScope();
         HfLoadedModel loaded;

@@ -1,7 +1,9 @@
+using System.ComponentModel;
 using System.Globalization;
 using Distill.Design;
 using Distill.Recipes;
 using Distill.Stages;
+using Spectre.Console.Cli;
 
 namespace Distill.Cli.Commands;
 
@@ -9,55 +11,61 @@ namespace Distill.Cli.Commands;
 /// <c>distill profile</c>: times the candidate students of a recipe's design stage on this machine, caches the
 /// measurements under the device fingerprint, fits the latency model and reports its held-out error.
 /// </summary>
-public sealed class ProfileCommand : ICommand
+public sealed class ProfileCommand : Command<ProfileCommand.Settings>
 {
-    public string Name => "profile";
+    public const string Summary = "time a design stage's candidate students on this device and fit the latency model";
 
-    public string Summary => "time a design stage's candidate students on this device and fit the latency model";
-
-    public string Help => """
-        Usage: distill profile <recipe.yaml> [--stage <name>] [--set key.path=value]... [--all] [--profile-dir <dir>]
-
+    public const string Details = """
         Times the candidate students of the recipe's design stage (search space, deployment shape and timing
         protocol as in the recipe) on this machine, caches every measurement in the profile of this device's
         fingerprint (CPU model or GPU name, threads, TorchSharp and libtorch versions), fits the per-block latency
         model and reports its median absolute percentage error on points held out from the fit (k-fold). Cached
         measurements are reused: a second run times nothing new, another machine starts its own profile.
-
-        Options:
-          --stage <name>         the design stage to profile (default: the first one)
-          --set key.path=value   override a recipe value (repeatable), type-checked like the file
-          --all                  also time every remaining candidate and report the error of the model fitted on
-                                 the sample when predicting them (a true out-of-sample test; slow for big spaces)
-          --profile-dir <dir>    where profiles are stored (default: the stage's 'profile:', else
-                                 ~/.cache/distill/profiles)
-          -h, --help             show this help
-
-        Exit codes: 0 success, 1 failure while timing, 2 invalid input.
         """;
 
-    public int Execute(IReadOnlyList<string> args)
+    public sealed class Settings : CommandSettings
     {
-        var parsed = ParsedArgs.Parse(args, new HashSet<string> { "--set", "--stage", "--profile-dir" }, new HashSet<string> { "--all" });
-        if (parsed.Positionals.Count != 1) throw new UsageException("profile takes exactly one recipe file.");
-        var loaded = RecipeLoader.Load(parsed.Positionals[0], parsed.All("--set"));
+        [CommandArgument(0, "<recipe.yaml>")]
+        [Description("a recipe with a 'kind: design' stage")]
+        public string Recipe { get; init; } = "";
+
+        [CommandOption("--stage <NAME>")]
+        [Description("the design stage to profile (default: the first one)")]
+        public string? Stage { get; init; }
+
+        [CommandOption("--set <KEY=VALUE>")]
+        [Description("override a recipe value (repeatable), type-checked like the file")]
+        public string[]? Set { get; init; }
+
+        [CommandOption("--all")]
+        [Description("also time every remaining candidate and report the error of the model fitted on the sample when predicting them (a true out-of-sample test; slow for big spaces)")]
+        public bool All { get; init; }
+
+        [CommandOption("--profile-dir <DIR>")]
+        [Description("where profiles are stored (default: the stage's 'profile:', else ~/.cache/distill/profiles)")]
+        public string? ProfileDir { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var loaded = RecipeLoader.Load(settings.Recipe, settings.Set ?? []);
         if (!loaded.Succeeded) return RecipeErrors.Report(loaded.Errors, Console.Error);
         var recipe = loaded.Recipe!;
         var designs = recipe.Stages.OfType<DesignStageSpec>().ToList();
-        string? stageName = parsed.Single("--stage");
+        string? stageName = settings.Stage;
         var spec = stageName is null ? designs.FirstOrDefault() : designs.FirstOrDefault(d => d.DisplayName == stageName);
         if (spec is null)
         {
             Console.Error.WriteLine(designs.Count == 0
-                ? $"error: {parsed.Positionals[0]} has no 'kind: design' stage; its search space and deployment shape are what is profiled."
+                ? $"error: {settings.Recipe} has no 'kind: design' stage; its search space and deployment shape are what is profiled."
                 : $"error: no design stage named '{stageName}'; the recipe's design stages are {string.Join(", ", designs.Select(d => d.DisplayName))}.");
             return ExitCodes.InvalidInput;
         }
-        if (parsed.Single("--profile-dir") is { } dir) spec = spec with { Profile = dir };
+        if (settings.ProfileDir is { } dir) spec = spec with { Profile = dir };
 
         try
         {
-            return Profile(recipe, spec, parsed.Flag("--all"));
+            return Profile(recipe, spec, settings.All);
         }
         catch (InvalidDataException e)
         {

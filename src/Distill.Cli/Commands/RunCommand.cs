@@ -1,44 +1,50 @@
+using System.ComponentModel;
 using Distill.Recipes;
 using Distill.Runs;
 using Distill.Training;
 using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace Distill.Cli.Commands;
 
 /// <summary><c>distill run</c>: validate the recipe, then run its stages in a run folder.</summary>
-public sealed class RunCommand : ICommand
+public sealed class RunCommand : Command<RunCommand.Settings>
 {
-    public string Name => "run";
+    public const string Summary = "run a recipe's stages (train teacher, baseline, distill, ...) and write summary.json";
 
-    public string Summary => "run a recipe's stages (train teacher, baseline, distill, ...) and write summary.json";
-
-    public string Help => """
-        Usage: distill run <recipe.yaml> [--out <run-dir>] [--set key.path=value]... [--resume]
-
+    public const string Details = """
         Validates the recipe (as 'distill validate'), then runs its stages in order. The run folder holds
         summary.json (per-stage metrics, parameters, bytes, wall time), models/<stage>/ (final weights),
         checkpoints/<stage>/{last,best}/ and tb/<stage>/ (TensorBoard: tensorboard --logdir <run-dir>/tb).
-
-        Options:
-          --out <dir>            run folder (default: the recipe's output.dir, else runs/<recipe name>)
-          --set key.path=value   override a recipe value (repeatable), type-checked like the file
-          --resume               continue a stopped run in the same folder: completed stages are kept, the
-                                 stage in progress restarts from its last checkpoint (same recipe and --set needed)
-          -h, --help             show this help
-
-        Exit codes: 0 success, 1 failure during the run (the last good checkpoint is kept), 2 invalid input.
         """;
 
-    public int Execute(IReadOnlyList<string> args)
+    public sealed class Settings : CommandSettings
     {
-        var parsed = ParsedArgs.Parse(args, new HashSet<string> { "--set", "--out" }, new HashSet<string> { "--resume" });
-        if (parsed.Positionals.Count != 1) throw new UsageException("run takes exactly one recipe file.");
-        string recipePath = parsed.Positionals[0];
-        var overrides = parsed.All("--set");
+        [CommandArgument(0, "<recipe.yaml>")]
+        [Description("the recipe to run")]
+        public string Recipe { get; init; } = "";
+
+        [CommandOption("--out <DIR>")]
+        [Description("run folder (default: the recipe's output.dir, else runs/<recipe name>)")]
+        public string? Out { get; init; }
+
+        [CommandOption("--set <KEY=VALUE>")]
+        [Description("override a recipe value (repeatable), type-checked like the file, e.g. --set train.lr=0.001")]
+        public string[]? Set { get; init; }
+
+        [CommandOption("--resume")]
+        [Description("continue a stopped run in the same folder: completed stages are kept, the stage in progress restarts from its last checkpoint (same recipe and --set needed)")]
+        public bool Resume { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        string recipePath = settings.Recipe;
+        var overrides = settings.Set ?? [];
         var (recipe, errors) = RecipeValidation.Check(recipePath, overrides);
         if (errors.Count > 0) return RecipeErrors.Report(errors, Console.Error);
 
-        string runDir = Path.GetFullPath(parsed.Single("--out")
+        string runDir = Path.GetFullPath(settings.Out
                                          ?? recipe!.Output.Dir
                                          ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(recipePath)));
         bool tty = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
@@ -51,12 +57,12 @@ public sealed class RunCommand : ICommand
                 summary = null!;
                 AnsiConsole.Progress()
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                    .Start(ctx => summary = Executor(recipe!, recipePath, overrides, runDir, parsed.Flag("--resume"),
+                    .Start(ctx => summary = Executor(recipe!, recipePath, overrides, runDir, settings.Resume,
                         stage => [new TerminalProgress(ctx, stage)]).Execute());
             }
             else
             {
-                summary = Executor(recipe!, recipePath, overrides, runDir, parsed.Flag("--resume"),
+                summary = Executor(recipe!, recipePath, overrides, runDir, settings.Resume,
                     stage => [new PlainProgress(stage, recipe!.Train.LogEvery, Console.Out)]).Execute();
             }
             SummaryTable.Print(summary, runDir);

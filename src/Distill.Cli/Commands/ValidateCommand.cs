@@ -1,37 +1,37 @@
+using System.ComponentModel;
 using Distill.Recipes;
+using Spectre.Console.Cli;
 
 namespace Distill.Cli.Commands;
 
 /// <summary><c>distill validate</c>: every check <c>run</c> makes before training, and nothing else; writes nothing.</summary>
-public sealed class ValidateCommand : ICommand
+public sealed class ValidateCommand : Command<ValidateCommand.Settings>
 {
-    public string Name => "validate";
+    public const string Summary = "check a recipe (keys, types, ranges, files, module paths, hint shapes) without running it";
 
-    public string Summary => "check a recipe (keys, types, ranges, files, module paths, hint shapes) without running it";
-
-    public string Help => """
-        Usage: distill validate <recipe.yaml> [--set key.path=value]...
-
+    public const string Details = """
         Checks the whole recipe as 'distill run' would before training: unknown keys, wrong types, out-of-range
         values, missing files, unknown model/loss/stage/dataset kinds, module paths the models do not have, and hint
         pairs whose shapes cannot be projected. All errors are printed at once as file:line:col: key.path: message.
         Nothing is written.
-
-        Options:
-          --set key.path=value   override a recipe value (repeatable), type-checked like the file,
-                                 e.g. --set train.lr=0.001 --set stages.1.train.epochs=2
-          -h, --help             show this help
-
-        Exit codes: 0 valid, 2 invalid.
         """;
 
-    public int Execute(IReadOnlyList<string> args)
+    public sealed class Settings : CommandSettings
     {
-        var parsed = ParsedArgs.Parse(args, new HashSet<string> { "--set" }, new HashSet<string>());
-        if (parsed.Positionals.Count != 1) throw new UsageException("validate takes exactly one recipe file.");
-        var (recipe, errors) = RecipeValidation.Check(parsed.Positionals[0], parsed.All("--set"));
+        [CommandArgument(0, "<recipe.yaml>")]
+        [Description("the recipe to check")]
+        public string Recipe { get; init; } = "";
+
+        [CommandOption("--set <KEY=VALUE>")]
+        [Description("override a recipe value (repeatable), type-checked like the file, e.g. --set train.lr=0.001 --set stages.1.train.epochs=2")]
+        public string[]? Set { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var (recipe, errors) = RecipeValidation.Check(settings.Recipe, settings.Set ?? []);
         if (errors.Count > 0) return RecipeErrors.Report(errors, Console.Error);
-        Console.WriteLine($"{parsed.Positionals[0]}: valid. Stages: {string.Join(" → ", recipe!.Stages.Select(s => $"{s.DisplayName} ({s.Kind})"))}.");
+        Console.WriteLine($"{settings.Recipe}: valid. Stages: {string.Join(" → ", recipe!.Stages.Select(s => $"{s.DisplayName} ({s.Kind})"))}.");
         return ExitCodes.Success;
     }
 }

@@ -1,5 +1,4 @@
 using Distill.Checkpoints;
-using Distill.Cli.Commands;
 using Distill.Tests.Checkpoints;
 using Distill.Tests.Recipes;
 using Xunit;
@@ -34,7 +33,7 @@ public sealed class ForwardCommandTests(ITestOutputHelper log) : IDisposable
         string inputs = _tmp.File("in.safetensors"), output = _tmp.File(Path.Combine("out", "out.safetensors"));
         SafeTensors.Save(inputs, HfTestData.Inputs(folder, reference));
 
-        var (code, stdout, stderr) = CliCapture.Run(new ForwardCommand(), "--model", HfTestData.Folder(folder), "--inputs", inputs, "--out", output);
+        var (code, stdout, stderr) = CliCapture.Run("forward", "--model", HfTestData.Folder(folder), "--inputs", inputs, "--out", output);
         log.WriteLine(stdout + stderr);
         Assert.Equal(0, code);
         var written = SafeTensors.Load(output);
@@ -51,14 +50,14 @@ public sealed class ForwardCommandTests(ITestOutputHelper log) : IDisposable
     {
         string inputs = _tmp.File("in.safetensors");
         SafeTensors.Save(inputs, new Dictionary<string, Tensor> { ["pixel_values"] = zeros(1, 3, 32, 32) });
-        var (code, _, err) = CliCapture.Run(new ForwardCommand(), "--model", _tmp.File("absent"), "--inputs", inputs, "--out", _tmp.File("o.safetensors"));
+        var (code, _, err) = CliCapture.Run("forward", "--model", _tmp.File("absent"), "--inputs", inputs, "--out", _tmp.File("o.safetensors"));
         Assert.Equal(2, code);
         Assert.Contains("HF model folder not found", err);
 
         string noWeights = _tmp.File("no-weights");
         Directory.CreateDirectory(noWeights);
         File.Copy(Path.Combine(HfTestData.Folder(HfTestData.VitCls), "config.json"), Path.Combine(noWeights, "config.json"));
-        (code, _, err) = CliCapture.Run(new ForwardCommand(), "--model", noWeights, "--inputs", inputs, "--out", _tmp.File("o.safetensors"));
+        (code, _, err) = CliCapture.Run("forward", "--model", noWeights, "--inputs", inputs, "--out", _tmp.File("o.safetensors"));
         Assert.Equal(2, code);
         Assert.Contains("no model weights", err);
         Assert.False(File.Exists(_tmp.File("o.safetensors")));
@@ -72,7 +71,7 @@ public sealed class ForwardCommandTests(ITestOutputHelper log) : IDisposable
         {
             string inputs = _tmp.File($"in-{Guid.NewGuid():N}.safetensors");
             if (tensors is not null) SafeTensors.Save(inputs, tensors);
-            var (code, _, err) = CliCapture.Run(new ForwardCommand(), "--model", folder, "--inputs", inputs, "--out", _tmp.File("o.safetensors"));
+            var (code, _, err) = CliCapture.Run("forward", "--model", folder, "--inputs", inputs, "--out", _tmp.File("o.safetensors"));
             return (code, err);
         }
         var r = Run(vit, null);
@@ -94,8 +93,14 @@ public sealed class ForwardCommandTests(ITestOutputHelper log) : IDisposable
     [Fact]
     public void MissingOptionsAreUsageErrors()
     {
-        Assert.Throws<Distill.Cli.UsageException>(() => new ForwardCommand().Execute(["--model", "x", "--inputs", "y"]));
-        Assert.Throws<Distill.Cli.UsageException>(() => new ForwardCommand().Execute(["x"]));
-        Assert.Contains("--inputs", new ForwardCommand().Help);
+        var (code, _, err) = CliCapture.Run("forward", "--model", "x", "--inputs", "y");
+        Assert.Equal(2, code);
+        Assert.Contains("--out <out.safetensors> is required", err);
+        (code, _, err) = CliCapture.Run("forward", "x");
+        Assert.Equal(2, code);
+        Assert.Contains("forward --help", err);
+        var (helpCode, help, _) = CliCapture.Run("forward", "--help");
+        Assert.Equal(0, helpCode);
+        Assert.Contains("--inputs", help);
     }
 }

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Distill.Checkpoints;
-using Distill.Cli.Commands;
 using Distill.Hf;
 using Distill.Models;
 using Distill.Models.Bert;
@@ -154,21 +153,23 @@ public sealed class HfExportTests : IDisposable
         string run = FakeRun(model, "distill", "distill", null);
         string outDir = _tmp.File("cli-out");
 
-        var (code, stdout, _) = CliCapture.Run(new ExportCommand(), run, "--stage", "distill", "--out", outDir, "--files-from", folder);
+        var (code, stdout, _) = CliCapture.Run("export", run, "--stage", "distill", "--out", outDir, "--files-from", folder);
         Assert.Equal(0, code);
         Assert.Contains("exported stage 'distill'", stdout);
         Assert.True(File.Exists(Path.Combine(outDir, "preprocessor_config.json")));
 
-        (code, _, var err) = CliCapture.Run(new ExportCommand(), run, "--stage", "distill", "--out", outDir);
+        (code, _, var err) = CliCapture.Run("export", run, "--stage", "distill", "--out", outDir);
         Assert.Equal(2, code);
         Assert.Contains("not empty", err);
-        (code, _, _) = CliCapture.Run(new ExportCommand(), run, "--stage", "distill", "--out", outDir, "--overwrite");
+        (code, _, _) = CliCapture.Run("export", run, "--stage", "distill", "--out", outDir, "--overwrite");
         Assert.Equal(0, code);
-        (code, _, err) = CliCapture.Run(new ExportCommand(), run, "--stage", "distill", "--out", _tmp.File("x"), "--files-from", _tmp.File("missing"));
+        (code, _, err) = CliCapture.Run("export", run, "--stage", "distill", "--out", _tmp.File("x"), "--files-from", _tmp.File("missing"));
         Assert.Equal(2, code);
         Assert.Contains("not found", err);
-        (code, _, err) = CliCapture.Run(new ExportCommand(), run, "--stage", "nope", "--out", _tmp.File("x"));
+        (code, _, err) = CliCapture.Run("export", run, "--stage", "nope", "--out", _tmp.File("x"));
         Assert.Equal(2, code);
-        Assert.Throws<Distill.Cli.UsageException>(() => new ExportCommand().Execute([run, "--out", outDir]));
+        (code, _, err) = CliCapture.Run("export", run, "--out", outDir);
+        Assert.Equal(2, code);
+        Assert.Contains("--stage <name> is required", err);
     }
 }
