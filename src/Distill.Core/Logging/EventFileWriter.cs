@@ -4,8 +4,8 @@ using Google.Protobuf;
 namespace Distill.Logging;
 
 /// <summary>
-/// Writes TensorBoard event records without TorchSharp's <c>SummaryWriter</c>, for what it cannot write here: its
-/// <c>add_img</c> needs SkiaSharp's native library, which the CPU packages do not bring. An event file is a sequence of
+/// Writes TensorBoard event records without TorchSharp's <c>SummaryWriter</c>, for the design plot's image: its PNG
+/// goes in byte for byte (<c>add_img</c> would decode and re-encode it). An event file is a sequence of
 /// TFRecords — <c>uint64 length</c>, <c>uint32 masked_crc32c(length)</c>, the serialised <c>tensorboard.Event</c>,
 /// <c>uint32 masked_crc32c(data)</c>, all little-endian — where masking is <c>((crc &gt;&gt; 15) | (crc &lt;&lt; 17)) +
 /// 0xa282ead8</c> (TensorFlow's record_writer). The first record of a file is the <c>brain.Event:2</c> version event.

@@ -224,7 +224,7 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
             writer.add_scalar("design/budget_ms", (float)budgetMs, step, now);
         }
         writer.add_scalar("design/pick_ms", (float)profile.Expected(outcome.Pick), (int)Math.Min(int.MaxValue, outcome.Pick.Params), now);
-        // The plot itself, for the Images tab (SummaryWriter.add_img needs SkiaSharp's native library).
+        // The plot itself, for the Images tab (its PNG bytes unchanged, which SummaryWriter.add_img would re-encode).
         EventFileWriter.WriteImage(logDir, "design/plot", png, DesignPlot.Width, DesignPlot.Height, 0, now);
     }
 
