@@ -101,6 +101,7 @@ public class DesignStageTests
             Assert.Equal((DesignPlot.Width, DesignPlot.Height), (tbImage.Width, tbImage.Height));
             Assert.Equal(png, tbImage.EncodedImageString.ToByteArray());
             Assert.Contains(TensorBoardEvents.ReadScalars(Path.Combine(dir, "tb", "hakd")), s => s.Tag == "design/pick_ms");
+            TensorBoardEvents.AssertUnixWallTimes(TensorBoardEvents.Events(Path.Combine(dir, "tb", "hakd")).ToList());
             Assert.Equal("design/hakd/design.png", design.Extra["plot_png"]);
             Assert.Contains("PICK", File.ReadAllText(Path.Combine(dir, "design", "hakd", "table.md")));
 
