@@ -4,9 +4,9 @@ using Distill.Design.Plot;
 namespace Distill.Design;
 
 /// <summary>
-/// The design plot (no plotting dependency): latency per batch (y) against parameters (x, log scale when they span more
-/// than a decade), measured candidates as filled dots with their interquartile range, predicted ones as hollow circles
-/// (whiskers are clipped at the top of the plot), the Pareto front (most capacity for the latency) as a line, the budget
+/// The design plot: latency per batch (y) against parameters (x, log scale when they span more than a decade),
+/// measured candidates as filled dots with their interquartile range, predicted ones as hollow circles (whiskers are
+/// clipped at the top of the plot), the Pareto front (most capacity for the latency) as a line, the budget
 /// as a dashed horizontal line and the pick (and a comparison pick, if any) ringed and labelled. One drawing routine
 /// (<see cref="Draw"/>) feeds both outputs — <see cref="Svg"/> for the run folder and <see cref="Png"/> for the run folder
 /// and TensorBoard's image dashboard — so they show the same plot.
@@ -23,10 +23,10 @@ public static class DesignPlot
         return canvas.ToString();
     }
 
-    /// <summary>The plot as a <see cref="Width"/>×<see cref="Height"/> RGB PNG.</summary>
+    /// <summary>The plot as a <see cref="Width"/>×<see cref="Height"/> PNG, drawn by SkiaSharp.</summary>
     public static byte[] Png(DesignProfile profile, DesignOutcome outcome, double budgetMs, string title, DesignOutcome? comparison = null)
     {
-        var canvas = new RasterCanvas(Width, Height);
+        using var canvas = new SkiaCanvas(Width, Height);
         Draw(canvas, profile, outcome, budgetMs, title, comparison);
         return canvas.ToPng();
     }

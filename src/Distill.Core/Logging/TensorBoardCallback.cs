@@ -1,43 +1,38 @@
 using Distill.Training;
 using TorchSharp;
-using TorchSharp.Modules;
 
 namespace Distill.Logging;
 
 /// <summary>
-/// Writes a stage's training curves with TorchSharp's <c>SummaryWriter</c> to <c>&lt;run&gt;/tb/&lt;stage&gt;/</c>, so TensorBoard
+/// Writes a stage's training curves to <c>&lt;run&gt;/tb/&lt;stage&gt;/</c> (an <see cref="EventFileWriter"/>), so TensorBoard
 /// shows each stage as a run and overlays equal tags (baseline vs distill): <c>loss/&lt;term&gt;</c>, <c>loss/total</c>, <c>lr</c>,
 /// <c>throughput</c> (examples/s), <c>eval/accuracy</c>, <c>eval/macro_f1</c>, <c>eval/loss</c>, and <c>weights/&lt;param&gt;</c> histograms.
-/// Wall times are passed explicitly in Unix seconds (the writer's own default is a .NET tick count).
 /// </summary>
 public sealed class TensorBoardCallback(string logDir, int logEvery, int? histogramEvery) : ITrainerCallback
 {
-    private SummaryWriter? _writer;
+    private EventFileWriter? _writer;
 
-    private SummaryWriter Writer => _writer ??= torch.utils.tensorboard.SummaryWriter(logDir, createRunName: false);
-
-    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private EventFileWriter Writer => _writer ??= new EventFileWriter(logDir);
 
     public void OnStep(TrainingSession session, StepInfo step)
     {
-        int s = checked((int)step.Step);
-        if (step.Step % logEvery == 0 || step.Step == step.TotalSteps)
+        long s = step.Step;
+        if (s % logEvery == 0 || s == step.TotalSteps)
         {
-            foreach (var (name, value) in step.Terms) Writer.add_scalar($"loss/{name}", (float)value, s, Now);
-            Writer.add_scalar("loss/total", (float)step.Total, s, Now);
-            Writer.add_scalar("lr", (float)step.LearningRate, s, Now);
-            Writer.add_scalar("throughput", (float)step.ExamplesPerSecond, s, Now);
+            foreach (var (name, value) in step.Terms) Writer.Scalar($"loss/{name}", value, s);
+            Writer.Scalar("loss/total", step.Total, s);
+            Writer.Scalar("lr", step.LearningRate, s);
+            Writer.Scalar("throughput", step.ExamplesPerSecond, s);
         }
-        if (histogramEvery is { } every && (step.Step % every == 0 || step.Step == step.TotalSteps))
+        if (histogramEvery is { } every && (s % every == 0 || s == step.TotalSteps))
         {
             using var scope = torch.NewDisposeScope();
-            foreach (var (name, p) in session.Model.named_parameters())
-                Writer.add_histogram($"weights/{name}", p.detach().cpu(), s, walltime: Now);
+            foreach (var (name, p) in session.Model.named_parameters()) Writer.Histogram($"weights/{name}", p, s);
         }
     }
 
     public void OnEval(TrainingSession session, EvalInfo eval)
     {
-        foreach (var (name, value) in eval.Metrics) Writer.add_scalar($"eval/{name}", (float)value, checked((int)eval.Step), Now);
+        foreach (var (name, value) in eval.Metrics) Writer.Scalar($"eval/{name}", value, eval.Step);
     }
 }

@@ -211,21 +211,20 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
     private static void WriteTensorBoard(RunContext run, string name, DesignProfile profile, DesignOutcome outcome, string markdown, double budgetMs, byte[] png)
     {
         string logDir = Path.Combine(run.RunDir, "tb", name);
-        var writer = torch.utils.tensorboard.SummaryWriter(logDir, createRunName: false);
-        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        writer.add_text("design/table", markdown, 0, now);
+        var writer = new EventFileWriter(logDir);
+        writer.Text("design/table", markdown, 0);
         var front = DesignSearch.ParetoFront(profile.Candidates, profile.Expected).Select(c => c.Index).ToHashSet();
         foreach (var c in profile.Candidates.OrderBy(c => c.Params))
         {
-            int step = (int)Math.Min(int.MaxValue, c.Params);
-            writer.add_scalar("design/predicted_ms", (float)profile.Predicted(c), step, now);
-            if (profile.Measured.TryGetValue(c.Index, out var m)) writer.add_scalar("design/measured_ms", (float)m.Value(profile.Statistic), step, now);
-            if (front.Contains(c.Index)) writer.add_scalar("design/pareto_ms", (float)profile.Expected(c), step, now);
-            writer.add_scalar("design/budget_ms", (float)budgetMs, step, now);
+            long step = c.Params;
+            writer.Scalar("design/predicted_ms", profile.Predicted(c), step);
+            if (profile.Measured.TryGetValue(c.Index, out var m)) writer.Scalar("design/measured_ms", m.Value(profile.Statistic), step);
+            if (front.Contains(c.Index)) writer.Scalar("design/pareto_ms", profile.Expected(c), step);
+            writer.Scalar("design/budget_ms", budgetMs, step);
         }
-        writer.add_scalar("design/pick_ms", (float)profile.Expected(outcome.Pick), (int)Math.Min(int.MaxValue, outcome.Pick.Params), now);
-        // The plot itself, for the Images tab (SummaryWriter.add_img needs SkiaSharp's native library).
-        EventFileWriter.WriteImage(logDir, "design/plot", png, DesignPlot.Width, DesignPlot.Height, 0, now);
+        writer.Scalar("design/pick_ms", profile.Expected(outcome.Pick), outcome.Pick.Params);
+        // The plot itself, for the Images tab.
+        writer.Image("design/plot", png, 0);
     }
 
     private Dictionary<string, object> Extra(RunContext run, DesignProfile profile, DesignOutcome outcome, BudgetVerdict verdict,

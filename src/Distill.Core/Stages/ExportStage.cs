@@ -6,6 +6,7 @@ using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
 using Distill.Compression;
 using Distill.Design;
+using Distill.Logging;
 using Distill.Models;
 using Distill.Training;
 using TorchSharp;
@@ -137,11 +138,10 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
 
     private void LogToTensorBoard(RunContext run, ArtifactPlan plan, IReadOnlyDictionary<string, double> metrics, long written)
     {
-        var writer = torch.utils.tensorboard.SummaryWriter(Path.Combine(run.RunDir, "tb", spec.DisplayName), createRunName: false);
-        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        foreach (var t in plan.Tensors) writer.add_scalar($"compression/bits_per_weight/{t.Name}", (float)t.BitsPerElement, 0, now);
+        var writer = new EventFileWriter(Path.Combine(run.RunDir, "tb", spec.DisplayName));
+        foreach (var t in plan.Tensors) writer.Scalar($"compression/bits_per_weight/{t.Name}", t.BitsPerElement, 0);
         // Accuracy against size: the x axis (step) is the artifact size in KiB.
-        writer.add_scalar("compression/accuracy_vs_artifact_kib", (float)metrics["accuracy"], checked((int)Math.Ceiling(written / 1024.0)), now);
-        writer.add_scalar("compression/artifact_bytes", written, 0, now);
+        writer.Scalar("compression/accuracy_vs_artifact_kib", metrics["accuracy"], (long)Math.Ceiling(written / 1024.0));
+        writer.Scalar("compression/artifact_bytes", written, 0);
     }
 }

@@ -5,6 +5,7 @@ using Distill.Compression.Allocation;
 using Distill.Compression.Artifact;
 using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
+using Distill.Logging;
 using Distill.Models;
 using Distill.Training;
 using TorchSharp;
@@ -74,10 +75,9 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         if (allocation is not null) extra["allocation"] = allocation;
         if (run.Recipe.Output.Tensorboard)
         {
-            var writer = torch.utils.tensorboard.SummaryWriter(Path.Combine(run.RunDir, "tb", spec.DisplayName), createRunName: false);
-            long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            foreach (var (name, bits) in _bits) writer.add_scalar($"bits/{name}", bits, checked((int)result.Steps), now);
-            foreach (var name in masks.Names) writer.add_scalar($"sparsity/{name}", (float)masks.Sparsity(name), checked((int)result.Steps), now);
+            var writer = new EventFileWriter(Path.Combine(run.RunDir, "tb", spec.DisplayName));
+            foreach (var (name, bits) in _bits) writer.Scalar($"bits/{name}", bits, result.Steps);
+            foreach (var name in masks.Names) writer.Scalar($"sparsity/{name}", masks.Sparsity(name), result.Steps);
         }
         foreach (var (k, v) in CompressionReport.Measure(run, student, ExportOptions(run) with { Linear = record.Weights }, record.Activations)) extra[k] = v;
         if (allocation is not null && (long)extra["estimated_artifact_bytes"] > (long)allocation["target_bytes"])

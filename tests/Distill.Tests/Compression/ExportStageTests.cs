@@ -3,6 +3,7 @@ using Distill.Compression.Artifact;
 using Distill.Models;
 using Distill.Runs;
 using Distill.Stages;
+using Distill.Tests.Training;
 using Distill.Training;
 using TorchSharp;
 using Xunit;
@@ -20,6 +21,7 @@ public class ExportStageTests
             Train = new Distill.Recipes.TrainSpec { Steps = 6, BatchSize = 32, Lr = 1e-3, Seed = 11, HistogramEvery = null },
         };
         var recipe = CompressionTestRecipes.TinyMlp([new BaselineStageSpec(), prune, new ExportStageSpec()]);
+        recipe = recipe with { Output = recipe.Output with { Tensorboard = true } };
         string dir = CompressionTestRecipes.TempDir();
         try
         {
@@ -35,6 +37,10 @@ public class ExportStageTests
             Assert.Equal((double)fp32 / size, (double)export.Extra["compression_ratio"], 9);
             Assert.True((double)export.Extra["compression_ratio"] > 3, $"90 % sparse weights should shrink > 3x, got {export.Extra["compression_ratio"]}");
             Assert.Equal(0.0, (double)export.Extra["roundtrip_max_abs_diff"]);
+            // TensorBoard: the pruning callback's and the export's scalars beside the training curves, every record in Unix seconds.
+            Assert.Contains(TensorBoardEvents.ReadScalars(Path.Combine(dir, "tb", "prune")), s => s.Tag == "sparsity/overall");
+            Assert.Contains(TensorBoardEvents.ReadScalars(Path.Combine(dir, "tb", "export")), s => s.Tag == "compression/artifact_bytes" && s.Value == size);
+            TensorBoardEvents.AssertUnixWallTimes(TensorBoardEvents.Events(Path.Combine(dir, "tb")).ToList());
 
             // The reported accuracy is that of the model rebuilt from the artifact file alone.
             using var loaded = ModelArtifact.Load(artifact, ModelRegistry.Default);

@@ -1,10 +1,10 @@
 namespace Distill.Tests.Training;
 
 /// <summary>A bit-at-a-time reflected CRC-32 (init and final XOR 0xFFFFFFFF), straight from the definition and with no
-/// table, as the independent reference the tests check our table-driven writers against.</summary>
+/// table, as the independent reference the event-file reader checks the writer's (TorchSharp's) CRC-32C against.</summary>
 internal static class BitwiseCrc
 {
-    public const uint Iso = 0xEDB88320u, Castagnoli = 0x82F63B78u;
+    public const uint Castagnoli = 0x82F63B78u;
 
     public static uint Compute(ReadOnlySpan<byte> data, uint reflectedPolynomial)
     {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Xunit;
 
 namespace Distill.Tests.Training;
 
@@ -36,6 +37,16 @@ internal static class TensorBoardEvents
                 o += 12 + (int)len + 4;
             }
         }
+    }
+
+    /// <summary>Every wall time is Unix seconds within a day of now, and they carry sub-second precision (a run of whole
+    /// numbers means seconds were truncated somewhere).</summary>
+    public static void AssertUnixWallTimes(IReadOnlyList<Tensorboard.Event> events)
+    {
+        double now = (DateTime.UtcNow - DateTime.UnixEpoch).TotalSeconds;
+        Assert.NotEmpty(events);
+        Assert.All(events, e => Assert.InRange(e.WallTime, now - 86_400, now + 86_400));
+        if (events.Count >= 3) Assert.Contains(events, e => e.WallTime != Math.Floor(e.WallTime));
     }
 
     private static IEnumerable<(long Step, Tensorboard.Summary.Types.Value Value)> Values(string dir) =>

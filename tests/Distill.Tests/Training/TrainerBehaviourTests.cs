@@ -32,6 +32,10 @@ public class TrainerBehaviourTests
             // eval_every 4 over 8 steps: evaluations at 4 and 8.
             Assert.Equal([4L, 8L], scalars.Where(s => s.Tag == "eval/accuracy").Select(s => s.Step).Order());
             Assert.Contains("weights/classifier.weight", TensorBoardEvents.HistogramTags(Path.Combine(dir, "tb", "baseline")));
+            // Every record, the file_version one first in each file included, is stamped in Unix seconds (not .NET ticks).
+            var events = TensorBoardEvents.Events(Path.Combine(dir, "tb")).ToList();
+            Assert.Contains(events, e => e.FileVersion == "brain.Event:2");
+            TensorBoardEvents.AssertUnixWallTimes(events);
         }
         finally { TestRecipes.DeleteDir(dir); }
     }

@@ -1,6 +1,5 @@
+using Distill.Logging;
 using Distill.Training;
-using TorchSharp;
-using TorchSharp.Modules;
 
 namespace Distill.Compression.Pruning;
 
@@ -12,7 +11,7 @@ namespace Distill.Compression.Pruning;
 /// </summary>
 public sealed class PruningCallback(MaskSet masks, PruningPlan plan, string? tensorboardDir = null) : ITrainerCallback
 {
-    private SummaryWriter? _writer;
+    private EventFileWriter? _writer;
 
     /// <summary>Mask recomputations done by this callback (not counting those before a resume).</summary>
     public int Updates { get; private set; }
@@ -34,10 +33,8 @@ public sealed class PruningCallback(MaskSet masks, PruningPlan plan, string? ten
     {
         Updates++;
         if (tensorboardDir is null) return;
-        _writer ??= torch.utils.tensorboard.SummaryWriter(tensorboardDir, createRunName: false);
-        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        int s = checked((int)step);
-        foreach (var name in masks.Names) _writer.add_scalar($"sparsity/{name}", (float)masks.Sparsity(name), s, now);
-        _writer.add_scalar("sparsity/overall", (float)masks.OverallSparsity(), s, now);
+        _writer ??= new EventFileWriter(tensorboardDir);
+        foreach (var name in masks.Names) _writer.Scalar($"sparsity/{name}", masks.Sparsity(name), step);
+        _writer.Scalar("sparsity/overall", masks.OverallSparsity(), step);
     }
 }

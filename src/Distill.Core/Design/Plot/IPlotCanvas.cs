@@ -2,7 +2,7 @@ namespace Distill.Design.Plot;
 
 /// <summary>
 /// The drawing primitives a plot needs, in pixels with y down (SVG's user space), so one drawing routine produces both
-/// the SVG and the raster (PNG) version of a plot and they cannot drift apart. Colours are <c>#rgb</c> or
+/// the SVG and the PNG version of a plot and they cannot drift apart. Colours are <c>#rgb</c> or
 /// <c>#rrggbb</c>; text positions name the baseline.
 /// </summary>
 public interface IPlotCanvas
@@ -11,7 +11,7 @@ public interface IPlotCanvas
 
     int Height { get; }
 
-    /// <summary>Starts a named group (an SVG <c>&lt;g id&gt;</c>; nothing in a raster).</summary>
+    /// <summary>Starts a named group (an SVG <c>&lt;g id&gt;</c>; nothing in the PNG).</summary>
     void BeginGroup(string id);
 
     void EndGroup();

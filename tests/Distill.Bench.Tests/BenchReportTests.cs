@@ -1,7 +1,7 @@
 using Distill.Bench;
 using Xunit;
 
-namespace Distill.Tests.Bench;
+namespace Distill.Bench.Tests;
 
 /// <summary>The rows of the bench table from synthetic runs with hand-computed medians, ratios and growth.</summary>
 public class BenchReportTests

@@ -4,9 +4,10 @@ using Distill.Models;
 using Distill.Models.Bert;
 using Distill.Models.Vit;
 using Distill.Recipes;
+using Distill.Tests;
 using Xunit;
 
-namespace Distill.Tests.Bench;
+namespace Distill.Bench.Tests;
 
 /// <summary>
 /// The bench workloads are the shipped recipes' distill stages: same teacher and student configs, data, optimiser and

@@ -6,10 +6,11 @@ using Distill.Losses;
 using Distill.Models;
 using Distill.Models.Bert;
 using Distill.Recipes;
+using Distill.Tests;
 using TorchSharp;
 using Xunit;
 
-namespace Distill.Tests.Bench;
+namespace Distill.Bench.Tests;
 
 /// <summary>
 /// The job JSON is the contract between Distill's orchestrator and bench/torch_peer.py: every key the peer reads

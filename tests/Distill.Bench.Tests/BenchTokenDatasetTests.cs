@@ -7,7 +7,7 @@ using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace Distill.Tests.Bench;
+namespace Distill.Bench.Tests;
 
 /// <summary>The tokenized-text file both sides of <c>distill bench</c> read: fixed padding, labels, and clear errors.</summary>
 public class BenchTokenDatasetTests

@@ -5,11 +5,12 @@ using Distill.Models;
 using Distill.Models.Bert;
 using Distill.Models.Vit;
 using Distill.Recipes;
+using Distill.Tests;
 using Distill.Training;
 using TorchSharp;
 using Xunit;
 
-namespace Distill.Tests.Bench;
+namespace Distill.Bench.Tests;
 
 /// <summary>The orchestration logic of <c>distill bench</c> that decides what both sides do: subsets, orders, run plan, terms.</summary>
 [Collection(SerialCollection.Name)] // builds models under torch.manual_seed
