@@ -1,4 +1,4 @@
-using Distill.Recipes;
+using Distill.Schema;
 
 namespace Distill.Caching;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Distill.Recipes;
+using Distill.Schema;
 using YamlDotNet.RepresentationModel;
 
 namespace Distill.Losses;

@@ -1,4 +1,5 @@
 using Distill.Recipes;
+using Distill.Schema;
 
 namespace Distill.Losses;
 

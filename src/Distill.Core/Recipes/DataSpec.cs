@@ -1,3 +1,5 @@
+using Distill.Schema;
+
 namespace Distill.Recipes;
 
 /// <summary>The dataset, its splits and pre-processing.</summary>

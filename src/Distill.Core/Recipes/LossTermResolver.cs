@@ -1,4 +1,5 @@
 using Distill.Losses;
+using Distill.Schema;
 
 namespace Distill.Recipes;
 

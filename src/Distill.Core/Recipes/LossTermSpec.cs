@@ -1,3 +1,5 @@
+using Distill.Schema;
+
 namespace Distill.Recipes;
 
 /// <summary>One named, weighted term of the distillation loss. <c>kind</c> selects the loss (see <c>LossRegistry</c>).</summary>

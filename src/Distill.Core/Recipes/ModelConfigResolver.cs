@@ -1,4 +1,5 @@
 using Distill.Models;
+using Distill.Schema;
 
 namespace Distill.Recipes;
 

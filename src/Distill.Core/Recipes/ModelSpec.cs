@@ -1,6 +1,7 @@
 using Distill.Hf;
 using Distill.Models;
 using Distill.Models.Init;
+using Distill.Schema;
 
 namespace Distill.Recipes;
 

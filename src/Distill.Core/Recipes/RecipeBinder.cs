@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Distill.Schema;
 using YamlDotNet.RepresentationModel;
 
 namespace Distill.Recipes;

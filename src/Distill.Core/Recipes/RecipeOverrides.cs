@@ -1,5 +1,6 @@
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using Distill.Schema;
 
 namespace Distill.Recipes;
 

@@ -1,4 +1,5 @@
 using YamlDotNet.RepresentationModel;
+using Distill.Schema;
 
 namespace Distill.Recipes;
 

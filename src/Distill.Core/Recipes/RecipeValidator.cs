@@ -2,6 +2,7 @@ using System.Reflection;
 using Distill.Data;
 using Distill.Losses;
 using Distill.Models;
+using Distill.Schema;
 using TorchSharp;
 using static TorchSharp.torch;
 

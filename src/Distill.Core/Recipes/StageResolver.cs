@@ -1,3 +1,4 @@
+using Distill.Schema;
 using Distill.Stages;
 
 namespace Distill.Recipes;

@@ -1,3 +1,5 @@
+using Distill.Schema;
+
 namespace Distill.Recipes;
 
 /// <summary>One stage of a run. <c>kind</c> selects what it does (see <c>StageRegistry</c>).</summary>

@@ -1,3 +1,5 @@
+using Distill.Schema;
+
 namespace Distill.Recipes;
 
 public enum OptimizerKind { Adamw, Sgd }

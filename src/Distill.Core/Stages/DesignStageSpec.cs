@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Distill.Design;
 using Distill.Recipes;
+using Distill.Schema;
 
 namespace Distill.Stages;
 

@@ -1,5 +1,6 @@
 using Distill.Compression.Artifact;
 using Distill.Recipes;
+using Distill.Schema;
 
 namespace Distill.Stages;
 

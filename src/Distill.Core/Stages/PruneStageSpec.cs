@@ -1,6 +1,7 @@
 using Distill.Compression;
 using Distill.Compression.Pruning;
 using Distill.Recipes;
+using Distill.Schema;
 
 namespace Distill.Stages;
 

@@ -2,6 +2,7 @@ using Distill.Compression;
 using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
 using Distill.Recipes;
+using Distill.Schema;
 
 namespace Distill.Stages;
 

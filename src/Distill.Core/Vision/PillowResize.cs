@@ -1,3 +1,5 @@
+using Distill.Schema;
+
 namespace Distill.Vision;
 
 /// <summary>

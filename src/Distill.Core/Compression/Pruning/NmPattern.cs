@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Distill.Recipes;
+using Distill.Schema;
 using YamlDotNet.RepresentationModel;
 
 namespace Distill.Compression.Pruning;

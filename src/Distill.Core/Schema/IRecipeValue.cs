@@ -1,6 +1,6 @@
 using YamlDotNet.RepresentationModel;
 
-namespace Distill.Recipes;
+namespace Distill.Schema;
 
 /// <summary>
 /// A recipe value with its own YAML syntax (for example a layer mapping that is either <c>uniform</c> or a list of pairs).

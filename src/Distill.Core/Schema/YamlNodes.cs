@@ -1,9 +1,9 @@
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Distill.Recipes;
+namespace Distill.Schema;
 
-/// <summary>Small queries on the YAML node tree shared by the loader, binder and validator.</summary>
+/// <summary>Small queries on the YAML node tree shared by the loader, binder, validator and the custom recipe values.</summary>
 internal static class YamlNodes
 {
     /// <summary>A YAML null: a plain (unquoted) empty value, <c>~</c> or <c>null</c>.</summary>
