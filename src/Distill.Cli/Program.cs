@@ -1,7 +1,7 @@
 using Distill.Cli;
 using Distill.Cli.Commands;
 
-ICommand[] commands = [new RunCommand(), new ValidateCommand(), new ForwardCommand(), new ExportCommand(), new ProfileCommand(), new BenchCommand()];
+ICommand[] commands = [new RunCommand(), new ValidateCommand(), new ForwardCommand(), new ExportCommand(), new ImportCommand(), new ProfileCommand(), new BenchCommand()];
 
 string Overview() =>
     "distill — knowledge distillation and model compression on TorchSharp\n\n" +
