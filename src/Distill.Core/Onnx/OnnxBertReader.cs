@@ -247,6 +247,7 @@ public static class OnnxBertReader
                 throw g.Error($"encoder.layer.{i}.intermediate.dense has {Shape($"encoder.layer.{i}.intermediate.dense.weight")[0]} outputs but layer 0 has {intermediate}; BERT's config has one intermediate_size.");
         notes.Add($"intermediate_size {intermediate}: encoder.layer.N.intermediate.dense (out, in) = [{intermediate}, {hidden}]");
 
+        CheckAbsolutePositions(g, checked((int)positions[0]), notes);
         int heads = ReadHeads(g, numLayers, hidden, notes);
         double eps = ReadLayerNormEps(g, numLayers, notes);
         string act = ReadActivation(g, numLayers, notes);
@@ -274,6 +275,26 @@ public static class OnnxBertReader
         var adds = g.Consumers(initializer).Where(n => n.OpType == "Add").ToList();
         return adds.Count == 1 ? adds[0]
             : throw g.Error($"{(adds.Count == 0 ? "no" : "more than one")} Add node adds '{initializer}' ({role}); expected exactly one, as torch.onnx exports a HF BertModel.");
+    }
+
+    /// <summary>
+    /// HF's absolute positions: the position table is gathered at a slice, from 0, of the constant 0, 1, …, P−1 (the
+    /// <c>position_ids</c> buffer). RoBERTa-style offsets or relative positions would gather something else.
+    /// </summary>
+    private static void CheckAbsolutePositions(OnnxGraph g, int positions, List<string> notes)
+    {
+        const string table = "embeddings.position_embeddings.weight";
+        var gather = g.Consumers(table).FirstOrDefault(n => n.OpType == "Gather" && n.Input[0] == table);
+        string expect = $"expected '{table}' gathered at positions 0 … T−1, sliced from the constant position_ids 0 … {positions - 1} (HF's position_embedding_type 'absolute')";
+        if (gather is null) throw g.Error($"{expect}, but no Gather reads it.");
+        var slice = g.Producer(gather.Input[1]);
+        var ids = slice is { OpType: "Slice" } ? g.ConstantTensor(slice.Input[0]) : null;
+        var values = ids is null ? null : OnnxGraph.Longs(ids);
+        var starts = slice is { OpType: "Slice" } && slice.Input.Count > 1 ? g.TryInts(slice.Input[1]) : null;
+        bool arange = values is not null && values.Length == positions && values.Select((v, i) => v == i).All(b => b);
+        if (!arange || starts is not [0])
+            throw g.Error($"{expect}; {g.Describe(gather)} gathers it at {(slice is null ? $"'{gather.Input[1]}'" : g.Describe(slice))}{(slice is { OpType: "Slice" } && !arange ? " of a tensor that is not 0 … P−1" : "")}{(arange && starts is not [0] ? " starting elsewhere than 0" : "")}.");
+        notes.Add($"position_embedding_type absolute: {g.Describe(gather)} reads the position table at {g.Describe(slice!)} of 0 … {positions - 1}");
     }
 
     private static int ReadHeads(OnnxGraph g, int numLayers, int hidden, List<string> notes)

@@ -237,6 +237,20 @@ public sealed class OnnxImportTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public void PositionsMustBeTheAbsoluteZeroBasedOnes()
+    {
+        // RoBERTa-style: positions offset by padding_idx + 1 = 2.
+        var e = Refused(g =>
+        {
+            var ids = g.Initializer.Single(i => i.Name == "embeddings.position_ids");
+            ids.RawData = TinyBertOnnx.LongTensor("", Enumerable.Range(2, 16).Select(i => (long)i).ToArray(), 1, 16).RawData;
+        });
+        Assert.Contains("expected 'embeddings.position_embeddings.weight' gathered at positions 0 … T−1", e.Message);
+        Assert.Contains("of a tensor that is not 0 … P−1", e.Message);
+        Assert.Contains("node 'Slice_", e.Message);
+    }
+
+    [Fact]
     public void AnActivationOtherThanErfGeluOrReluIsRefused()
     {
         var e = Refused(g => g.Node.First(n => n.OpType == "Erf").OpType = "Tanh");

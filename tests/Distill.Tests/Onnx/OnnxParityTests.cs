@@ -122,6 +122,20 @@ public sealed class OnnxParityTests(ImportedModels models, ITestOutputHelper log
         Assert.True(hidden < Tolerance, $"last_hidden_state differs from ONNX Runtime by {hidden:E3} at a real token");
     }
 
+    [PackagedModelFact(PackagedModels.ArcticXs)]
+    public void ArcticXsIntoTheRecipeClassifierGetsANewReportedPoolerAndHeadAndTheRestExact()
+    {
+        using var scope = NewDisposeScope();
+        var m = models.Get(PackagedModels.ArcticXs);
+        using var model = new BertForSequenceClassification(BertConfig.Load(m.Folder));
+        var report = HfPretrained.LoadInto(model, m.Folder);
+        log.WriteLine(report.ToString());
+        Assert.Equal(["bert.pooler.dense.bias", "bert.pooler.dense.weight"], Assert.Single(report.NewParts).Keys);
+        Assert.Equal(["classifier.bias", "classifier.weight"], report.NewlyInitialised.Select(n => n.Key));
+        Assert.Empty(report.Missing);
+        Assert.Equal(model.state_dict().Count - 4, report.Loaded.Count);
+    }
+
     [PackagedModelFact(PackagedModels.MiniLm)]
     public void TheImportedFolderIsAnHfBertModelFolderWithTheKnownShape()
     {
