@@ -65,6 +65,18 @@ public sealed class PoolerlessFolderTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public void ForwardSaysThePoolerOutputIsNotTheFolders()
+    {
+        string folder = CopyWithout("forward-no-pooler", Pooler);
+        var reference = HfTestData.Reference(HfTestData.BertBase);
+        string inputs = _tmp.File("in.safetensors");
+        SafeTensors.Save(inputs, HfTestData.Inputs(HfTestData.BertBase, reference));
+        var (code, _, err) = CliCapture.Run(new Distill.Cli.Commands.ForwardCommand(), "--model", folder, "--inputs", inputs, "--out", _tmp.File("out.safetensors"));
+        Assert.Equal(0, code);
+        Assert.Contains($"warning: {folder} has no pooler (pooler.dense.bias, pooler.dense.weight): newly initialised (random)", err);
+    }
+
+    [Fact]
     public void HalfAPoolerIsStillAnError()
     {
         string folder = CopyWithout("half-pooler", "pooler.dense.bias");
@@ -121,6 +133,10 @@ public sealed class PoolerlessFolderTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(["bert.pooler.dense.bias", "bert.pooler.dense.weight"], (List<string>)pooler["keys"]);
         Assert.Contains("from_pretrained", (string)pooler["reason"]);
         Assert.Contains($"[teacher] warning: {folder} has no pooler (bert.pooler.dense.bias, bert.pooler.dense.weight): it is newly initialised", logText);
+        // summary.json serialises the entry as RunSummary does (JsonSerializer.SerializeToNode of the extra value).
+        var json = System.Text.Json.JsonSerializer.SerializeToNode(run.PendingExtra["teacher_new_parts"])!;
+        Assert.Equal("pooler", (string)json["parts"]![0]!["name"]!);
+        Assert.Equal("bert.pooler.dense.weight", (string)json["parts"]![0]!["keys"]![1]!);
         // The head of a base-model folder is new as before, and reported apart from the pooler.
         var head = Assert.IsType<Dictionary<string, object>>(run.PendingExtra["teacher_new_head"]);
         Assert.Equal(["classifier.bias (not in the checkpoint)", "classifier.weight (not in the checkpoint)"], (List<string>)head["keys"]);
