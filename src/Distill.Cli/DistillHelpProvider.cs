@@ -21,6 +21,7 @@ public sealed class DistillHelpProvider(ICommandAppSettings settings) : HelpProv
         ["validate"] = () => ValidateCommand.Details,
         ["forward"] = () => ForwardCommand.Details,
         ["export"] = () => ExportCommand.Details,
+        ["onnx"] = () => ImportOnnxCommand.Details,
         ["profile"] = () => ProfileCommand.Details,
         ["bench"] = () => BenchCommand.Details,
     };

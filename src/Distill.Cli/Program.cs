@@ -7,7 +7,7 @@ using Spectre.Console.Cli;
 // help footer (DistillHelpProvider). Exceptions propagate so that usage errors map to exit code 2 here.
 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
 if (Console.IsOutputRedirected) console.Profile.Width = 120; // logs and pipes: wrap help at a readable width, not 80
-string[] Commands = ["run", "validate", "forward", "export", "profile", "bench"];
+string[] Commands = ["run", "validate", "forward", "export", "import", "profile", "bench"];
 var app = new CommandApp();
 app.Configure(config =>
 {
@@ -24,6 +24,12 @@ app.Configure(config =>
         .WithExample("forward", "--model", "<hf-folder>", "--inputs", "in.safetensors", "--out", "out.safetensors");
     config.AddCommand<ExportCommand>("export").WithDescription(ExportCommand.Summary)
         .WithExample("export", "runs/bert-sst2", "--stage", "distill", "--out", "exported/bert-student");
+    config.AddBranch("import", import =>
+    {
+        import.SetDescription("bring a model from another format in as a HuggingFace folder (formats: onnx)");
+        import.AddCommand<ImportOnnxCommand>("onnx").WithDescription(ImportOnnxCommand.Summary)
+            .WithExample("import", "onnx", "model.onnx", "--out", "models/my-bert", "--vocab", "vocab.txt");
+    });
     config.AddCommand<ProfileCommand>("profile").WithDescription(ProfileCommand.Summary)
         .WithExample("profile", "recipes/hakd-mnist.yaml", "--all");
     config.AddCommand<BenchCommand>("bench").WithDescription(BenchCommand.Summary)
@@ -47,7 +53,9 @@ catch (Exception e) when (e is CommandAppException or UsageException)
     string message = WithDashes(e.Message, args);
     // Spectre reads a stray word after a command without arguments as a sub-command.
     if (known && message.StartsWith("Unknown command '", StringComparison.Ordinal))
-        message = $"'distill {command}' takes no argument {message["Unknown command ".Length..].TrimEnd('.')}.";
+        message = command == "import"
+            ? $"'distill import' reads the formats: onnx; not {message["Unknown command ".Length..].TrimEnd('.')}."
+            : $"'distill {command}' takes no argument {message["Unknown command ".Length..].TrimEnd('.')}.";
     Console.Error.WriteLine($"error: {message}");
     Console.Error.WriteLine(known ? $"Run 'distill {command} --help' for its options." : "Run 'distill --help' for the commands.");
     return ExitCodes.InvalidInput;

@@ -56,6 +56,8 @@ public sealed class ForwardCommand : Command<ForwardCommand.Settings>
         try
         {
             loaded = HfFolder.LoadModel(folder, HfArchitectureRegistry.Default);
+            foreach (var part in loaded.Report.NewParts)
+                Console.Error.WriteLine($"warning: {folder} has no {part.Name} ({string.Join(", ", part.Keys)}): newly initialised (random), as from_pretrained does; its outputs are not the folder's.");
             batch = ReadInputs(inputsPath, loaded);
         }
         catch (Exception e) when (IsInputError(e))

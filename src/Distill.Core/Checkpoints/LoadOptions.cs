@@ -36,6 +36,10 @@ public sealed record LoadOptions
     /// does not use; they are listed in <see cref="LoadReport.Unexpected"/>.</summary>
     public IReadOnlyList<string> IgnoreUnexpected { get; init; } = [];
 
+    /// <summary>Model parts that may be absent from the checkpoint as a whole (HF initialises missing weights anew;
+    /// Distill allows it only for the parts named here, e.g. BERT's pooler). Listed in <see cref="LoadReport.NewParts"/>.</summary>
+    public IReadOnlyList<NewPartRule> NewParts { get; init; } = [];
+
     /// <summary>Where the tensors came from (a file path), named in errors and in the report.</summary>
     public string? SourceName { get; init; }
 }

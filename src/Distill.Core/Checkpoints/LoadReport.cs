@@ -22,8 +22,12 @@ public sealed record LoadReport(
     IReadOnlyList<string> DroppedHead,
     string? SourceName)
 {
+    /// <summary>Model parts the checkpoint lacked as a whole, left at their initial values (<see cref="LoadOptions.NewParts"/>).</summary>
+    public IReadOnlyList<NewPart> NewParts { get; init; } = [];
+
     /// <summary>True when every model key was loaded under its own name and every checkpoint key was used.</summary>
-    public bool IsExact => Renamed.Count == 0 && Missing.Count == 0 && Unexpected.Count == 0 && NewlyInitialised.Count == 0 && DroppedHead.Count == 0;
+    public bool IsExact => Renamed.Count == 0 && Missing.Count == 0 && Unexpected.Count == 0 && NewlyInitialised.Count == 0 && DroppedHead.Count == 0
+                           && NewParts.Count == 0;
 
     /// <summary>A multi-line human-readable summary (renames grouped by rule).</summary>
     public override string ToString()
@@ -34,6 +38,8 @@ public sealed record LoadReport(
             sb.Append($"\n  renamed ({g.Key}): {g.Count()} keys, e.g. {g.First().From} -> {g.First().To}");
         if (NewlyInitialised.Count > 0)
             sb.Append($"\n  newly initialised head: {string.Join("; ", NewlyInitialised.Select(n => $"{n.Key} ({n.Reason})"))}");
+        foreach (var p in NewParts)
+            sb.Append($"\n  newly initialised {p.Name} ({string.Join(", ", p.Keys)}): {p.Reason}");
         if (DroppedHead.Count > 0) sb.Append($"\n  checkpoint head not used: {string.Join(", ", DroppedHead)}");
         if (Missing.Count > 0) sb.Append($"\n  missing (tolerated): {string.Join(", ", Missing)}");
         if (Unexpected.Count > 0) sb.Append($"\n  unexpected (tolerated): {string.Join(", ", Unexpected)}");

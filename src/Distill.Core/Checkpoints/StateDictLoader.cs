@@ -21,6 +21,7 @@ namespace Distill.Checkpoints;
 /// loaded into a head model, stripped when a head checkpoint is loaded into a base model (HF's
 /// <c>base_model_prefix</c> logic).</item>
 /// </list>
+/// Parts named in <see cref="LoadOptions.NewParts"/> (BERT's pooler) may be absent as a whole and are reported as new.
 /// Head changes (keys of the model outside the base prefix absent or re-shaped, e.g. num_labels changed) need
 /// <see cref="LoadOptions.AllowNewHead"/> and are reported as newly initialised. A shape mismatch on any other key is an
 /// error naming the key, the model's shape and the checkpoint's shape.
@@ -86,9 +87,28 @@ public static class StateDictLoader
         var dropped = new List<string>();
         bool headMissingBlocked = false, headShapeBlocked = false, ckptHeadBlocked = false;
 
+        // A part may be new only as a whole: a checkpoint with half a pooler is broken, not a pooler-less export.
+        var newParts = new List<NewPart>();
+        var newPartKeys = new HashSet<string>(StringComparer.Ordinal);
+        var partialParts = new List<string>();
+        foreach (var rule in options.NewParts)
+        {
+            var rx = new Regex(rule.KeyPattern, RegexOptions.CultureInvariant);
+            var keys = target.Keys.Where(k => rx.IsMatch(k)).Order(StringComparer.Ordinal).ToList();
+            var absent = keys.Where(k => !mapped.ContainsKey(k)).ToList();
+            if (keys.Count > 0 && absent.Count == keys.Count)
+            {
+                newParts.Add(new NewPart(rule.Name, keys, rule.Reason));
+                newPartKeys.UnionWith(keys);
+            }
+            else if (absent.Count > 0)
+                partialParts.Add($"the checkpoint holds only part of the {rule.Name} (has {string.Join(", ", keys.Except(absent))}); it may be absent only as a whole");
+        }
+
         foreach (var k in target.Keys.Where(k => !mapped.ContainsKey(k)).Order(StringComparer.Ordinal))
         {
             if (IsModelHead(k) && options.AllowNewHead) newHead.Add(new NewHeadKey(k, "not in the checkpoint"));
+            else if (newPartKeys.Contains(k)) continue; // reported in newParts
             else if (ignoreMissing.Any(r => r.IsMatch(k)) || !options.Strict) missingOk.Add(k);
             else { missingBad.Add(k); headMissingBlocked |= IsModelHead(k); }
         }
@@ -136,6 +156,7 @@ public static class StateDictLoader
                 sb.Append($"\n  hint: keys outside '{prefix}' are the model's head; set AllowNewHead to initialise a new head (e.g. num_labels changed or a base checkpoint)");
             if (ckptHeadBlocked)
                 sb.Append($"\n  hint: keys outside '{prefix}' are the checkpoint's head; set AllowDroppedHead to load only the base model");
+            foreach (var p in partialParts) sb.Append($"\n  hint: {p}");
             if (prefix is null && (missingBad.Count > 0 || unexpectedBad.Count > 0))
                 sb.Append("\n  hint: no BasePrefix was given, so no base-model prefix was added or stripped");
             sb.Append("\n  nothing was loaded.");
@@ -145,7 +166,10 @@ public static class StateDictLoader
         using (torch.no_grad())
             foreach (var (to, from) in copies) to.copy_(from);
 
-        return new LoadReport(loaded, renamed, missingOk, unexpectedOk, newHead.OrderBy(n => n.Key, StringComparer.Ordinal).ToList(), dropped, options.SourceName);
+        return new LoadReport(loaded, renamed, missingOk, unexpectedOk, newHead.OrderBy(n => n.Key, StringComparer.Ordinal).ToList(), dropped, options.SourceName)
+        {
+            NewParts = newParts,
+        };
     }
 
     /// <summary>The one HF rename that applies to <paramref name="key"/>, if any (the caller checks the model has it).</summary>

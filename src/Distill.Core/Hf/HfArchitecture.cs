@@ -1,3 +1,4 @@
+using Distill.Checkpoints;
 using Distill.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,6 +26,10 @@ public sealed record HfArchitecture(string Name, string BasePrefix, Func<string,
 
     /// <summary>Regexes for checkpoint keys the model may ignore (HF <c>_keys_to_ignore_on_load_unexpected</c>).</summary>
     public IReadOnlyList<string> IgnoreOnLoadUnexpected { get; init; } = [];
+
+    /// <summary>Parts the checkpoint may lack as a whole, newly initialised and reported (BERT's pooler: sentence-transformers
+    /// and other encoder-only exports leave it out, and <c>from_pretrained</c> initialises it anew).</summary>
+    public IReadOnlyList<NewPartRule> NewPartsOnLoad { get; init; } = [];
 
     /// <summary>True for a bare base model (<c>BertModel</c>, <c>ViTModel</c>): its keys carry no base prefix and it has
     /// no task head, so loading it into a head architecture initialises a new head.</summary>

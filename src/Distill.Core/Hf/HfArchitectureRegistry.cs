@@ -1,3 +1,4 @@
+using Distill.Checkpoints;
 using Distill.Models.Bert;
 using Distill.Models.Vit;
 using Distill.Models.Wav2Vec2;
@@ -15,6 +16,11 @@ public sealed class HfArchitectureRegistry
     private readonly Dictionary<string, HfArchitecture> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HfFamily> _families = new(StringComparer.Ordinal);
 
+    /// <summary>BERT's pooler, in a base model (<c>pooler.</c>) or under a head's <c>bert.</c> prefix. Declared before
+    /// <see cref="Default"/>: static initialisers run in order.</summary>
+    public static NewPartRule BertPooler { get; } = new("pooler", @"^(bert\.)?pooler\.dense\.(weight|bias)$",
+        "not in the checkpoint (encoder-only exports such as sentence-transformers' leave it out): newly initialised, as transformers' from_pretrained does");
+
     /// <summary>The process-wide registry with every built-in architecture.</summary>
     public static HfArchitectureRegistry Default { get; } = CreateDefault();
 
@@ -23,9 +29,9 @@ public sealed class HfArchitectureRegistry
     {
         var registry = new HfArchitectureRegistry();
         registry.Register(HfArchitecture.Base<BertModel, BertModelOutput>("BertModel", "bert", "bert",
-            p => new BertModel(BertConfig.Load(p)), (m, on) => m.OutputAttentions = on));
+            p => new BertModel(BertConfig.Load(p)), (m, on) => m.OutputAttentions = on) with { NewPartsOnLoad = [BertPooler] });
         registry.Register(HfArchitecture.Head("BertForSequenceClassification", "bert", "bert",
-            p => new BertForSequenceClassification(BertConfig.Load(p))));
+            p => new BertForSequenceClassification(BertConfig.Load(p))) with { NewPartsOnLoad = [BertPooler] });
         registry.RegisterFamily(HfFamilies.Bert);
 
         registry.Register(HfArchitecture.Base<ViTModel, ViTModelOutput>("ViTModel", "vit", "vit",

@@ -46,6 +46,26 @@ public static class HfConfigJson
         node["id2label"] = id2label;
         node["label2id"] = label2id;
 
+        return Sorted(node);
+    }
+
+    /// <summary>
+    /// The config.json text of a bare base model (<paramref name="architecture"/>, e.g. <c>BertModel</c>): the record's
+    /// keys, <c>model_type</c> and <c>architectures</c>, without the label keys a head needs.
+    /// </summary>
+    public static string WriteBase(IModelConfig config, HfFamily family, string architecture)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(family);
+        var node = JsonSerializer.SerializeToNode(config, config.GetType(), Options)?.AsObject()
+                   ?? throw new InvalidOperationException($"{config.GetType().Name} serialised to null.");
+        node["model_type"] = family.ModelType;
+        node["architectures"] = new JsonArray(architecture);
+        return Sorted(node);
+    }
+
+    private static string Sorted(JsonObject node)
+    {
         var sorted = new JsonObject();
         foreach (var (key, value) in node.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList())
         {

@@ -22,8 +22,10 @@ public static class HfExporter
     /// preprocessor_config.json, ...), copied under their own names.</param>
     /// <param name="keepKey">Which state-dict keys to save; null keeps all. Use it to drop projector/hint modules.</param>
     /// <param name="overwrite">Replace an existing non-empty <paramref name="outDir"/>; refused otherwise.</param>
+    /// <param name="textFiles">Files written from text (name → content, UTF-8), e.g. a tokenizer made on the fly.</param>
     public static HfExportResult Export(nn.Module model, string configJson, string outDir,
-        IEnumerable<string>? extraFilesToCopy = null, Func<string, bool>? keepKey = null, bool overwrite = false)
+        IEnumerable<string>? extraFilesToCopy = null, Func<string, bool>? keepKey = null, bool overwrite = false,
+        IReadOnlyDictionary<string, string>? textFiles = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         string target = Path.GetFullPath(outDir.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
@@ -33,6 +35,10 @@ public static class HfExporter
             throw new HfFolderException($"{target}: export target exists and is not empty; choose a new folder or pass overwrite.");
 
         var extras = CheckExtras(extraFilesToCopy ?? [], target);
+        textFiles ??= new Dictionary<string, string>();
+        foreach (var n in textFiles.Keys)
+            if (n != Path.GetFileName(n) || n is HfFolder.ConfigFileName or HfFolder.SafeTensorsFileName || extras.Any(f => Path.GetFileName(f) == n))
+                throw new HfFolderException($"{target}: text file '{n}' must be a plain file name that no other exported file has.");
         var state = model.state_dict();
         var keep = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var dropped = new List<string>();
@@ -50,6 +56,7 @@ public static class HfExporter
             File.WriteAllText(Path.Combine(tmp, HfFolder.ConfigFileName), configJson.EndsWith('\n') ? configJson : configJson + "\n");
             SafeTensors.Save(Path.Combine(tmp, HfFolder.SafeTensorsFileName), keep, new Dictionary<string, string> { ["format"] = "pt" });
             foreach (var f in extras) File.Copy(f, Path.Combine(tmp, Path.GetFileName(f)));
+            foreach (var (n, text) in textFiles) File.WriteAllText(Path.Combine(tmp, n), text, new System.Text.UTF8Encoding(false));
             MoveIntoPlace(tmp, target, parent, name);
         }
         catch

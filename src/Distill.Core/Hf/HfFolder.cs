@@ -101,6 +101,7 @@ public static class HfFolder
             BasePrefix = opts.BasePrefix ?? arch.BasePrefix,
             IgnoreMissing = [.. opts.IgnoreMissing, .. arch.IgnoreOnLoadMissing],
             IgnoreUnexpected = [.. opts.IgnoreUnexpected, .. arch.IgnoreOnLoadUnexpected],
+            NewParts = [.. opts.NewParts, .. arch.NewPartsOnLoad],
         };
 
         var model = arch.Factory(config.ConfigPath);

@@ -12,7 +12,9 @@ namespace Distill.Hf;
 /// prefix) may be left at its fresh initialisation only in two cases, both listed in the <see cref="LoadReport"/> (the
 /// run writes them to its log and to summary.json): the folder holds a bare base model (<c>BertModel</c>), or the
 /// dataset has another number of classes than the folder's head (<see cref="ConfigForClasses"/>). A folder holding
-/// another head class of the same family also drops the folder's head (reported). Anything else that does not fit is a
+/// another head class of the same family also drops the folder's head (reported). A part the architecture lists in
+/// <see cref="HfArchitecture.NewPartsOnLoad"/> (BERT's pooler) may be absent as a whole: newly initialised, reported
+/// (<see cref="LoadReport.NewParts"/>). Anything else that does not fit is a
 /// <see cref="StateDictMismatchException"/>.</para>
 /// </summary>
 public static class HfPretrained
@@ -82,6 +84,7 @@ public static class HfPretrained
             AllowDroppedHead = otherHead,
             IgnoreMissing = head?.IgnoreOnLoadMissing ?? [],
             IgnoreUnexpected = head?.IgnoreOnLoadUnexpected ?? [],
+            NewParts = head?.NewPartsOnLoad ?? [],
             SourceName = info.Weights.Path,
         };
         var (tensors, _) = HfFolder.LoadWeights(info.Folder);

@@ -70,7 +70,7 @@ public sealed class RunContext
     /// <summary>
     /// Builds a fresh model of a recipe spec with its initialisation drawn from <paramref name="seed"/>, then fills it:
     /// a <c>pretrained</c> spec loads its HF folder strictly (a head resized to the dataset's classes, or missing from a
-    /// base-model folder, is new: logged and recorded in <see cref="PendingExtra"/>); an <c>init_from_teacher</c> student
+    /// base-model folder, is new: logged and recorded in <see cref="PendingExtra"/>; so is a pooler the folder lacks); an <c>init_from_teacher</c> student
     /// is derived from <see cref="Teacher"/>'s config and initialised from its weights (<see cref="TeacherInit"/>).
     /// </summary>
     public DistillModel BuildModel(ModelSpec spec, long seed)
@@ -98,6 +98,17 @@ public sealed class RunContext
                         ["pretrained"] = folder,
                         ["reason"] = headNote ?? "the folder holds no head of this kind (a base model or another head)",
                         ["keys"] = report.NewlyInitialised.Select(n => $"{n.Key} ({n.Reason})").ToList(),
+                    };
+                foreach (var part in report.NewParts)
+                    Log.WriteLine($"[{role}] warning: {folder} has no {part.Name} ({string.Join(", ", part.Keys)}): it is newly initialised, as transformers' from_pretrained does");
+                if (report.NewParts.Count > 0)
+                    PendingExtra[$"{role}_new_parts"] = new Dictionary<string, object>
+                    {
+                        ["pretrained"] = folder,
+                        ["parts"] = report.NewParts.Select(p => new Dictionary<string, object>
+                        {
+                            ["name"] = p.Name, ["keys"] = p.Keys.ToList(), ["reason"] = p.Reason,
+                        }).ToList(),
                     };
             }
             if (spec.InitFromTeacher is { } init)

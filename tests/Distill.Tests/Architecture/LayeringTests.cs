@@ -17,8 +17,8 @@ public partial class LayeringTests
         // 0: primitives — tensor and checkpoint I/O, text / audio / vision processing, the schema annotations that
         //    records of every layer carry for the recipe binder (key bounds, required keys, custom YAML values)
         ["Checkpoints"] = 0, ["Text"] = 0, ["Audio"] = 0, ["Vision"] = 0, ["Schema"] = 0,
-        // 1: models — the families and their HF architectures
-        ["Models"] = 1, ["Hf"] = 1,
+        // 1: models — the families, their HF architectures, importing ONNX graphs as HF folders
+        ["Models"] = 1, ["Hf"] = 1, ["Onnx"] = 1,
         // 2: algorithms — datasets, losses, trainer and its callbacks, teacher cache, pruning/quantization/artifact, design
         ["Data"] = 2, ["Losses"] = 2, ["Training"] = 2, ["Logging"] = 2, ["Caching"] = 2, ["Compression"] = 2, ["Design"] = 2,
         // 3: recipes — the typed recipe records, binder, validator

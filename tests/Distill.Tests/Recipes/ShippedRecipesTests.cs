@@ -1,4 +1,6 @@
+using Distill.Onnx;
 using Distill.Recipes;
+using Distill.Tests.Onnx;
 using Xunit;
 
 namespace Distill.Tests.Recipes;
@@ -14,12 +16,57 @@ public class ShippedRecipesTests
 {
     private static readonly string RecipesDir = Path.Combine(TestPaths.RepoRoot, "recipes");
 
+    /// <summary>Recipes whose models come from <c>models/Models.proj</c> (absent from a plain clone), with the package
+    /// that carries each: validated by <see cref="RecipesOnPackagedModelsPassValidation"/> against a fresh import.</summary>
+    private static readonly Dictionary<string, (string Package, string Folder)> OnPackagedModels = new(StringComparer.Ordinal)
+    {
+        ["minilm-sst2.yaml"] = (PackagedModels.MiniLm, "all-MiniLM-L6-v2"),
+    };
+
     public static TheoryData<string> Recipes()
     {
         var data = new TheoryData<string>();
         foreach (var file in Directory.EnumerateFiles(RecipesDir, "*.yaml").Order(StringComparer.Ordinal))
-            data.Add(Path.GetFileName(file));
+            if (!OnPackagedModels.ContainsKey(Path.GetFileName(file))) data.Add(Path.GetFileName(file));
         return data;
+    }
+
+    /// <summary>
+    /// The recipes on the pretrained models, checked as <c>distill validate</c> checks them after
+    /// <c>dotnet build models/Models.proj</c>: the recipe in a copy of the repository layout (recipes/, data/ linked,
+    /// models/&lt;name&gt;/ imported from the package now), so its relative paths resolve as in a clone.
+    /// </summary>
+    [PackagedModelFact(PackagedModels.MiniLm)]
+    public void RecipesOnPackagedModelsPassValidation()
+    {
+        foreach (var (file, (package, folder)) in OnPackagedModels)
+        {
+            string root = Path.Combine(Path.GetTempPath(), $"distill-recipe-{Guid.NewGuid():N}");
+            try
+            {
+                Directory.CreateDirectory(Path.Combine(root, "recipes"));
+                Directory.CreateDirectory(Path.Combine(root, "models", "onnx"));
+                Directory.CreateSymbolicLink(Path.Combine(root, "data"), Path.Combine(TestPaths.RepoRoot, "data"));
+                string recipePath = Path.Combine(root, "recipes", file);
+                File.Copy(Path.Combine(RecipesDir, file), recipePath);
+                string onnx = Path.Combine(root, "models", "onnx", "model.onnx"), vocab = Path.Combine(root, "models", "onnx", "vocab.txt");
+                File.WriteAllBytes(onnx, PackagedModels.Resource(package, "model.onnx"));
+                File.WriteAllBytes(vocab, PackagedModels.Resource(package, "vocab.txt"));
+                OnnxBertImporter.Import(onnx, Path.Combine(root, "models", folder), vocab);
+
+                var (recipe, errors) = RecipeValidation.Check(recipePath);
+                Assert.True(errors.Count == 0, $"{file}:\n" + string.Join("\n", errors));
+                Assert.Equal(Path.Combine(root, "models", folder), Path.GetFullPath(recipe!.Teacher.Pretrained!));
+                Assert.Contains("distill", recipe.Stages.Select(s => s.Kind));
+            }
+            finally
+            {
+                // The link first, on its own: a recursive delete must never reach the repository's data/.
+                string link = Path.Combine(root, "data");
+                if (Directory.Exists(link)) Directory.Delete(link);
+                Directory.Delete(root, recursive: true);
+            }
+        }
     }
 
     [Fact]
