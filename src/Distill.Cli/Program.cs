@@ -1,3 +1,4 @@
+using Distill;
 using Distill.Cli;
 using Distill.Cli.Commands;
 
@@ -36,5 +37,11 @@ catch (UsageException e)
 {
     Console.Error.WriteLine($"error: {e.Message}\n");
     Console.Error.WriteLine(command.Help);
+    return ExitCodes.InvalidInput;
+}
+catch (InvalidInputException e)
+{
+    // The one place bad input becomes exit code 2: the message names the file, the problem and the fix.
+    Console.Error.WriteLine($"error: {ErrorText.Of(e)}");
     return ExitCodes.InvalidInput;
 }

@@ -38,12 +38,25 @@ public sealed class RunExecutor
 
     public RunSummary Execute()
     {
+        using var inputs = RunInputs.Check(Recipe);
         var summary = PrepareRunDir();
+        try
+        {
+            return ExecuteStages(inputs, summary);
+        }
+        catch (InvalidInputException e)
+        {
+            throw new RunFailedException(e);
+        }
+    }
+
+    private RunSummary ExecuteStages(RunInputs inputs, RunSummary summary)
+    {
         var device = torch.device(Recipe.Train.Device);
         var run = new RunContext
         {
             Recipe = Recipe, RecipePath = RecipePath, RecipeSha256 = RecipeSha256, RunDir = RunDir, Device = device,
-            Resuming = Resume, ExtraCallbacks = ExtraCallbacks, Log = Log,
+            Resuming = Resume, ExtraCallbacks = ExtraCallbacks, Log = Log, Inputs = inputs,
         };
         WriteHfSources();
         if (Recipe.Teacher.Checkpoint is { } teacherCkpt) LoadTeacher(run, teacherCkpt, summary);
@@ -82,7 +95,7 @@ public sealed class RunExecutor
         if (Resume)
         {
             if (!Directory.Exists(RunDir))
-                throw new RunDirectoryException($"--resume: run folder {RunDir} does not exist; start the run without --resume.");
+                throw new RunDirectoryException(RunDir, $"--resume: run folder {RunDir} does not exist; start the run without --resume.");
             if (!File.Exists(summaryPath))
             {
                 // Killed during its first stage: nothing completed yet, the stage's last checkpoint (if any) is the resume point.
@@ -92,13 +105,13 @@ public sealed class RunExecutor
             }
             var existing = RunSummary.Read(RunDir);
             if (existing.RecipeSha256 != RecipeSha256)
-                throw new RunDirectoryException(
+                throw new RunDirectoryException(RunDir,
                     $"--resume: {RunDir} was started from a different recipe (sha256 {existing.RecipeSha256[..12]}…, now {RecipeSha256[..12]}…). " +
                     "Resume with the same recipe and --set overrides, or start a new run with --out.");
             return existing;
         }
         if (Directory.Exists(RunDir) && Directory.EnumerateFileSystemEntries(RunDir).Any())
-            throw new RunDirectoryException($"Run folder {RunDir} is not empty. Use --resume to continue that run, or --out <dir> for a new one.");
+            throw new RunDirectoryException(RunDir, $"Run folder {RunDir} is not empty. Use --resume to continue that run, or --out <dir> for a new one.");
         Directory.CreateDirectory(RunDir);
         var summary = new RunSummary(RecipePath, RecipeSha256);
         summary.Write(RunDir);
