@@ -10,7 +10,8 @@ namespace Distill.Checkpoints;
 /// Distill checkpoint folders: <c>state.json</c>, <c>model.safetensors</c> (the model's full state dict, HF-compatible
 /// names), and for resumable ones <c>projectors.safetensors</c>, <c>optimizer.bin</c> and <c>rng.safetensors</c>.
 /// A folder is written beside its destination and renamed into place, so a reader never sees half a checkpoint:
-/// the previous checkpoint stays valid until the new one is complete.
+/// the previous checkpoint stays valid until the new one is complete. Each folder carries the SHA-256 of its files
+/// (<see cref="CheckpointChecksums"/>), verified whenever it is loaded.
 /// </summary>
 public static class CheckpointIO
 {
@@ -60,11 +61,14 @@ public static class CheckpointIO
     }
 
     /// <summary>
-    /// Checks a checkpoint folder without loading it: its state, and the safetensors headers of its tensor files
-    /// against their sizes. Returns the state.
+    /// Checks a checkpoint folder without loading it: every file against <c>checksums.json</c> (when the folder has
+    /// one; older checkpoints do not), its state, and the safetensors headers of its tensor files against their
+    /// sizes. Returns the state; a damaged folder is an <see cref="InvalidInputException"/> naming the file.
     /// </summary>
     public static CheckpointState Verify(string dir)
     {
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"Checkpoint folder {dir} does not exist.");
+        CheckpointChecksums.Verify(dir);
         var state = ReadState(dir);
         foreach (var file in new[] { ModelFile, ProjectorsFile, RngFile })
         {
@@ -76,31 +80,52 @@ public static class CheckpointIO
         return state;
     }
 
-    /// <summary>Builds the model a checkpoint describes and loads its weights (strict).</summary>
+    /// <summary>Builds the model a checkpoint describes and loads its weights (strict), after <see cref="Verify"/>.</summary>
     public static DistillModel LoadModel(string dir, ModelRegistry registry)
     {
-        var state = ReadState(dir);
+        var state = Verify(dir);
         var family = registry.Get(state.Family);
-        var config = (IModelConfig?)state.Config.Deserialize(family.ConfigType)
-                     ?? throw new InvalidDataException($"{dir}/{StateFile}: no config");
+        IModelConfig? config;
+        try { config = (IModelConfig?)state.Config.Deserialize(family.ConfigType); }
+        catch (JsonException e) { throw new InvalidInputException(Path.Combine(dir, StateFile), $"{Path.Combine(dir, StateFile)}: its config does not bind to the {state.Family} family ({e.Message}).", e); }
+        if (config is null) throw new InvalidInputException(Path.Combine(dir, StateFile), $"{Path.Combine(dir, StateFile)}: no config.");
         var model = family.Build(config);
-        LoadWeights(dir, model);
+        try { LoadStrict(Path.Combine(dir, ModelFile), model); }
+        catch { model.Dispose(); throw; }
         return model;
     }
 
-    /// <summary>Loads <c>model.safetensors</c> into <paramref name="model"/>; every key must match, in name and shape.</summary>
-    public static void LoadWeights(string dir, nn.Module model) => LoadStrict(Path.Combine(dir, ModelFile), model);
+    /// <summary>Loads <c>model.safetensors</c> into <paramref name="model"/> after <see cref="Verify"/>; every key must match, in name and shape.</summary>
+    public static void LoadWeights(string dir, nn.Module model)
+    {
+        Verify(dir);
+        LoadStrict(Path.Combine(dir, ModelFile), model);
+    }
 
-    /// <summary>Restores optimizer, projector and RNG state of a resumable checkpoint into a freshly built session.</summary>
+    /// <summary>Restores optimizer, projector and RNG state of a resumable checkpoint into a freshly built session, after <see cref="Verify"/>.</summary>
     public static void RestoreSession(string dir, TrainingSession session)
     {
-        var state = ReadState(dir);
-        if (!state.Resumable) throw new InvalidDataException($"{dir} holds a model only; it cannot resume training.");
-        LoadWeights(dir, session.Model);
+        var state = Verify(dir);
+        if (!state.Resumable) throw new InvalidInputException(dir, $"{dir} holds a model only; it cannot resume training.");
+        LoadStrict(Path.Combine(dir, ModelFile), session.Model);
         if (session.Objective.Trainable is { } extra) LoadStrict(Path.Combine(dir, ProjectorsFile), extra);
-        using (var r = new BinaryReader(File.OpenRead(Path.Combine(dir, OptimizerFile))))
+        string optimizer = Path.Combine(dir, OptimizerFile);
+        try
+        {
+            using var r = new BinaryReader(File.OpenRead(optimizer));
             session.Optimizer.load_state_dict(r);
-        torch.set_rng_state(SafeTensors.Load(Path.Combine(dir, RngFile))["torch"]);
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException or InvalidOperationException or FormatException)
+        {
+            // Checksums catch damage in checkpoints that have them; this is for older ones and for another optimizer's state.
+            throw new InvalidInputException(optimizer,
+                $"{optimizer} cannot be read ({ErrorText.Of(e)}): it is truncated or damaged, or holds the state of another optimizer or model. " +
+                $"Delete {dir} to restart its stage from the first step.", e);
+        }
+        var rng = SafeTensors.Load(Path.Combine(dir, RngFile));
+        if (!rng.TryGetValue("torch", out var generator))
+            throw new InvalidInputException(Path.Combine(dir, RngFile), $"{Path.Combine(dir, RngFile)} holds no 'torch' generator state; the checkpoint is damaged.");
+        torch.set_rng_state(generator);
         session.Step = state.Step;
         session.BestAccuracy = state.BestAccuracy ?? double.NaN;
     }
@@ -129,12 +154,15 @@ public static class CheckpointIO
             .Where(k => !expected[k].shape.SequenceEqual(tensors[k].shape))
             .Select(k => $"{k}: model [{string.Join(", ", expected[k].shape)}], file [{string.Join(", ", tensors[k].shape)}]").ToList();
         if (missing.Count + unexpected.Count + badShape.Count > 0)
-            throw new InvalidDataException(
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+            throw new InvalidInputException(path,
                 $"{path} does not match the model: " +
                 (missing.Count > 0 ? $"missing keys [{string.Join(", ", missing)}]; " : "") +
                 (unexpected.Count > 0 ? $"unexpected keys [{string.Join(", ", unexpected)}]; " : "") +
                 (badShape.Count > 0 ? $"shape mismatches [{string.Join("; ", badShape)}]; " : "") +
                 "was it written for a different model config?");
+        }
         using var _ = torch.no_grad();
         foreach (var (key, target) in expected) target.copy_(tensors[key]);
         foreach (var t in tensors.Values) t.Dispose();
@@ -150,7 +178,11 @@ public static class CheckpointIO
         string old = full + ".old";
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
         Directory.CreateDirectory(tmp);
-        try { fill(tmp); }
+        try
+        {
+            fill(tmp);
+            CheckpointChecksums.Write(tmp); // last, so that a checkpoint with checksums is a complete one
+        }
         catch { Directory.Delete(tmp, true); throw; }
         if (Directory.Exists(old)) Directory.Delete(old, true);
         if (Directory.Exists(full)) Directory.Move(full, old);

@@ -49,6 +49,7 @@ public sealed class RunExecutor
         using var runLock = Resume ? RunLock.Acquire(RunDir) : RunLock.CreateFresh(RunDir);
         runLock.RemoveStaleTemporaries(Log);
         var summary = Resume ? PrepareResume() : new RunSummary(RecipePath, RecipeSha256);
+        if (Resume) VerifyResumePoints(summary);
         try
         {
             if (!Resume) summary.Write(RunDir);
@@ -123,6 +124,58 @@ public sealed class RunExecutor
                 $"--resume: {RunDir} was started from a different recipe (sha256 {existing.RecipeSha256[..Math.Min(12, existing.RecipeSha256.Length)]}…, now {RecipeSha256[..Math.Min(12, RecipeSha256.Length)]}…). " +
                 "Resume with the same recipe and --set overrides, or start a new run with --out.");
         return existing;
+    }
+
+    /// <summary>
+    /// Before anything is loaded: the final models of the completed stages and the <c>last</c> checkpoints the other
+    /// stages will resume from are verified against their checksums, so a damaged one is exit code 2 naming the file and
+    /// what to do, not a run that silently continues from other weights.
+    /// </summary>
+    private void VerifyResumePoints(RunSummary summary)
+    {
+        var done = summary.Stages.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        string stagesRoot = Path.Combine(RunDir, "checkpoints");
+        foreach (var spec in Recipe.Stages)
+        {
+            string name = spec.DisplayName;
+            if (done.Contains(name))
+            {
+                if (StageRegistry.Default.Get(spec.Kind).Create(spec).Produces == ModelRole.None) continue;
+                string modelDir = Path.Combine(RunDir, "models", name);
+                try { CheckpointIO.Verify(CheckpointIO.Locate(modelDir) ?? modelDir); }
+                catch (Exception e) when (e is InvalidInputException or SafeTensorsFormatException or IOException)
+                {
+                    throw new RunDirectoryException(modelDir,
+                        $"--resume: the final model of completed stage '{name}' cannot be used: {ErrorText.Of(e)} " +
+                        "Restore that folder from a copy, or start a new run with --out (summary.json marks the stage complete, so --resume does not retrain it).");
+                }
+                continue;
+            }
+            string lastDir = Path.Combine(stagesRoot, name, "last");
+            if (CheckpointIO.Locate(lastDir) is not { } last) continue;
+            try { CheckpointIO.Verify(last); }
+            catch (Exception e) when (e is InvalidInputException or SafeTensorsFormatException or IOException)
+            {
+                throw new RunDirectoryException(last,
+                    $"--resume: the checkpoint stage '{name}' would resume from cannot be used: {ErrorText.Of(e)} " +
+                    $"To go on, delete {last}: stage '{name}' then restarts from its first step (completed stages are kept).{BestNote(Path.Combine(stagesRoot, name, "best"))}");
+            }
+        }
+    }
+
+    /// <summary>What the stage's best checkpoint offers when its last one is damaged.</summary>
+    private static string BestNote(string bestDir)
+    {
+        if (CheckpointIO.Locate(bestDir) is not { } best) return "";
+        try
+        {
+            var state = CheckpointIO.Verify(best);
+            return $" {best} (step {state.Step}, accuracy {state.BestAccuracy:0.####}) is intact, but it holds the model only: it can serve as teacher.checkpoint, not resume training.";
+        }
+        catch (Exception e) when (e is InvalidInputException or SafeTensorsFormatException or IOException)
+        {
+            return "";
+        }
     }
 
     /// <summary>Whether a failed fresh run has produced something a <c>--resume</c> could use: a completed stage or a checkpoint.</summary>

@@ -61,7 +61,23 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
     public static RunSummary Read(string runDir)
     {
         string path = Path.Combine(runDir, FileName);
-        var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException($"{path} is empty.");
+        try
+        {
+            return Parse(path);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or InvalidCastException or FormatException or NullReferenceException or KeyNotFoundException)
+        {
+            // It is rewritten whole after every stage, so damage means a hand edit or a broken disk. JsonNode's casts
+            // throw NullReferenceException for a key that is missing, InvalidOperationException for one of another type.
+            throw new InvalidInputException(path,
+                $"{path}: not a readable run summary ({e.Message}). Restore it from a copy; or delete it and --resume, which then reruns " +
+                "every stage, each from its last checkpoint (a completed training stage finishes at once).", e);
+        }
+    }
+
+    private static RunSummary Parse(string path)
+    {
+        var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidOperationException("the file holds null");
         var summary = new RunSummary((string?)root["recipe"] ?? "", (string?)root["recipe_sha256"] ?? "");
         string[] standard = ["name", "kind", "metrics", "params", "model_bytes", "wall_seconds", "steps"];
         foreach (var node in root["stages"]?.AsArray() ?? [])

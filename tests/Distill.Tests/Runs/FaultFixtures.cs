@@ -40,7 +40,7 @@ internal sealed class FaultFixtures : IDisposable
               eval_batch_size: 64
             {distill ?? ""}
             train:
-            {Indent(train ?? "optimizer: adamw\nlr: 0.003\nsteps: 6\nbatch_size: 32\ncheckpoint_every: 2\nlog_every: 1\nhistogram_every: null\nseed: 7")}
+            {Indent(train ?? "optimizer: adamw\nlr: 0.003\nsteps: 6\nbatch_size: 32\ncheckpoint_every: 2\neval_every: 2\nlog_every: 1\nhistogram_every: null\nseed: 7")}
             stages:
             {Indent(stages ?? "- kind: baseline")}
             output:
@@ -82,6 +82,34 @@ internal sealed class FaultFixtures : IDisposable
         BE(magic);
         foreach (int d in dims) BE(d);
         gz.Write(data);
+    }
+
+    /// <summary>
+    /// Starts a fresh run of <paramref name="recipePath"/> in-process and stops it after step <paramref name="stopAfter"/> of
+    /// stage <paramref name="stage"/>, as a kill would; its recipe hash is the CLI's, so <c>distill run --resume</c> continues it.
+    /// </summary>
+    public static void InterruptedRun(string recipePath, string runDir, string stage, long stopAfter, params string[] overrides)
+    {
+        var (recipe, errors) = Distill.Recipes.RecipeValidation.Check(recipePath, overrides);
+        if (errors.Count > 0) throw new InvalidOperationException(string.Join("\n", errors));
+        var executor = new Distill.Runs.RunExecutor
+        {
+            Recipe = recipe!, RecipePath = recipePath, RecipeSha256 = Distill.Runs.RecipeHash.Compute(recipePath, overrides), RunDir = runDir,
+            ExtraCallbacks = name => name == stage ? [new StopAfter(stopAfter)] : [],
+        };
+        try { executor.Execute(); }
+        catch (Interrupted) { return; }
+        throw new InvalidOperationException($"stage '{stage}' never reached step {stopAfter}");
+    }
+
+    private sealed class Interrupted : Exception;
+
+    private sealed class StopAfter(long step) : Distill.Training.ITrainerCallback
+    {
+        public void OnStep(Distill.Training.TrainingSession session, Distill.Training.StepInfo info)
+        {
+            if (info.Step == step) throw new Interrupted();
+        }
     }
 
     /// <summary>Cuts <paramref name="path"/> to <paramref name="keep"/> bytes.</summary>
