@@ -23,10 +23,15 @@ public sealed class RunCommand : ICommand
           --out <dir>            run folder (default: the recipe's output.dir, else runs/<recipe name>)
           --set key.path=value   override a recipe value (repeatable), type-checked like the file
           --resume               continue a stopped run in the same folder: completed stages are kept, the
-                                 stage in progress restarts from its last checkpoint (same recipe and --set needed)
+                                 stage in progress restarts from its last checkpoint (same recipe and --set needed,
+                                 except --set of train.lr, train.grad_clip, train.max_loss, train.loss_spike and
+                                 their stages.N.train.* forms, which may change: e.g. a lower lr after divergence)
           -h, --help             show this help
 
-        Exit codes: 0 success, 1 failure during the run (the last good checkpoint is kept), 2 invalid input.
+        One process per run folder (an OS lock on <run-dir>/.lock); a second run or --resume on it exits 2.
+
+        Exit codes: 0 success, 1 failure during the run (the last good checkpoint is kept), 2 invalid input
+        (recipe, data, weights, checkpoints, run folder) — nothing is written then.
         """;
 
     public int Execute(IReadOnlyList<string> args)
@@ -62,7 +67,7 @@ public sealed class RunCommand : ICommand
             SummaryTable.Print(summary, runDir);
             return ExitCodes.Success;
         }
-        catch (NonFiniteLossException e)
+        catch (TrainingStoppedException e)
         {
             Console.Error.WriteLine($"error: {ErrorText.Of(e)}");
             return ExitCodes.Failure;
@@ -80,6 +85,8 @@ public sealed class RunCommand : ICommand
         Recipe = recipe,
         RecipePath = recipePath,
         RecipeSha256 = RecipeHash.Compute(recipePath, overrides),
+        ResumeSha256 = RecipeHash.ComputeForResume(recipePath, overrides),
+        ResumeOverrides = overrides.Where(RecipeHash.IsResumeChangeable).ToList(),
         RunDir = runDir,
         Resume = resume,
         ExtraCallbacks = progress,

@@ -23,25 +23,40 @@ public static class CheckpointIO
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    /// <summary>Writes a resumable checkpoint of a training session.</summary>
+    /// <summary>Writes a resumable checkpoint of a training session (refused when a tensor is not finite).</summary>
     public static void SaveSession(string dir, TrainingSession session, string kind, string recipeSha256) =>
-        WriteAtomically(dir, tmp =>
+        StageSession(dir, session, kind, recipeSha256).Commit();
+
+    /// <summary>
+    /// Writes a resumable checkpoint into its temp folder and returns it uncommitted: <see cref="StagedCheckpoint.Commit"/>
+    /// swaps it in, <see cref="StagedCheckpoint.Discard"/> drops it (the checkpoint callback commits once the next
+    /// step's loss has passed the guards). Refused with a <see cref="NonFiniteStateException"/> when a parameter,
+    /// buffer, projector or optimizer moment is not finite.
+    /// </summary>
+    public static StagedCheckpoint StageSession(string dir, TrainingSession session, string kind, string recipeSha256)
+    {
+        NonFiniteGuard.Check(session.Stage, session.Step, dir, NonFiniteGuard.SessionTensors(session));
+        return Prepare(dir, tmp =>
         {
             WriteModel(tmp, session.Model, new CheckpointState
             {
                 Stage = session.Stage, Kind = kind, Step = session.Step, TotalSteps = session.TotalSteps,
                 BestAccuracy = double.IsNaN(session.BestAccuracy) ? null : session.BestAccuracy,
-                RecipeSha256 = recipeSha256, Resumable = true,
+                RecipeSha256 = recipeSha256, Resumable = true, RecentLosses = [.. session.RecentLosses],
             });
             if (session.Objective.Trainable is { } extra) SafeTensors.Save(Path.Combine(tmp, ProjectorsFile), StateDict(extra));
             using (var w = new BinaryWriter(File.Create(Path.Combine(tmp, OptimizerFile))))
                 session.Optimizer.save_state_dict(w);
             SafeTensors.Save(Path.Combine(tmp, RngFile), new Dictionary<string, Tensor> { ["torch"] = torch.get_rng_state() });
         });
+    }
 
-    /// <summary>Writes a model-only checkpoint (a stage's final or best model).</summary>
-    public static void SaveModel(string dir, DistillModel model, CheckpointState state) =>
-        WriteAtomically(dir, tmp => WriteModel(tmp, model, state with { Resumable = false }));
+    /// <summary>Writes a model-only checkpoint (a stage's final or best model); refused when a tensor is not finite.</summary>
+    public static void SaveModel(string dir, DistillModel model, CheckpointState state)
+    {
+        NonFiniteGuard.Check(state.Stage, state.Step, dir, model.state_dict().Select(kv => (kv.Key, kv.Value)));
+        Prepare(dir, tmp => WriteModel(tmp, model, state with { Resumable = false })).Commit();
+    }
 
     public static CheckpointState ReadState(string dir)
     {
@@ -128,6 +143,8 @@ public static class CheckpointIO
         torch.set_rng_state(generator);
         session.Step = state.Step;
         session.BestAccuracy = state.BestAccuracy ?? double.NaN;
+        session.RecentLosses.Clear();
+        session.RecentLosses.AddRange(state.RecentLosses ?? []);
     }
 
     private static void WriteModel(string dir, DistillModel model, CheckpointState state)
@@ -168,14 +185,13 @@ public static class CheckpointIO
         foreach (var t in tensors.Values) t.Dispose();
     }
 
-    /// <summary>Fills a temp folder beside <paramref name="dir"/>, then swaps it in: old → .old, temp → dir, delete .old.</summary>
-    private static void WriteAtomically(string dir, Action<string> fill)
+    /// <summary>Fills a temp folder beside <paramref name="dir"/> and its checksums; the returned checkpoint swaps it in.</summary>
+    private static StagedCheckpoint Prepare(string dir, Action<string> fill)
     {
         string full = Path.GetFullPath(dir);
         string parent = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(parent);
         string tmp = full + $".tmp-{Environment.ProcessId}";
-        string old = full + ".old";
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
         Directory.CreateDirectory(tmp);
         try
@@ -184,14 +200,11 @@ public static class CheckpointIO
             CheckpointChecksums.Write(tmp); // last, so that a checkpoint with checksums is a complete one
         }
         catch { Directory.Delete(tmp, true); throw; }
-        if (Directory.Exists(old)) Directory.Delete(old, true);
-        if (Directory.Exists(full)) Directory.Move(full, old);
-        Directory.Move(tmp, full);
-        if (Directory.Exists(old)) Directory.Delete(old, true);
+        return new StagedCheckpoint(full, tmp);
     }
 
     /// <summary>The checkpoint folder to read at <paramref name="dir"/>: the folder itself, or its <c>.old</c> twin when a
-    /// crash fell between the two renames of <see cref="WriteAtomically"/>.</summary>
+    /// crash fell between the two renames of <see cref="StagedCheckpoint.Commit"/>.</summary>
     public static string? Locate(string dir)
     {
         string full = Path.GetFullPath(dir);

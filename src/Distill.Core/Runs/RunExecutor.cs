@@ -27,6 +27,13 @@ public sealed class RunExecutor
 
     public required string RunDir { get; init; }
 
+    /// <summary><see cref="RecipeHash.ComputeForResume"/>: when set, a resume may differ from the start in the
+    /// <see cref="ResumeOverrides"/> only. Null: a resume needs <see cref="RecipeSha256"/> exactly.</summary>
+    public string? ResumeSha256 { get; init; }
+
+    /// <summary>This invocation's <c>--set</c> overrides of the resume-changeable keys (recorded in summary.json when a resume changes them).</summary>
+    public IReadOnlyList<string> ResumeOverrides { get; init; } = [];
+
     public bool Resume { get; init; }
 
     public Func<string, IEnumerable<ITrainerCallback>> ExtraCallbacks { get; init; } = _ => [];
@@ -48,7 +55,7 @@ public sealed class RunExecutor
         using var inputs = RunInputs.Check(Recipe);
         using var runLock = Resume ? RunLock.Acquire(RunDir) : RunLock.CreateFresh(RunDir);
         runLock.RemoveStaleTemporaries(Log);
-        var summary = Resume ? PrepareResume() : new RunSummary(RecipePath, RecipeSha256);
+        var summary = Resume ? PrepareResume() : new RunSummary(RecipePath, RecipeSha256) { ResumeSha256 = ResumeSha256 };
         if (Resume) VerifyResumePoints(summary);
         try
         {
@@ -119,11 +126,21 @@ public sealed class RunExecutor
             return fresh;
         }
         var existing = RunSummary.Read(RunDir);
-        if (existing.RecipeSha256 != RecipeSha256)
-            throw new RunDirectoryException(RunDir,
-                $"--resume: {RunDir} was started from a different recipe (sha256 {existing.RecipeSha256[..Math.Min(12, existing.RecipeSha256.Length)]}…, now {RecipeSha256[..Math.Min(12, RecipeSha256.Length)]}…). " +
-                "Resume with the same recipe and --set overrides, or start a new run with --out.");
-        return existing;
+        if (existing.RecipeSha256 == RecipeSha256) return existing;
+        if (ResumeSha256 is not null && existing.ResumeSha256 == ResumeSha256)
+        {
+            // Only the settings that steer the remaining steps differ (a lower lr after divergence): allowed, and recorded.
+            string changes = ResumeOverrides.Count > 0 ? string.Join(" ", ResumeOverrides.Select(o => $"--set {o}")) : "(their start values)";
+            Log.WriteLine($"[run] resuming with changed {string.Join(", ", RecipeHash.ResumeChangeableKeys.Select(k => "train." + k))} settings: {changes}");
+            existing.ResumeChanges.Add(changes);
+            existing.Write(RunDir);
+            return existing;
+        }
+        throw new RunDirectoryException(RunDir,
+            $"--resume: {RunDir} was started from a different recipe (sha256 {existing.RecipeSha256[..Math.Min(12, existing.RecipeSha256.Length)]}…, now {RecipeSha256[..Math.Min(12, RecipeSha256.Length)]}…). " +
+            "Resume with the same recipe file and --set overrides — only --set overrides of " +
+            string.Join(", ", RecipeHash.ResumeChangeableKeys.Select(k => "train." + k)) +
+            " (or a stage's stages.N.train.<key>) may change — or start a new run with --out.");
     }
 
     /// <summary>

@@ -20,6 +20,12 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
 
     public string RecipeSha256 { get; } = recipeSha256;
 
+    /// <summary><see cref="RecipeHash.ComputeForResume"/> of the start; null in summaries written before it existed.</summary>
+    public string? ResumeSha256 { get; init; }
+
+    /// <summary>The resume-changeable <c>--set</c> overrides of each resume that changed them (<c>resume_changes</c>).</summary>
+    public List<string> ResumeChanges { get; } = [];
+
     public IReadOnlyList<StageResult> Stages => _stages;
 
     public void Add(StageResult result) => _stages.Add(result);
@@ -44,7 +50,11 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
             foreach (var (k, v) in s.Extra) o[k] = v is double d ? Number(d) : JsonSerializer.SerializeToNode(v);
             stages.Add(o);
         }
-        return new JsonObject { ["recipe"] = RecipePath, ["recipe_sha256"] = RecipeSha256, ["stages"] = stages };
+        var root = new JsonObject { ["recipe"] = RecipePath, ["recipe_sha256"] = RecipeSha256 };
+        if (ResumeSha256 is not null) root["resume_sha256"] = ResumeSha256;
+        if (ResumeChanges.Count > 0) root["resume_changes"] = new JsonArray(ResumeChanges.Select(c => (JsonNode)JsonValue.Create(c)).ToArray());
+        root["stages"] = stages;
+        return root;
     }
 
     // JSON has no NaN: a metric that does not exist yet is null.
@@ -78,7 +88,11 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
     private static RunSummary Parse(string path)
     {
         var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidOperationException("the file holds null");
-        var summary = new RunSummary((string?)root["recipe"] ?? "", (string?)root["recipe_sha256"] ?? "");
+        var summary = new RunSummary((string?)root["recipe"] ?? "", (string?)root["recipe_sha256"] ?? "")
+        {
+            ResumeSha256 = (string?)root["resume_sha256"],
+        };
+        foreach (var change in root["resume_changes"]?.AsArray() ?? []) summary.ResumeChanges.Add((string)change!);
         string[] standard = ["name", "kind", "metrics", "params", "model_bytes", "wall_seconds", "steps"];
         foreach (var node in root["stages"]?.AsArray() ?? [])
         {

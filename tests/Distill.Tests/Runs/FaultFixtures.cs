@@ -25,15 +25,15 @@ internal sealed class FaultFixtures : IDisposable
 
     public string File(string name) => Path.Combine(Root, name);
 
-    /// <summary>A baseline-only recipe on the tiny MNIST; <paramref name="train"/> lines replace the train section's defaults.</summary>
-    public string Recipe(string name = "recipe.yaml", string? train = null, string? teacher = null, string? stages = null, string? distill = null)
+    /// <summary>A baseline-only recipe on the tiny MNIST; each argument given replaces that section's lines.</summary>
+    public string Recipe(string name = "recipe.yaml", string? train = null, string? teacher = null, string? stages = null, string? distill = null,
+        string? student = null)
     {
         string yaml = $"""
             teacher:
             {Indent(teacher ?? "model: cnn\nconfig: {channels: [4, 8], hidden_size: 16}")}
             student:
-              model: cnn
-              config: {"{"}channels: [4, 8], hidden_size: 16{"}"}
+            {Indent(student ?? "model: cnn\nconfig: {channels: [4, 8], hidden_size: 16}")}
             data:
               dataset: mnist
               path: {DataDir}
