@@ -55,20 +55,27 @@ public sealed class RunExecutor
         using var inputs = RunInputs.Check(Recipe);
         using var runLock = Resume ? RunLock.Acquire(RunDir) : RunLock.CreateFresh(RunDir);
         runLock.RemoveStaleTemporaries(Log);
-        var summary = Resume ? PrepareResume() : new RunSummary(RecipePath, RecipeSha256) { ResumeSha256 = ResumeSha256 };
+        var (summary, changed) = Resume ? PrepareResume() : (new RunSummary(RecipePath, RecipeSha256) { ResumeSha256 = ResumeSha256 }, true);
         if (Resume) VerifyResumePoints(summary);
         try
         {
-            if (!Resume) summary.Write(RunDir);
+            if (changed) summary.Write(RunDir);
             return ExecuteStages(inputs, summary);
         }
         catch (Exception e)
         {
-            runLock.RemoveStaleTemporaries(TextWriter.Null); // this process's own half-written checkpoint folders
-            if (!Resume && !HasAnythingToKeep(summary))
+            try
             {
-                runLock.DeleteRunFolder();
-                Log.WriteLine($"[run] removed {RunDir}: the run failed before its first checkpoint, so the same command can be run again");
+                runLock.RemoveStaleTemporaries(TextWriter.Null); // this process's own half-written checkpoint folders
+                if (!Resume && !HasAnythingToKeep(summary))
+                {
+                    runLock.DeleteRunFolder();
+                    Log.WriteLine($"[run] removed {RunDir}: the run failed before its first checkpoint, so the same command can be run again");
+                }
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+                Log.WriteLine($"[run] could not clean up {RunDir} after the failure: {cleanup.Message}"); // the failure itself is what to report
             }
             if (e is InvalidInputException bad) throw new RunFailedException(bad);
             throw;
@@ -114,27 +121,25 @@ public sealed class RunExecutor
         return summary;
     }
 
-    /// <summary>The summary of the run to continue (under the lock): the recipe must be the one it was started with.</summary>
-    private RunSummary PrepareResume()
+    /// <summary>The summary of the run to continue (under the lock; the recipe must be the one it was started with) and
+    /// whether it is to be written (after the checkpoints were verified, so that a refused resume writes nothing).</summary>
+    private (RunSummary Summary, bool Changed) PrepareResume()
     {
         string summaryPath = Path.Combine(RunDir, RunSummary.FileName);
         if (!File.Exists(summaryPath))
         {
             // Killed during its first stage: nothing completed yet, the stage's last checkpoint (if any) is the resume point.
-            var fresh = new RunSummary(RecipePath, RecipeSha256);
-            fresh.Write(RunDir);
-            return fresh;
+            return (new RunSummary(RecipePath, RecipeSha256) { ResumeSha256 = ResumeSha256 }, true);
         }
         var existing = RunSummary.Read(RunDir);
-        if (existing.RecipeSha256 == RecipeSha256) return existing;
+        if (existing.RecipeSha256 == RecipeSha256) return (existing, false);
         if (ResumeSha256 is not null && existing.ResumeSha256 == ResumeSha256)
         {
             // Only the settings that steer the remaining steps differ (a lower lr after divergence): allowed, and recorded.
-            string changes = ResumeOverrides.Count > 0 ? string.Join(" ", ResumeOverrides.Select(o => $"--set {o}")) : "(their start values)";
-            Log.WriteLine($"[run] resuming with changed {string.Join(", ", RecipeHash.ResumeChangeableKeys.Select(k => "train." + k))} settings: {changes}");
+            string changes = ResumeOverrides.Count > 0 ? string.Join(" ", ResumeOverrides.Select(o => $"--set {o}")) : "(none of them set)";
+            Log.WriteLine($"[run] resuming with other {string.Join(", ", RecipeHash.ResumeChangeableKeys.Select(k => "train." + k))} overrides than the start: {changes}");
             existing.ResumeChanges.Add(changes);
-            existing.Write(RunDir);
-            return existing;
+            return (existing, true);
         }
         throw new RunDirectoryException(RunDir,
             $"--resume: {RunDir} was started from a different recipe (sha256 {existing.RecipeSha256[..Math.Min(12, existing.RecipeSha256.Length)]}…, now {RecipeSha256[..Math.Min(12, RecipeSha256.Length)]}…). " +

@@ -14,7 +14,8 @@ public abstract class TrainingStoppedException(string stage, long step, string m
 
     /// <summary>What a message ends with: how to continue.</summary>
     protected const string Recovery =
-        "The run stopped; the last checkpoint kept is finite and its weights passed the loss guards. Resume from it with a " +
+        "The run stopped. Any checkpoint it kept is finite and its weights passed the loss guards: continue from it with a " +
         "lower learning rate (distill run <recipe> --resume --set train.lr=<lower>), gradient clipping (--set train.grad_clip=1) " +
-        "or both; see README \"Failures and recovery\".";
+        "or an earlier stop (--set train.max_loss=<limit>); a fresh run stopped before its first checkpoint leaves no folder, so " +
+        "run it again with those --set instead. See README \"Failures and recovery\".";
 }
