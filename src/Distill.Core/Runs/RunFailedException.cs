@@ -5,4 +5,4 @@ namespace Distill.Runs;
 /// (exit code 1), not the "nothing written" invalid input of exit code 2. The message is the inner one, naming the file.
 /// </summary>
 public sealed class RunFailedException(InvalidInputException inner)
-    : Exception($"{inner.Message} (found after the run had started: the run folder is kept.)", inner);
+    : Exception($"{inner.Message} (found after the run had started.)", inner);
