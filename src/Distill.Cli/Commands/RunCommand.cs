@@ -16,6 +16,8 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         Validates the recipe (as 'distill validate'), then runs its stages in order. The run folder holds
         summary.json (per-stage metrics, parameters, bytes, wall time), models/<stage>/ (final weights),
         checkpoints/<stage>/{last,best}/ and tb/<stage>/ (TensorBoard: tensorboard --logdir <run-dir>/tb).
+
+        One process per run folder (an OS lock on <run-dir>/.lock); a second run or --resume on it exits 2.
         """;
 
     public sealed class Settings : CommandSettings
@@ -33,7 +35,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         public string[]? Set { get; init; }
 
         [CommandOption("--resume")]
-        [Description("continue a stopped run in the same folder: completed stages are kept, the stage in progress restarts from its last checkpoint (same recipe and --set needed)")]
+        [Description("continue a stopped run in the same folder: completed stages are kept, the stage in progress restarts from its last checkpoint (same recipe and --set needed, except --set of train.lr, train.grad_clip, train.max_loss, train.loss_spike and their stages.N.train.* forms, which may change: e.g. a lower lr after divergence)")]
         public bool Resume { get; init; }
     }
 
@@ -68,17 +70,12 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             SummaryTable.Print(summary, runDir);
             return ExitCodes.Success;
         }
-        catch (RunDirectoryException e)
-        {
-            Console.Error.WriteLine($"error: {ErrorText.Of(e)}");
-            return ExitCodes.InvalidInput;
-        }
-        catch (NonFiniteLossException e)
+        catch (TrainingStoppedException e)
         {
             Console.Error.WriteLine($"error: {ErrorText.Of(e)}");
             return ExitCodes.Failure;
         }
-        catch (Exception e) when (Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
+        catch (Exception e) when (e is not InvalidInputException && Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
         {
             Console.Error.WriteLine($"error: the run failed: {ErrorText.Of(e)}\n(set DISTILL_DEBUG=1 for the stack trace)");
             return ExitCodes.Failure;
@@ -91,6 +88,8 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         Recipe = recipe,
         RecipePath = recipePath,
         RecipeSha256 = RecipeHash.Compute(recipePath, overrides),
+        ResumeSha256 = RecipeHash.ComputeForResume(recipePath, overrides),
+        ResumeOverrides = overrides.Where(RecipeHash.IsResumeChangeable).ToList(),
         RunDir = runDir,
         Resume = resume,
         ExtraCallbacks = progress,

@@ -28,6 +28,10 @@ public sealed record CheckpointState
 
     [JsonPropertyName("recipe_sha256")] public string RecipeSha256 { get; init; } = "";
 
+    /// <summary>The latest steps' total losses (the <c>train.loss_spike</c> window); absent in older checkpoints.</summary>
+    [JsonPropertyName("recent_losses"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<double>? RecentLosses { get; init; }
+
     /// <summary>True when the folder also holds optimizer, projector and RNG state (a resumable checkpoint).</summary>
     [JsonPropertyName("resumable")] public bool Resumable { get; init; }
 }

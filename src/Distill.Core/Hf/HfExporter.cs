@@ -32,7 +32,7 @@ public static class HfExporter
         CheckConfig(configJson, target);
         if (File.Exists(target)) throw new HfFolderException($"{target}: export target is a file, not a folder.");
         if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !overwrite)
-            throw new HfFolderException($"{target}: export target exists and is not empty; choose a new folder or pass overwrite.");
+            throw new HfFolderException($"{target}: export target exists and is not empty; choose a new folder, or pass --overwrite (distill export) to replace it.");
 
         var extras = CheckExtras(extraFilesToCopy ?? [], target);
         textFiles ??= new Dictionary<string, string>();
@@ -47,10 +47,18 @@ public static class HfExporter
         if (keep.Count == 0) throw new HfFolderException($"{target}: keepKey rejected all {state.Count} tensors; nothing to export.");
 
         string parent = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(parent);
         string name = Path.GetFileName(target);
         string tmp = Path.Combine(parent, $".{name}.tmp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(tmp);
+        try
+        {
+            Directory.CreateDirectory(parent);
+            Directory.CreateDirectory(tmp);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // An output that cannot be written is bad input (exit 2), found before anything is written.
+            throw new HfFolderException($"{target}: cannot create the export folder ({e.Message}); choose a writable --out.");
+        }
         try
         {
             File.WriteAllText(Path.Combine(tmp, HfFolder.ConfigFileName), configJson.EndsWith('\n') ? configJson : configJson + "\n");

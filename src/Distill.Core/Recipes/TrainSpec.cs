@@ -40,6 +40,18 @@ public sealed record TrainSpec
     /// <summary>Clip the global gradient norm to this value; null = no clipping.</summary>
     [Bounds(0, 1e9, ExclusiveMinimum = true)] public double? GradClip { get; init; }
 
+    /// <summary>Stop when a step's total loss exceeds this (divergence); null = no limit. NaN/infinity always stops.</summary>
+    [Bounds(0, 1e30, ExclusiveMinimum = true)] public double? MaxLoss { get; init; }
+
+    /// <summary>
+    /// Stop when a step's total loss exceeds this factor times the median of the previous <see cref="LossSpikeWindow"/>
+    /// steps' losses (checked once 3 are known; the window is saved in checkpoints); null = off.
+    /// </summary>
+    [Bounds(1, 1e9, ExclusiveMinimum = true)] public double? LossSpike { get; init; }
+
+    /// <summary>Steps whose median the <see cref="LossSpike"/> rule compares with.</summary>
+    public const int LossSpikeWindow = 20;
+
     public long Seed { get; init; } = 42;
 
     /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>

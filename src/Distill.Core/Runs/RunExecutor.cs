@@ -27,6 +27,13 @@ public sealed class RunExecutor
 
     public required string RunDir { get; init; }
 
+    /// <summary><see cref="RecipeHash.ComputeForResume"/>: when set, a resume may differ from the start in the
+    /// <see cref="ResumeOverrides"/> only. Null: a resume needs <see cref="RecipeSha256"/> exactly.</summary>
+    public string? ResumeSha256 { get; init; }
+
+    /// <summary>This invocation's <c>--set</c> overrides of the resume-changeable keys (recorded in summary.json when a resume changes them).</summary>
+    public IReadOnlyList<string> ResumeOverrides { get; init; } = [];
+
     public bool Resume { get; init; }
 
     public Func<string, IEnumerable<ITrainerCallback>> ExtraCallbacks { get; init; } = _ => [];
@@ -36,14 +43,52 @@ public sealed class RunExecutor
 
     public TextWriter Log { get; init; } = TextWriter.Null;
 
+    /// <summary>
+    /// Checks the inputs (<see cref="RunInputs"/>), then creates (or, resuming, locks) the run folder and runs the
+    /// stages, holding the folder's <see cref="RunLock"/> throughout. Bad input found before the stages start is an
+    /// <see cref="InvalidInputException"/> (nothing written); a bad file found later a <see cref="RunFailedException"/>.
+    /// A fresh run that fails before it has a checkpoint or a completed stage removes its folder, so the same command
+    /// can be run again.
+    /// </summary>
     public RunSummary Execute()
     {
-        var summary = PrepareRunDir();
+        using var inputs = RunInputs.Check(Recipe);
+        using var runLock = Resume ? RunLock.Acquire(RunDir) : RunLock.CreateFresh(RunDir);
+        runLock.RemoveStaleTemporaries(Log);
+        var (summary, changed) = Resume ? PrepareResume() : (new RunSummary(RecipePath, RecipeSha256) { ResumeSha256 = ResumeSha256 }, true);
+        if (Resume) VerifyResumePoints(summary);
+        try
+        {
+            if (changed) summary.Write(RunDir);
+            return ExecuteStages(inputs, summary);
+        }
+        catch (Exception e)
+        {
+            try
+            {
+                runLock.RemoveStaleTemporaries(TextWriter.Null); // this process's own half-written checkpoint folders
+                if (!Resume && !HasAnythingToKeep(summary))
+                {
+                    runLock.DeleteRunFolder();
+                    Log.WriteLine($"[run] removed {RunDir}: the run failed before its first checkpoint, so the same command can be run again");
+                }
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+                Log.WriteLine($"[run] could not clean up {RunDir} after the failure: {cleanup.Message}"); // the failure itself is what to report
+            }
+            if (e is InvalidInputException bad) throw new RunFailedException(bad);
+            throw;
+        }
+    }
+
+    private RunSummary ExecuteStages(RunInputs inputs, RunSummary summary)
+    {
         var device = torch.device(Recipe.Train.Device);
         var run = new RunContext
         {
             Recipe = Recipe, RecipePath = RecipePath, RecipeSha256 = RecipeSha256, RunDir = RunDir, Device = device,
-            Resuming = Resume, ExtraCallbacks = ExtraCallbacks, Log = Log,
+            Resuming = Resume, ExtraCallbacks = ExtraCallbacks, Log = Log, Inputs = inputs,
         };
         WriteHfSources();
         if (Recipe.Teacher.Checkpoint is { } teacherCkpt) LoadTeacher(run, teacherCkpt, summary);
@@ -76,33 +121,92 @@ public sealed class RunExecutor
         return summary;
     }
 
-    private RunSummary PrepareRunDir()
+    /// <summary>The summary of the run to continue (under the lock; the recipe must be the one it was started with) and
+    /// whether it is to be written (after the checkpoints were verified, so that a refused resume writes nothing).</summary>
+    private (RunSummary Summary, bool Changed) PrepareResume()
     {
         string summaryPath = Path.Combine(RunDir, RunSummary.FileName);
-        if (Resume)
+        if (!File.Exists(summaryPath))
         {
-            if (!Directory.Exists(RunDir))
-                throw new RunDirectoryException($"--resume: run folder {RunDir} does not exist; start the run without --resume.");
-            if (!File.Exists(summaryPath))
-            {
-                // Killed during its first stage: nothing completed yet, the stage's last checkpoint (if any) is the resume point.
-                var fresh = new RunSummary(RecipePath, RecipeSha256);
-                fresh.Write(RunDir);
-                return fresh;
-            }
-            var existing = RunSummary.Read(RunDir);
-            if (existing.RecipeSha256 != RecipeSha256)
-                throw new RunDirectoryException(
-                    $"--resume: {RunDir} was started from a different recipe (sha256 {existing.RecipeSha256[..12]}…, now {RecipeSha256[..12]}…). " +
-                    "Resume with the same recipe and --set overrides, or start a new run with --out.");
-            return existing;
+            // Killed during its first stage: nothing completed yet, the stage's last checkpoint (if any) is the resume point.
+            return (new RunSummary(RecipePath, RecipeSha256) { ResumeSha256 = ResumeSha256 }, true);
         }
-        if (Directory.Exists(RunDir) && Directory.EnumerateFileSystemEntries(RunDir).Any())
-            throw new RunDirectoryException($"Run folder {RunDir} is not empty. Use --resume to continue that run, or --out <dir> for a new one.");
-        Directory.CreateDirectory(RunDir);
-        var summary = new RunSummary(RecipePath, RecipeSha256);
-        summary.Write(RunDir);
-        return summary;
+        var existing = RunSummary.Read(RunDir);
+        if (existing.RecipeSha256 == RecipeSha256) return (existing, false);
+        if (ResumeSha256 is not null && existing.ResumeSha256 == ResumeSha256)
+        {
+            // Only the settings that steer the remaining steps differ (a lower lr after divergence): allowed, and recorded.
+            string changes = ResumeOverrides.Count > 0 ? string.Join(" ", ResumeOverrides.Select(o => $"--set {o}")) : "(none of them set)";
+            Log.WriteLine($"[run] resuming with other {string.Join(", ", RecipeHash.ResumeChangeableKeys.Select(k => "train." + k))} overrides than the start: {changes}");
+            existing.ResumeChanges.Add(changes);
+            return (existing, true);
+        }
+        throw new RunDirectoryException(RunDir,
+            $"--resume: {RunDir} was started from a different recipe (sha256 {existing.RecipeSha256[..Math.Min(12, existing.RecipeSha256.Length)]}…, now {RecipeSha256[..Math.Min(12, RecipeSha256.Length)]}…). " +
+            "Resume with the same recipe file and --set overrides — only --set overrides of " +
+            string.Join(", ", RecipeHash.ResumeChangeableKeys.Select(k => "train." + k)) +
+            " (or a stage's stages.N.train.<key>) may change — or start a new run with --out.");
+    }
+
+    /// <summary>
+    /// Before anything is loaded: the final models of the completed stages and the <c>last</c> checkpoints the other
+    /// stages will resume from are verified against their checksums, so a damaged one is exit code 2 naming the file and
+    /// what to do, not a run that silently continues from other weights.
+    /// </summary>
+    private void VerifyResumePoints(RunSummary summary)
+    {
+        var done = summary.Stages.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        string stagesRoot = Path.Combine(RunDir, "checkpoints");
+        foreach (var spec in Recipe.Stages)
+        {
+            string name = spec.DisplayName;
+            if (done.Contains(name))
+            {
+                if (StageRegistry.Default.Get(spec.Kind).Create(spec).Produces == ModelRole.None) continue;
+                string modelDir = Path.Combine(RunDir, "models", name);
+                try { CheckpointIO.Verify(CheckpointIO.Locate(modelDir) ?? modelDir); }
+                catch (Exception e) when (e is InvalidInputException or SafeTensorsFormatException or IOException)
+                {
+                    throw new RunDirectoryException(modelDir,
+                        $"--resume: the final model of completed stage '{name}' cannot be used: {ErrorText.Of(e)} " +
+                        "Restore that folder from a copy, or start a new run with --out (summary.json marks the stage complete, so --resume does not retrain it).");
+                }
+                continue;
+            }
+            string lastDir = Path.Combine(stagesRoot, name, "last");
+            if (CheckpointIO.Locate(lastDir) is not { } last) continue;
+            try { CheckpointIO.Verify(last); }
+            catch (Exception e) when (e is InvalidInputException or SafeTensorsFormatException or IOException)
+            {
+                throw new RunDirectoryException(last,
+                    $"--resume: the checkpoint stage '{name}' would resume from cannot be used: {ErrorText.Of(e)} " +
+                    $"To go on, delete {last}: stage '{name}' then restarts from its first step (completed stages are kept).{BestNote(Path.Combine(stagesRoot, name, "best"))}");
+            }
+        }
+    }
+
+    /// <summary>What the stage's best checkpoint offers when its last one is damaged.</summary>
+    private static string BestNote(string bestDir)
+    {
+        if (CheckpointIO.Locate(bestDir) is not { } best) return "";
+        try
+        {
+            var state = CheckpointIO.Verify(best);
+            return $" {best} (step {state.Step}, accuracy {state.BestAccuracy:0.####}) is intact, but it holds the model only: it can serve as teacher.checkpoint, not resume training.";
+        }
+        catch (Exception e) when (e is InvalidInputException or SafeTensorsFormatException or IOException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>Whether a failed fresh run has produced something a <c>--resume</c> could use: a completed stage or a checkpoint.</summary>
+    private bool HasAnythingToKeep(RunSummary summary)
+    {
+        if (summary.Stages.Any(s => s.Kind is not ("teacher_checkpoint" or "teacher_pretrained"))) return true; // those two only evaluate
+        string checkpoints = Path.Combine(RunDir, "checkpoints");
+        return Directory.Exists(checkpoints)
+               && Directory.EnumerateFiles(checkpoints, CheckpointIO.StateFile, SearchOption.AllDirectories).Any();
     }
 
     private static void LoadTeacher(RunContext run, string checkpoint, RunSummary summary)

@@ -20,6 +20,12 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
 
     public string RecipeSha256 { get; } = recipeSha256;
 
+    /// <summary><see cref="RecipeHash.ComputeForResume"/> of the start; null in summaries written before it existed.</summary>
+    public string? ResumeSha256 { get; init; }
+
+    /// <summary>The resume-changeable <c>--set</c> overrides of each resume that changed them (<c>resume_changes</c>).</summary>
+    public List<string> ResumeChanges { get; } = [];
+
     public IReadOnlyList<StageResult> Stages => _stages;
 
     public void Add(StageResult result) => _stages.Add(result);
@@ -44,7 +50,11 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
             foreach (var (k, v) in s.Extra) o[k] = v is double d ? Number(d) : JsonSerializer.SerializeToNode(v);
             stages.Add(o);
         }
-        return new JsonObject { ["recipe"] = RecipePath, ["recipe_sha256"] = RecipeSha256, ["stages"] = stages };
+        var root = new JsonObject { ["recipe"] = RecipePath, ["recipe_sha256"] = RecipeSha256 };
+        if (ResumeSha256 is not null) root["resume_sha256"] = ResumeSha256;
+        if (ResumeChanges.Count > 0) root["resume_changes"] = new JsonArray(ResumeChanges.Select(c => (JsonNode)JsonValue.Create(c)).ToArray());
+        root["stages"] = stages;
+        return root;
     }
 
     // JSON has no NaN: a metric that does not exist yet is null.
@@ -61,8 +71,28 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
     public static RunSummary Read(string runDir)
     {
         string path = Path.Combine(runDir, FileName);
-        var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException($"{path} is empty.");
-        var summary = new RunSummary((string?)root["recipe"] ?? "", (string?)root["recipe_sha256"] ?? "");
+        try
+        {
+            return Parse(path);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or InvalidCastException or FormatException or NullReferenceException or KeyNotFoundException)
+        {
+            // It is rewritten whole after every stage, so damage means a hand edit or a broken disk. JsonNode's casts
+            // throw NullReferenceException for a key that is missing, InvalidOperationException for one of another type.
+            throw new InvalidInputException(path,
+                $"{path}: not a readable run summary ({e.Message}). Restore it from a copy; or delete it and --resume, which then reruns " +
+                "every stage, each from its last checkpoint (a completed training stage finishes at once).", e);
+        }
+    }
+
+    private static RunSummary Parse(string path)
+    {
+        var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidOperationException("the file holds null");
+        var summary = new RunSummary((string?)root["recipe"] ?? "", (string?)root["recipe_sha256"] ?? "")
+        {
+            ResumeSha256 = (string?)root["resume_sha256"],
+        };
+        foreach (var change in root["resume_changes"]?.AsArray() ?? []) summary.ResumeChanges.Add((string)change!);
         string[] standard = ["name", "kind", "metrics", "params", "model_bytes", "wall_seconds", "steps"];
         foreach (var node in root["stages"]?.AsArray() ?? [])
         {

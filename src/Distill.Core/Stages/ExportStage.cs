@@ -37,6 +37,7 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
         long written = ArtifactEncoder.Write(plan, path);
         if (written != plan.PredictedBytes)
             throw new InvalidOperationException($"Internal error: {path} has {written} bytes, the encoder predicted {plan.PredictedBytes}.");
+        ArtifactChecksum.Write(path);
 
         var loaded = ModelArtifact.Load(path, ModelRegistry.Default).to(run.Device);
         double maxDiff = MaxAbsDifference(student, loaded);

@@ -8,8 +8,8 @@ using static TorchSharp.torch;
 namespace Distill.Training;
 
 /// <summary>
-/// The training loop: seeded shuffling, one dispose scope per step, lr schedule, gradient clipping, NaN/Inf guard,
-/// periodic evaluation. Checkpoints, TensorBoard and progress are <see cref="ITrainerCallback"/>s.
+/// The training loop: seeded shuffling, one dispose scope per step, lr schedule, gradient clipping, loss guards (NaN/Inf,
+/// <c>max_loss</c>, <c>loss_spike</c>: <see cref="TrainingStoppedException"/>), periodic evaluation. Checkpoints, TensorBoard and progress are <see cref="ITrainerCallback"/>s.
 /// Determinism: the example order of epoch e is a permutation drawn from (seed, e), and the torch RNG state is part of
 /// a checkpoint, so N steps + resume + M steps replays exactly the N + M steps of an uninterrupted run.
 /// </summary>
@@ -36,62 +36,98 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
         var clock = Stopwatch.StartNew();
         long examplesSinceClock = 0;
 
-        foreach (var cb in callbacks) cb.OnStageStart(session);
-        model.train();
-        session.Objective.Trainable?.train();
-        while (session.Step < session.TotalSteps)
+        try
         {
-            long step = session.Step;
-            long epoch = step / stepsPerEpoch;
-            if (epoch != orderEpoch)
-            {
-                order = Permutation(train.Count, spec.Seed, epoch);
-                orderEpoch = epoch;
-            }
-            int offset = (int)(step % stepsPerEpoch) * spec.BatchSize;
-            double lr = schedule.At(step);
-            foreach (var group in session.Optimizer.ParamGroups) group.LearningRate = lr;
-
-            double total;
-            (string, double)[] terms;
-            using (var scope = torch.NewDisposeScope())
-            {
-                var batch = train.GetBatch(order.AsSpan(offset, spec.BatchSize)).To(device);
-                var loss = session.Objective.Compute(model, batch);
-                total = loss.Total.item<float>();
-                terms = loss.Terms.Select(t => (t.Name, (double)t.Value.detach().item<float>())).ToArray();
-                if (!double.IsFinite(total))
-                {
-                    var bad = terms.FirstOrDefault(t => !double.IsFinite(t.Item2));
-                    throw new NonFiniteLossException(session.Stage, step + 1, bad.Item1 ?? "total", bad.Item1 is null ? total : bad.Item2);
-                }
-                session.Optimizer.zero_grad();
-                loss.Total.backward();
-                if (spec.GradClip is { } clip) nn.utils.clip_grad_norm_(trainable, clip);
-                foreach (var cb in callbacks) cb.OnBeforeOptimizerStep(session);
-                session.Optimizer.step();
-            }
-            session.Step = step + 1;
-            foreach (var cb in callbacks) cb.OnAfterOptimizerStep(session);
-            examplesSinceClock += spec.BatchSize;
-            double seconds = clock.Elapsed.TotalSeconds;
-            var info = new StepInfo(session.Step, session.TotalSteps, lr, total, terms, seconds > 0 ? examplesSinceClock / seconds : 0);
-
-            // Evaluate before the step callbacks so that a checkpoint written at this step already knows the best accuracy.
-            bool last = session.Step == session.TotalSteps;
-            if (last || (spec.EvalEvery is { } every && session.Step % every == 0))
-            {
-                var metrics = Evaluator.Evaluate(model, eval, evalBatchSize, device);
-                bool best = double.IsNaN(session.BestAccuracy) || metrics["accuracy"] > session.BestAccuracy;
-                if (best) session.BestAccuracy = metrics["accuracy"];
-                foreach (var cb in callbacks) cb.OnEval(session, new EvalInfo(session.Step, metrics, best));
-                model.train();
-                session.Objective.Trainable?.train();
-            }
-            foreach (var cb in callbacks) cb.OnStep(session, info);
+            foreach (var cb in callbacks) cb.OnStageStart(session);
+            Loop();
+        }
+        catch (Exception e)
+        {
+            foreach (var cb in callbacks) cb.OnAborted(session, e);
+            throw;
         }
         model.eval();
         foreach (var cb in callbacks) cb.OnStageEnd(session);
+
+        void Loop()
+        {
+            model.train();
+            session.Objective.Trainable?.train();
+            while (session.Step < session.TotalSteps)
+            {
+                long step = session.Step;
+                long epoch = step / stepsPerEpoch;
+                if (epoch != orderEpoch)
+                {
+                    order = Permutation(train.Count, spec.Seed, epoch);
+                    orderEpoch = epoch;
+                }
+                int offset = (int)(step % stepsPerEpoch) * spec.BatchSize;
+                double lr = schedule.At(step);
+                foreach (var group in session.Optimizer.ParamGroups) group.LearningRate = lr;
+
+                double total;
+                (string, double)[] terms;
+                using (var scope = torch.NewDisposeScope())
+                {
+                    var batch = train.GetBatch(order.AsSpan(offset, spec.BatchSize)).To(device);
+                    var loss = session.Objective.Compute(model, batch);
+                    total = loss.Total.item<float>();
+                    terms = loss.Terms.Select(t => (t.Name, (double)t.Value.detach().item<float>())).ToArray();
+                    if (!double.IsFinite(total))
+                    {
+                        var bad = terms.FirstOrDefault(t => !double.IsFinite(t.Item2));
+                        throw new NonFiniteLossException(session.Stage, step + 1, bad.Item1 ?? "total", bad.Item1 is null ? total : bad.Item2);
+                    }
+                    CheckLossGuards(session.Stage, step + 1, total, terms, session.RecentLosses);
+                    session.Optimizer.zero_grad();
+                    loss.Total.backward();
+                    if (spec.GradClip is { } clip) nn.utils.clip_grad_norm_(trainable, clip);
+                    foreach (var cb in callbacks) cb.OnBeforeOptimizerStep(session);
+                    session.Optimizer.step();
+                }
+                session.Step = step + 1;
+                foreach (var cb in callbacks) cb.OnAfterOptimizerStep(session);
+                examplesSinceClock += spec.BatchSize;
+                double seconds = clock.Elapsed.TotalSeconds;
+                var info = new StepInfo(session.Step, session.TotalSteps, lr, total, terms, seconds > 0 ? examplesSinceClock / seconds : 0);
+
+                // Evaluate before the step callbacks so that a checkpoint written at this step already knows the best accuracy.
+                bool last = session.Step == session.TotalSteps;
+                if (last || (spec.EvalEvery is { } every && session.Step % every == 0))
+                {
+                    var metrics = Evaluator.Evaluate(model, eval, evalBatchSize, device);
+                    bool best = double.IsNaN(session.BestAccuracy) || metrics["accuracy"] > session.BestAccuracy;
+                    if (best) session.BestAccuracy = metrics["accuracy"];
+                    foreach (var cb in callbacks) cb.OnEval(session, new EvalInfo(session.Step, metrics, best));
+                    model.train();
+                    session.Objective.Trainable?.train();
+                }
+                foreach (var cb in callbacks) cb.OnStep(session, info);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>train.max_loss</c> and <c>train.loss_spike</c>: a finite loss that shows divergence stops the run before the
+    /// weights overflow. The spike rule compares with the median of the previous <see cref="TrainSpec.LossSpikeWindow"/>
+    /// totals once 3 are known (a median is not moved by one earlier outlier; a non-positive median disables it).
+    /// </summary>
+    private void CheckLossGuards(string stage, long step, double total, (string Name, double Value)[] terms, List<double> recent)
+    {
+        string breakdown = terms.Length > 1 ? $" (terms: {string.Join(", ", terms.Select(t => $"{t.Name} = {t.Value:G4}"))})" : "";
+        if (spec.MaxLoss is { } max && total > max)
+            throw new LossGuardException(stage, step, "total", total, $"exceeds train.max_loss = {max:G4}{breakdown}");
+        if (spec.LossSpike is { } k && recent.Count >= 3)
+        {
+            var sorted = recent.Order().ToArray();
+            double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+            if (median > 0 && total > k * median)
+                throw new LossGuardException(stage, step, "total", total,
+                    $"is more than train.loss_spike = {k:G4} × {median:G4}, the median of the previous {recent.Count} steps{breakdown}");
+        }
+        recent.Add(total);
+        if (recent.Count > TrainSpec.LossSpikeWindow) recent.RemoveAt(0);
     }
 
     /// <summary>A Fisher–Yates permutation of 0..n-1 from a generator seeded by (seed, epoch): reproducible across runs and resumes.</summary>

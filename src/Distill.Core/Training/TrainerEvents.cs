@@ -12,6 +12,10 @@ public sealed record TrainingSession(string Stage, DistillModel Model, IObjectiv
 
     /// <summary>Best evaluation accuracy seen so far in this stage (NaN before the first evaluation).</summary>
     public double BestAccuracy { get; set; } = double.NaN;
+
+    /// <summary>Total losses of the latest steps, oldest first (the <c>train.loss_spike</c> window); saved in checkpoints so
+    /// that a resumed run keeps its guard.</summary>
+    public List<double> RecentLosses { get; } = [];
 }
 
 /// <summary>One optimizer step done: the values are plain numbers, read after the step's scope closed.</summary>

@@ -161,8 +161,13 @@ public sealed class HfExportTests : IDisposable
         (code, _, var err) = CliCapture.Run("export", run, "--stage", "distill", "--out", outDir);
         Assert.Equal(2, code);
         Assert.Contains("not empty", err);
+        Assert.Contains("pass --overwrite", err); // the flag's real name (issue 18, row 8)
         (code, _, _) = CliCapture.Run("export", run, "--stage", "distill", "--out", outDir, "--overwrite");
         Assert.Equal(0, code);
+        File.WriteAllText(_tmp.File("a-file"), "x");
+        (code, _, err) = CliCapture.Run("export", run, "--stage", "distill", "--out", Path.Combine(_tmp.File("a-file"), "out"));
+        Assert.Equal(2, code); // an unwritable output is invalid input
+        Assert.Contains("cannot create the export folder", err);
         (code, _, err) = CliCapture.Run("export", run, "--stage", "distill", "--out", _tmp.File("x"), "--files-from", _tmp.File("missing"));
         Assert.Equal(2, code);
         Assert.Contains("not found", err);

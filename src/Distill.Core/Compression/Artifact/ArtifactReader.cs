@@ -10,7 +10,8 @@ namespace Distill.Compression.Artifact;
 /// <summary>
 /// Decodes an artifact written by <see cref="ArtifactEncoder"/> into dense tensors. Every malformed input — wrong
 /// magic or version, a record that runs past the end, an unknown kind, a position beyond the tensor, bytes left over —
-/// is an <see cref="InvalidDataException"/> naming the file, the byte offset and the tensor. Reads format versions 1
+/// is an <see cref="InvalidDataException"/> naming the file, the byte offset and the tensor; a file that does not
+/// match its <see cref="ArtifactChecksum"/> (when it has one) is refused before decoding. Reads format versions 1
 /// (plain names, plain config), 2 and 3 (exponent-coded scales, AFFINE values).
 /// </summary>
 public static class ArtifactReader
@@ -22,6 +23,7 @@ public static class ArtifactReader
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Compressed artifact {path} does not exist.", path);
         var data = File.ReadAllBytes(path);
+        ArtifactChecksum.Verify(path, data);
         var r = new Cursor(data, path);
         if (data.Length < 5 || !data.AsSpan(0, 4).SequenceEqual(ArtifactEncoder.Magic))
             throw new InvalidDataException($"{path} is not a Distill compressed artifact (it does not start with 'DCMP').");
