@@ -66,7 +66,7 @@ public static class BenchWorker
         if (job.Variant == "cache")
         {
             string dir = job.CacheDir ?? throw new InvalidDataException($"{jobPath}: the cache variant needs cache_dir");
-            var needs = TeacherNeeds.From(terms)!;
+            var needs = TeacherNeeds.From(terms);
             var cacheSpec = new TeacherCacheSpec { Encoding = CacheEncoding.Fp16 };
             TeacherCache.EnsureDeterministic(train);
             var key = TeacherCacheKey.Compute(teacher, train, dataSpec, "train", job.Seed, needs, cacheSpec.Encoding, cacheSpec.TopK);

@@ -42,7 +42,7 @@ internal sealed class CacheFixture : IDisposable
     public CnnModel Student { get; }
     public List<ILossTerm> Terms { get; }
     public string CacheDir => Path.Combine(Root, "cache");
-    public TeacherNeeds Needs => TeacherNeeds.From(Terms)!;
+    public TeacherNeeds Needs => TeacherNeeds.From(Terms);
 
     public IDataset Train() => MnistDataset.Open(Spec.Path, "train", Spec.Preprocessing);
 

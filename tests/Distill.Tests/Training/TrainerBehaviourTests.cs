@@ -85,7 +85,7 @@ public class TrainerBehaviourTests
         public string Name => "logit_mse";
         public double Weight => 1.0;
         public IReadOnlyList<string> StudentTaps => ["blocks.1"];
-        public IReadOnlyList<string> TeacherTaps => ["blocks.1"];
+        public TeacherReads TeacherReads => new(taps: ["blocks.1"]);
         public bool NeedsAttentions => false;
         public nn.Module? Trainable => null;
         public Tensor Compute(DistillContext c)
