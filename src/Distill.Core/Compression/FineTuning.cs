@@ -1,8 +1,6 @@
-using Distill.Losses;
 using Distill.Models;
 using Distill.Stages;
 using Distill.Training;
-using TorchSharp;
 
 namespace Distill.Compression;
 
@@ -28,14 +26,6 @@ public static class FineTuning
             $"Stage '{stageName}' fine-tunes with objective: distill but the run has no teacher: add a train_teacher stage before it or set teacher.checkpoint.");
         if (run.Recipe.Distill.Terms.Count == 0)
             throw new InvalidOperationException($"Stage '{stageName}' fine-tunes with objective: distill but the recipe has no distill.terms.");
-        var shapes = ShapeProbe.Measure(student, teacher, run.DatasetKind.Inputs(run.Recipe.Data));
-        var specs = run.Recipe.Distill.Terms.Where(t => termNames is null || termNames.Contains(t.DisplayName)).ToList();
-        if (specs.Count == 0)
-            throw new InvalidOperationException(
-                $"Stage '{stageName}' fine-tunes with the distill terms [{string.Join(", ", termNames ?? [])}], but distill.terms has none of them " +
-                $"(its terms: {string.Join(", ", run.Recipe.Distill.Terms.Select(t => t.DisplayName))}).");
-        var terms = specs.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
-        foreach (var t in terms) t.Trainable?.to(run.Device);
-        return new DistillObjective(teacher, terms);
+        return DistillTerms.Objective(run, stageName, student, teacher, termNames);
     }
 }

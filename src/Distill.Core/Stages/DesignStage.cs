@@ -5,7 +5,6 @@ using Distill.Checkpoints;
 using Distill.Data;
 using Distill.Design;
 using Distill.Logging;
-using Distill.Losses;
 using Distill.Models;
 using Distill.Training;
 using TorchSharp;
@@ -190,10 +189,7 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
             IObjective objective = new CrossEntropyObjective();
             if (run.Teacher is { } teacher && run.Recipe.Distill.Terms.Count > 0)
             {
-                var shapes = ShapeProbe.Measure(student, teacher, run.DatasetKind.Inputs(run.Recipe.Data));
-                var terms = run.Recipe.Distill.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
-                foreach (var t in terms) t.Trainable?.to(run.Device);
-                objective = new DistillObjective(teacher, terms);
+                objective = DistillTerms.Objective(run, $"{spec.DisplayName}/proxy", student, teacher);
             }
             var parameters = student.parameters().Concat(objective.Trainable?.parameters() ?? []).Where(p => p.requires_grad);
             using var optimizer = OptimizerFactory.Create(train, parameters);

@@ -1,5 +1,4 @@
 using Distill.Caching;
-using Distill.Losses;
 using Distill.Training;
 using TorchSharp;
 
@@ -18,9 +17,7 @@ public sealed class DistillStage(DistillStageSpec spec) : IStage
         // A teacher trained or run in bf16 earlier is widened first (exact): the shape probe and the cache work in fp32.
         if (teacher.parameters().Any(p => p.dtype != torch.ScalarType.Float32)) teacher.to(torch.ScalarType.Float32);
         var student = run.BuildModel(run.Recipe.Student, run.TrainFor(spec).Seed);
-        var shapes = ShapeProbe.Measure(student, teacher, run.DatasetKind.Inputs(run.Recipe.Data));
-        var terms = run.Recipe.Distill.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
-        foreach (var t in terms) t.Trainable?.to(run.Device);
+        var terms = DistillTerms.Build(run, spec.DisplayName, student, teacher);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var cache = run.Recipe.Distill.Cache is { } cacheSpec ? TeacherCacheSetup.Prepare(run, teacher, terms, cacheSpec) : null;
         double cacheSeconds = clock.Elapsed.TotalSeconds;
