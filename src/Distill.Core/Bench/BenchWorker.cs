@@ -84,8 +84,7 @@ public static class BenchWorker
             precision.Convert(teacher, student, objective.Trainable);
             var parameters = student.parameters().Concat(objective.Trainable?.parameters() ?? []).Where(p => p.requires_grad).ToList();
             using var optimizer = precision.CreateOptimizer(spec, parameters);
-            var session = new TrainingSession("bench", student, objective, optimizer, job.TotalSteps);
-            torch.manual_seed(job.Seed);
+            var session = new TrainingSession("bench", student, objective, optimizer, job.TotalSteps, ParamInit.Seeded(job.Seed));
             recorder.Start();
             new Trainer(spec, [recorder]).Fit(session, precision.Inputs(trainData), precision.Inputs(new SubsetDataset(eval, [0])), 1, torch.CPU);
         }

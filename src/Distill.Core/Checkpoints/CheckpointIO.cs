@@ -35,7 +35,9 @@ public static class CheckpointIO
             if (session.Objective.Trainable is { } extra) SafeTensors.Save(Path.Combine(tmp, ProjectorsFile), StateDict(extra));
             using (var w = new BinaryWriter(File.Create(Path.Combine(tmp, OptimizerFile))))
                 session.Optimizer.save_state_dict(w);
-            SafeTensors.Save(Path.Combine(tmp, RngFile), new Dictionary<string, Tensor> { ["torch"] = torch.get_rng_state() });
+            // Under "torch", where the global generator's state was kept before training drew from the session's: a CPU
+            // checkpoint of either kind restores the same way.
+            SafeTensors.Save(Path.Combine(tmp, RngFile), new Dictionary<string, Tensor> { ["torch"] = session.Generator.get_state() });
         });
 
     /// <summary>Writes a model-only checkpoint (a stage's final or best model).</summary>
@@ -68,7 +70,7 @@ public static class CheckpointIO
     /// <summary>Loads <c>model.safetensors</c> into <paramref name="model"/>; every key must match, in name and shape.</summary>
     public static void LoadWeights(string dir, nn.Module model) => LoadStrict(Path.Combine(dir, ModelFile), model);
 
-    /// <summary>Restores optimizer, projector and RNG state of a resumable checkpoint into a freshly built session.</summary>
+    /// <summary>Restores optimizer, projector and generator state of a resumable checkpoint into a freshly built session.</summary>
     public static void RestoreSession(string dir, TrainingSession session)
     {
         var state = ReadState(dir);
@@ -77,7 +79,17 @@ public static class CheckpointIO
         if (session.Objective.Trainable is { } extra) LoadStrict(Path.Combine(dir, ProjectorsFile), extra);
         using (var r = new BinaryReader(File.OpenRead(Path.Combine(dir, OptimizerFile))))
             session.Optimizer.load_state_dict(r);
-        torch.set_rng_state(SafeTensors.Load(Path.Combine(dir, RngFile))["torch"]);
+        var rng = SafeTensors.Load(Path.Combine(dir, RngFile))["torch"];
+        try
+        {
+            session.Generator.set_state(rng);
+        }
+        catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or ArgumentException)
+        {
+            throw new InvalidDataException(
+                $"{dir}/{RngFile}: its generator state ({rng.numel()} bytes) does not fit this run's {session.Generator.device.type} generator; " +
+                "was the checkpoint written on another device?", e);
+        }
         session.Step = state.Step;
         session.BestAccuracy = state.BestAccuracy ?? double.NaN;
     }

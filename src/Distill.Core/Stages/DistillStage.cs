@@ -1,4 +1,5 @@
 using Distill.Caching;
+using Distill.Models;
 using Distill.Training;
 using TorchSharp;
 
@@ -16,8 +17,9 @@ public sealed class DistillStage(DistillStageSpec spec) : IStage
             $"Stage '{spec.DisplayName}' needs a teacher: add a train_teacher stage before it or set teacher.checkpoint.");
         // A teacher trained or run in bf16 earlier is widened first (exact): the shape probe and the cache work in fp32.
         if (teacher.parameters().Any(p => p.dtype != torch.ScalarType.Float32)) teacher.to(torch.ScalarType.Float32);
-        var student = run.BuildModel(run.Recipe.Student, run.TrainFor(spec).Seed);
-        var terms = DistillTerms.Build(run, spec.DisplayName, student, teacher);
+        var init = ParamInit.Seeded(run.TrainFor(spec).Seed);
+        var student = run.BuildModel(run.Recipe.Student, init);
+        var terms = DistillTerms.Build(run, spec.DisplayName, student, teacher, init);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var cache = run.Recipe.Distill.Cache is { } cacheSpec ? TeacherCacheSetup.Prepare(run, teacher, terms, cacheSpec) : null;
         double cacheSeconds = clock.Elapsed.TotalSeconds;
