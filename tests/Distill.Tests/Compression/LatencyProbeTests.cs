@@ -9,7 +9,8 @@ using Xunit;
 namespace Distill.Tests.Compression;
 
 /// <summary><see cref="LatencyProbe.Alternating"/> returns each model's own time, in argument order: a model with
-/// about 700× the multiply-adds of the other must come out slower whichever is passed first.</summary>
+/// about 700× the multiply-adds of the other must come out slower whichever is passed first. Serial: timings taken
+/// while parallel tests load the CPU would say nothing about the models.</summary>
 [Collection(SerialCollection.Name)]
 public sealed class LatencyProbeTests
 {

@@ -15,7 +15,6 @@ namespace Distill.Tests.Recipes;
 /// from (<c>../shared/data</c>), by redoing the selection rule that <c>data/README.md</c> describes, and against the
 /// sizes and checksums that README lists; and each opens with its dataset loader.
 /// </summary>
-[Collection(SerialCollection.Name)]
 public partial class ShippedDataTests
 {
     private static readonly string Data = Path.Combine(TestPaths.RepoRoot, "data");
