@@ -28,6 +28,6 @@ public sealed record CheckpointState
 
     [JsonPropertyName("recipe_sha256")] public string RecipeSha256 { get; init; } = "";
 
-    /// <summary>True when the folder also holds optimizer, projector and RNG state (a resumable checkpoint).</summary>
+    /// <summary>True when the folder also holds optimizer, projector and generator state (a resumable checkpoint).</summary>
     [JsonPropertyName("resumable")] public bool Resumable { get; init; }
 }
