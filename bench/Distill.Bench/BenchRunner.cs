@@ -248,13 +248,14 @@ public sealed class BenchRunner
         var trainSpec = w.Train;
         int spe = (int)Trainer.StepsPerEpoch(trainSpec, train0.Count);
 
-        torch.manual_seed(seed);
-        var teacher = Build(w.TeacherFamily, w.TeacherConfig);
+        // One generator for the teacher's initialisation and then its training, as manual_seed(seed) once served both.
+        var teacherRandom = ParamInit.Seeded(seed);
+        var teacher = ParamInit.Build(teacherRandom, () => Build(w.TeacherFamily, w.TeacherConfig));
         if (_s.TeacherSteps > 0)
         {
             var spec = trainSpec with { Steps = _s.TeacherSteps };
             using var optimizer = OptimizerFactory.Create(spec, teacher.parameters());
-            var session = new TrainingSession("teacher", teacher, new CrossEntropyObjective(), optimizer, _s.TeacherSteps);
+            var session = new TrainingSession("teacher", teacher, new CrossEntropyObjective(), optimizer, _s.TeacherSteps, teacherRandom);
             new Trainer(spec, []).Fit(session, train0, new SubsetDataset(test, [0]), 1, torch.CPU);
         }
         double teacherAccuracy = Evaluator.Evaluate(teacher, test, 1000, torch.CPU)["accuracy"];
@@ -269,10 +270,10 @@ public sealed class BenchRunner
             var data = rep == 0 ? data0 : repData(rep);
             if (data.Map.Length != train0.Count)
                 throw new InvalidOperationException($"bench: repetition {rep} has {data.Map.Length} training examples, repetition 0 has {train0.Count}.");
-            torch.manual_seed(s);
-            var student = Build(w.StudentFamily, w.StudentConfig);
+            var init = ParamInit.Seeded(s); // the student's, then the projectors' initialisation
+            var student = ParamInit.Build(init, () => Build(w.StudentFamily, w.StudentConfig));
             var shapes = ShapeProbe.Measure(student, teacher, kind.Inputs(BenchWorker.DataSpecOf(data.Data)));
-            var terms = w.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
+            var terms = ParamInit.Build(init, () => w.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList());
             var tensors = BenchFiles.Prefixed(teacher, "teacher.").Concat(BenchFiles.Prefixed(student, "student."));
             foreach (var term in terms)
                 if (term.Trainable is { } projector) tensors = tensors.Concat(BenchFiles.Prefixed(projector, $"projector.{term.Name}."));

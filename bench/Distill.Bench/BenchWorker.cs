@@ -66,7 +66,7 @@ public static class BenchWorker
         if (job.Variant == "cache")
         {
             string dir = job.CacheDir ?? throw new InvalidDataException($"{jobPath}: the cache variant needs cache_dir");
-            var needs = TeacherNeeds.From(terms)!;
+            var needs = TeacherNeeds.From(terms);
             var cacheSpec = new TeacherCacheSpec { Encoding = CacheEncoding.Fp16 };
             TeacherCache.EnsureDeterministic(train);
             var key = TeacherCacheKey.Compute(teacher, train, dataSpec, "train", job.Seed, needs, cacheSpec.Encoding, cacheSpec.TopK);
@@ -84,8 +84,7 @@ public static class BenchWorker
             precision.Convert(teacher, student, objective.Trainable);
             var parameters = student.parameters().Concat(objective.Trainable?.parameters() ?? []).Where(p => p.requires_grad).ToList();
             using var optimizer = precision.CreateOptimizer(spec, parameters);
-            var session = new TrainingSession("bench", student, objective, optimizer, job.TotalSteps);
-            torch.manual_seed(job.Seed);
+            var session = new TrainingSession("bench", student, objective, optimizer, job.TotalSteps, ParamInit.Seeded(job.Seed));
             recorder.Start();
             new Trainer(spec, [recorder]).Fit(session, precision.Inputs(trainData), precision.Inputs(new SubsetDataset(eval, [0])), 1, torch.CPU);
         }

@@ -16,7 +16,6 @@ namespace Distill.Bench.Tests;
 /// The job JSON is the contract between Distill's orchestrator and bench/torch_peer.py: every key the peer reads
 /// (found in the script's text, nothing executed) must be one the orchestrator writes, under the same parent.
 /// </summary>
-[Collection(SerialCollection.Name)] // builds models under torch.manual_seed
 public partial class BenchJobContractTests
 {
     private static readonly string PeerText = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "bench", "torch_peer.py"));
@@ -30,16 +29,16 @@ public partial class BenchJobContractTests
 
     private static JsonElement JobJson(BenchWorkload w)
     {
-        torch.manual_seed(3);
+        var init = ParamInit.Seeded(3);
         var teacherConfig = w.TeacherConfig is BertConfig bt ? bt with { VocabSize = 200 } : w.TeacherConfig;
         var studentConfig = w.StudentConfig is BertConfig bs ? bs with { VocabSize = 200 } : w.StudentConfig;
-        var teacher = ModelRegistry.Default.Get(w.TeacherFamily).Build(teacherConfig);
-        var student = ModelRegistry.Default.Get(w.StudentFamily).Build(studentConfig);
+        var teacher = ParamInit.Build(init, () => ModelRegistry.Default.Get(w.TeacherFamily).Build(teacherConfig));
+        var student = ParamInit.Build(init, () => ModelRegistry.Default.Get(w.StudentFamily).Build(studentConfig));
         var data = w.Dataset == "sst2"
             ? new BenchData(BenchTokenDataset.Key, "/tmp/tokens-0", [], [], null, null, w.EvalSplit, w.MaxLength)
             : new BenchData(w.Dataset, "/data/" + w.Dataset, w.Mean, w.Std, w.TrainLimit, null, w.EvalSplit);
         var shapes = ShapeProbe.Measure(student, teacher, BenchWorker.DataKind(data.Dataset).Inputs(BenchWorker.DataSpecOf(data)));
-        var terms = BenchRunner.Terms([.. w.Terms.Select(t => LossRegistry.Default.Create(t, shapes))]);
+        var terms = BenchRunner.Terms(ParamInit.Build(init, () => w.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList()));
         var job = BenchRunner.Job(w, 2, 42, 20, data, terms, "/tmp/w.safetensors", "/tmp/o.bin", "/tmp/e.bin") with { Variant = "cache", CacheDir = "/tmp/c" };
         return JsonDocument.Parse(JsonSerializer.Serialize(job, BenchJob.Json)).RootElement.Clone();
     }

@@ -13,7 +13,6 @@ using Xunit;
 namespace Distill.Bench.Tests;
 
 /// <summary>The orchestration logic of <c>distill bench</c> that decides what both sides do: subsets, orders, run plan, terms.</summary>
-[Collection(SerialCollection.Name)] // builds models under torch.manual_seed
 public class BenchRunnerTests
 {
     /// <summary>Example i has label i, so a subset's labels are its source indices.</summary>
@@ -63,11 +62,11 @@ public class BenchRunnerTests
 
     private static List<ILossTerm> BuildTerms(BenchWorkload w, IModelConfig teacherConfig, IModelConfig studentConfig, IReadOnlyList<InputSpec> inputs)
     {
-        torch.manual_seed(1);
-        var teacher = ModelRegistry.Default.Get(w.TeacherFamily).Build(teacherConfig);
-        var student = ModelRegistry.Default.Get(w.StudentFamily).Build(studentConfig);
+        var init = ParamInit.Seeded(1);
+        var teacher = ParamInit.Build(init, () => ModelRegistry.Default.Get(w.TeacherFamily).Build(teacherConfig));
+        var student = ParamInit.Build(init, () => ModelRegistry.Default.Get(w.StudentFamily).Build(studentConfig));
         var shapes = ShapeProbe.Measure(student, teacher, inputs);
-        return w.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
+        return ParamInit.Build(init, () => w.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList());
     }
 
     private static IReadOnlyList<InputSpec> Tokens(int length) =>

@@ -15,7 +15,7 @@ public sealed class KeptLayers(int count, IReadOnlyDictionary<int, Tensor> kept,
         ? t
         : throw new InvalidOperationException(
             $"Teacher {what} {index} was not kept: only [{string.Join(", ", kept.Keys.Order())}] are, the ones the loss terms declared " +
-            "(TeacherNeeds). A term reading other layers must declare them.");
+            "(ILossTerm.TeacherReads). A term reading other layers must declare them.");
 
     public IEnumerator<Tensor> GetEnumerator() =>
         Enumerable.Range(0, count).Select(i => this[i]).GetEnumerator();

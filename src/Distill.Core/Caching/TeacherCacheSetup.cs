@@ -8,14 +8,12 @@ namespace Distill.Caching;
 public static class TeacherCacheSetup
 {
     /// <summary>
-    /// Checks that the run can use a cache (every term's teacher reads are known, the training batches are deterministic),
+    /// Checks that the run can use a cache (the training batches are deterministic),
     /// hashes teacher, data and pre-processing, and returns the matching cache, building it when needed.
     /// </summary>
     public static TeacherCache Prepare(RunContext run, DistillModel teacher, IReadOnlyList<ILossTerm> terms, TeacherCacheSpec spec)
     {
-        var needs = TeacherNeeds.From(terms) ?? throw new TeacherCacheException(
-            $"distill.cache: the loss terms [{string.Join(", ", terms.Select(t => t.GetType().Name))}] include one whose teacher " +
-            "inputs the cache does not know, so it cannot store them. Remove distill.cache or that term.");
+        var needs = TeacherNeeds.From(terms);
         TeacherCache.EnsureDeterministic(run.TrainData);
         string dir = spec.Dir is null
             ? Path.Combine(run.RunDir, "teacher_cache")

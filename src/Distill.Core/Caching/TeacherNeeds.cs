@@ -9,32 +9,18 @@ namespace Distill.Caching;
 /// </summary>
 public sealed record TeacherNeeds(IReadOnlyList<string> Taps, IReadOnlyList<int> HiddenLayers, IReadOnlyList<int> AttentionLayers)
 {
-    /// <summary>What <paramref name="terms"/> read from the teacher; null when a term's kind is not known here (then nothing can be dropped or cached).</summary>
-    public static TeacherNeeds? From(IEnumerable<ILossTerm> terms)
+    /// <summary>The union of what <paramref name="terms"/> declare they read (<see cref="ILossTerm.TeacherReads"/>), sorted.</summary>
+    public static TeacherNeeds From(IEnumerable<ILossTerm> terms)
     {
         var taps = new SortedSet<string>(StringComparer.Ordinal);
         var hidden = new SortedSet<int>();
         var attentions = new SortedSet<int>();
         foreach (var term in terms)
         {
-            foreach (var t in term.TeacherTaps) taps.Add(t);
-            switch (term)
-            {
-                case SoftTargetLoss:
-                case HintLoss:
-                    break;
-                case HiddenStateMseLoss h:
-                    foreach (var (_, t) in h.Pairs) hidden.Add(t);
-                    break;
-                case CosineEmbeddingLoss c:
-                    foreach (var (_, t) in c.Pairs) hidden.Add(t);
-                    break;
-                case AttentionMapLoss a:
-                    foreach (var (_, t) in a.Pairs) attentions.Add(t - 1); // layer t's map is Attentions[t - 1]
-                    break;
-                default:
-                    return null;
-            }
+            var reads = term.TeacherReads;
+            taps.UnionWith(reads.Taps);
+            hidden.UnionWith(reads.HiddenStates);
+            attentions.UnionWith(reads.Attentions);
         }
         return new TeacherNeeds([.. taps], [.. hidden], [.. attentions]);
     }

@@ -47,7 +47,9 @@ public static class CheckpointIO
             if (session.Objective.Trainable is { } extra) SafeTensors.Save(Path.Combine(tmp, ProjectorsFile), StateDict(extra));
             using (var w = new BinaryWriter(File.Create(Path.Combine(tmp, OptimizerFile))))
                 session.Optimizer.save_state_dict(w);
-            SafeTensors.Save(Path.Combine(tmp, RngFile), new Dictionary<string, Tensor> { ["torch"] = torch.get_rng_state() });
+            // Under "torch", where the global generator's state was kept before training drew from the session's: a CPU
+            // checkpoint of either kind restores the same way.
+            SafeTensors.Save(Path.Combine(tmp, RngFile), new Dictionary<string, Tensor> { ["torch"] = session.Generator.get_state() });
         });
     }
 
@@ -122,7 +124,7 @@ public static class CheckpointIO
         LoadStrict(Path.Combine(dir, ModelFile), model);
     }
 
-    /// <summary>Restores optimizer, projector and RNG state of a resumable checkpoint into a freshly built session, after <see cref="Verify"/>.</summary>
+    /// <summary>Restores optimizer, projector and generator state of a resumable checkpoint into a freshly built session, after <see cref="Verify"/>.</summary>
     public static void RestoreSession(string dir, TrainingSession session)
     {
         var state = Verify(dir);
@@ -142,10 +144,19 @@ public static class CheckpointIO
                 $"{optimizer} cannot be read ({ErrorText.Of(e)}): it is truncated or damaged, or holds the state of another optimizer or model. " +
                 $"Delete {dir} to restart its stage from the first step.", e);
         }
-        var rng = SafeTensors.Load(Path.Combine(dir, RngFile));
-        if (!rng.TryGetValue("torch", out var generator))
-            throw new InvalidInputException(Path.Combine(dir, RngFile), $"{Path.Combine(dir, RngFile)} holds no 'torch' generator state; the checkpoint is damaged.");
-        torch.set_rng_state(generator);
+        string rngPath = Path.Combine(dir, RngFile);
+        if (!SafeTensors.Load(rngPath).TryGetValue("torch", out var rng))
+            throw new InvalidInputException(rngPath, $"{rngPath} holds no 'torch' generator state; the checkpoint is damaged.");
+        try
+        {
+            session.Generator.set_state(rng);
+        }
+        catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or ArgumentException)
+        {
+            throw new InvalidInputException(rngPath,
+                $"{rngPath}: its generator state ({rng.numel()} bytes) does not fit this run's {session.Generator.device.type} generator; " +
+                "was the checkpoint written on another device?", e);
+        }
         session.Step = state.Step;
         session.BestAccuracy = state.BestAccuracy ?? double.NaN;
         session.RecentLosses.Clear();

@@ -32,6 +32,6 @@ public sealed record CheckpointState
     [JsonPropertyName("recent_losses"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public List<double>? RecentLosses { get; init; }
 
-    /// <summary>True when the folder also holds optimizer, projector and RNG state (a resumable checkpoint).</summary>
+    /// <summary>True when the folder also holds optimizer, projector and generator state (a resumable checkpoint).</summary>
     [JsonPropertyName("resumable")] public bool Resumable { get; init; }
 }

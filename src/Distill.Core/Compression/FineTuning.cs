@@ -1,8 +1,7 @@
-using Distill.Losses;
 using Distill.Models;
+using Distill.Recipes;
 using Distill.Stages;
 using Distill.Training;
-using TorchSharp;
 
 namespace Distill.Compression;
 
@@ -20,22 +19,15 @@ public static class FineTuning
 
     /// <param name="termNames">The <c>distill.terms</c> (by name) to use; null = all. A head-pruned student can no longer
     /// be compared head by head with the teacher, so its stage leaves the attention term out this way.</param>
-    public static IObjective Build(RunContext run, string stageName, FineTuneObjective choice, DistillModel student,
+    public static IObjective Build(RunContext run, StageSpec stage, FineTuneObjective choice, DistillModel student,
         IReadOnlyCollection<string>? termNames = null)
     {
         if (!UsesDistillation(run, choice)) return new CrossEntropyObjective();
         var teacher = run.Teacher ?? throw new InvalidOperationException(
-            $"Stage '{stageName}' fine-tunes with objective: distill but the run has no teacher: add a train_teacher stage before it or set teacher.checkpoint.");
+            $"Stage '{stage.DisplayName}' fine-tunes with objective: distill but the run has no teacher: add a train_teacher stage before it or set teacher.checkpoint.");
         if (run.Recipe.Distill.Terms.Count == 0)
-            throw new InvalidOperationException($"Stage '{stageName}' fine-tunes with objective: distill but the recipe has no distill.terms.");
-        var shapes = ShapeProbe.Measure(student, teacher, run.DatasetKind.Inputs(run.Recipe.Data));
-        var specs = run.Recipe.Distill.Terms.Where(t => termNames is null || termNames.Contains(t.DisplayName)).ToList();
-        if (specs.Count == 0)
-            throw new InvalidOperationException(
-                $"Stage '{stageName}' fine-tunes with the distill terms [{string.Join(", ", termNames ?? [])}], but distill.terms has none of them " +
-                $"(its terms: {string.Join(", ", run.Recipe.Distill.Terms.Select(t => t.DisplayName))}).");
-        var terms = specs.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
-        foreach (var t in terms) t.Trainable?.to(run.Device);
-        return new DistillObjective(teacher, terms);
+            throw new InvalidOperationException($"Stage '{stage.DisplayName}' fine-tunes with objective: distill but the recipe has no distill.terms.");
+        // Projectors drawn from the stage's seed: before, they took whatever the global generator was at by then.
+        return DistillTerms.Objective(run, stage.DisplayName, student, teacher, ParamInit.Seeded(run.TrainFor(stage).Seed), termNames);
     }
 }

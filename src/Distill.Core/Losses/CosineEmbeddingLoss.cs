@@ -31,7 +31,7 @@ public sealed class CosineEmbeddingLoss : ILossTerm
     public double Weight { get; }
     public IReadOnlyList<(int Student, int Teacher)> Pairs { get; }
     public IReadOnlyList<string> StudentTaps => [];
-    public IReadOnlyList<string> TeacherTaps => [];
+    public TeacherReads TeacherReads => new(hiddenStates: Pairs.Select(p => p.Teacher));
     public bool NeedsAttentions => false;
     public nn.Module? Trainable => null;
 

@@ -1,3 +1,4 @@
+using Distill.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,7 +24,7 @@ public sealed class FeatureProjector : nn.Module<Tensor, Tensor>
         IsConvolution = convolution;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        proj = convolution ? nn.Conv2d(inFeatures, outFeatures, 1) : nn.Linear(inFeatures, outFeatures);
+        proj = convolution ? ParamInit.Redraw(nn.Conv2d(inFeatures, outFeatures, 1)) : ParamInit.Redraw(nn.Linear(inFeatures, outFeatures));
         if (inFeatures == outFeatures)
         {
             using var _ = no_grad();

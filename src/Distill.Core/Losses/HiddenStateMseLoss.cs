@@ -39,7 +39,7 @@ public sealed class HiddenStateMseLoss : ILossTerm
     public FeatureProjector? Projector { get; }
 
     public IReadOnlyList<string> StudentTaps => [];
-    public IReadOnlyList<string> TeacherTaps => [];
+    public TeacherReads TeacherReads => new(hiddenStates: Pairs.Select(p => p.Teacher));
     public bool NeedsAttentions => false;
     public nn.Module? Trainable => Projector;
 

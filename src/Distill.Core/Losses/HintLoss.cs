@@ -32,7 +32,7 @@ public sealed class HintLoss : ILossTerm
     public string TeacherPath { get; }
     public FeatureProjector Projector { get; }
     public IReadOnlyList<string> StudentTaps => [StudentPath];
-    public IReadOnlyList<string> TeacherTaps => [TeacherPath];
+    public TeacherReads TeacherReads => new(taps: [TeacherPath]);
     public bool NeedsAttentions => false;
     public nn.Module? Trainable => Projector;
 

@@ -15,10 +15,13 @@ public interface ILossTerm
     /// <summary>Student module paths whose outputs the term reads (tapped by forward hooks).</summary>
     IReadOnlyList<string> StudentTaps { get; }
 
-    /// <summary>Teacher module paths whose outputs the term reads.</summary>
-    IReadOnlyList<string> TeacherTaps { get; }
+    /// <summary>
+    /// Every teacher output the term reads (no default: a term that forgot a layer would read a freed or uncached one).
+    /// The cache and the objective keep the union over the terms (<see cref="Distill.Caching.TeacherNeeds"/>).
+    /// </summary>
+    TeacherReads TeacherReads { get; }
 
-    /// <summary>True when the term needs <see cref="ModelOutput.Attentions"/> from both models.</summary>
+    /// <summary>True when the term reads the student's <see cref="ModelOutput.Attentions"/> (the teacher's are in <see cref="TeacherReads"/>).</summary>
     bool NeedsAttentions { get; }
 
     /// <summary>Trainable parameters of the term (hint projectors), trained with the student and saved in checkpoints; null if none.</summary>

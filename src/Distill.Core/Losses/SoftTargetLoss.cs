@@ -33,7 +33,7 @@ public sealed class SoftTargetLoss : ILossTerm
     public double Temperature { get; }
     public double Alpha { get; }
     public IReadOnlyList<string> StudentTaps => [];
-    public IReadOnlyList<string> TeacherTaps => [];
+    public TeacherReads TeacherReads => TeacherReads.LogitsOnly;
     public bool NeedsAttentions => false;
     public nn.Module? Trainable => null;
 

@@ -27,6 +27,16 @@ public abstract class DistillModel : nn.Module<Batch, ModelOutput>
     /// <summary>When true, forward fills <see cref="ModelOutput.Attentions"/>. Off by default: the probabilities cost memory.</summary>
     public bool OutputAttentions { get; set; }
 
+    /// <summary>
+    /// Hands <paramref name="generator"/> to every <see cref="IStochasticModule"/> of the model (dropout, LayerDrop,
+    /// SpecAugment); null returns them to torch's global generator.
+    /// </summary>
+    public void UseGenerator(Generator? generator)
+    {
+        foreach (var module in modules())
+            if (module is IStochasticModule stochastic) stochastic.Generator = generator;
+    }
+
     /// <summary>Parameter count (all parameters, trainable or not).</summary>
     public long ParameterCount() => parameters().Sum(p => p.numel());
 

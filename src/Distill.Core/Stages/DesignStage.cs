@@ -5,7 +5,6 @@ using Distill.Checkpoints;
 using Distill.Data;
 using Distill.Design;
 using Distill.Logging;
-using Distill.Losses;
 using Distill.Models;
 using Distill.Training;
 using TorchSharp;
@@ -34,7 +33,7 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         var designed = run.Student ?? throw new InvalidOperationException($"[{spec.DisplayName}] the designed student was not reloaded.");
         var config = designed.Config;
         var family = DesignFamilies.Get(designed.Family);
-        run.StudentFactory = seed => BuildStudent(run, family, config, seed, log: false);
+        run.StudentFactory = init => BuildStudent(run, family, config, init, log: false);
         run.Log.WriteLine($"[{spec.DisplayName}] designed student restored: {family.Label(config)}");
     }
 
@@ -99,8 +98,8 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         File.WriteAllText(Path.Combine(outDir, "table.md"), markdown);
         if (run.Recipe.Output.Tensorboard) WriteTensorBoard(run, name, profile, outcome, markdown, spec.Budget.LatencyMs, png);
 
-        run.StudentFactory = seed => BuildStudent(run, family, pick.Config, seed, log: false);
-        var student = BuildStudent(run, family, pick.Config, run.TrainFor(spec).Seed, log: true);
+        run.StudentFactory = init => BuildStudent(run, family, pick.Config, init, log: false);
+        var student = BuildStudent(run, family, pick.Config, ParamInit.Seeded(run.TrainFor(spec).Seed), log: true);
         CheckpointIO.SaveModel(run.ModelDir(spec), student, new CheckpointState { Stage = name, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256 });
         run.Student = student;
         return new StageResult
@@ -139,10 +138,9 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
             .Where(p => p.Student).Select(p => p.Path).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>A fresh student of the picked config, seeded, on the run's device, with the teacher's tensors where they fit.</summary>
-    private DistillModel BuildStudent(RunContext run, DesignFamily family, IModelConfig config, long seed, bool log)
+    private DistillModel BuildStudent(RunContext run, DesignFamily family, IModelConfig config, Generator init, bool log)
     {
-        torch.manual_seed(seed);
-        var student = ModelRegistry.Default.Get(family.Family).Build(config).to(run.Device);
+        var student = ParamInit.Build(init, () => ModelRegistry.Default.Get(family.Family).Build(config)).to(run.Device);
         if (spec.InitFromTeacher && run.Teacher is { } teacher)
         {
             var (copied, total) = TeacherInit.Copy(teacher, student);
@@ -186,19 +184,15 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         var train = run.TrainFor(spec) with { Steps = spec.Proxy.Steps, Epochs = null, EvalEvery = null, WarmupSteps = Math.Min(run.TrainFor(spec).WarmupSteps, spec.Proxy.Steps / 10) };
         foreach (var c in top.Accepted)
         {
-            using var student = BuildStudent(run, family, c.Config, train.Seed, log: false);
+            var init = ParamInit.Seeded(train.Seed);
+            using var student = BuildStudent(run, family, c.Config, init, log: false);
             IObjective objective = new CrossEntropyObjective();
             if (run.Teacher is { } teacher && run.Recipe.Distill.Terms.Count > 0)
-            {
-                var shapes = ShapeProbe.Measure(student, teacher, run.DatasetKind.Inputs(run.Recipe.Data));
-                var terms = run.Recipe.Distill.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
-                foreach (var t in terms) t.Trainable?.to(run.Device);
-                objective = new DistillObjective(teacher, terms);
-            }
+                objective = DistillTerms.Objective(run, $"{spec.DisplayName}/proxy", student, teacher, init);
             var parameters = student.parameters().Concat(objective.Trainable?.parameters() ?? []).Where(p => p.requires_grad);
             using var optimizer = OptimizerFactory.Create(train, parameters);
-            var session = new TrainingSession($"{spec.DisplayName}/proxy", student, objective, optimizer, train.Steps!.Value);
-            torch.manual_seed(train.Seed);
+            var session = new TrainingSession($"{spec.DisplayName}/proxy", student, objective, optimizer, train.Steps!.Value,
+                new Generator(unchecked((ulong)train.Seed), run.Device));
             new Trainer(train, []).Fit(session, trainData, evalData, run.Recipe.Data.EvalBatchSize, run.Device);
             scores[c.Index] = Evaluator.Evaluate(student, evalData, run.Recipe.Data.EvalBatchSize, run.Device)["accuracy"];
             (objective as IDisposable)?.Dispose();

@@ -1,5 +1,5 @@
 using Distill.Caching;
-using Distill.Losses;
+using Distill.Models;
 using Distill.Training;
 using TorchSharp;
 
@@ -17,10 +17,9 @@ public sealed class DistillStage(DistillStageSpec spec) : IStage
             $"Stage '{spec.DisplayName}' needs a teacher: add a train_teacher stage before it or set teacher.checkpoint.");
         // A teacher trained or run in bf16 earlier is widened first (exact): the shape probe and the cache work in fp32.
         if (teacher.parameters().Any(p => p.dtype != torch.ScalarType.Float32)) teacher.to(torch.ScalarType.Float32);
-        var student = run.BuildModel(run.Recipe.Student, run.TrainFor(spec).Seed);
-        var shapes = ShapeProbe.Measure(student, teacher, run.DatasetKind.Inputs(run.Recipe.Data));
-        var terms = run.Recipe.Distill.Terms.Select(t => LossRegistry.Default.Create(t, shapes)).ToList();
-        foreach (var t in terms) t.Trainable?.to(run.Device);
+        var init = ParamInit.Seeded(run.TrainFor(spec).Seed);
+        var student = run.BuildModel(run.Recipe.Student, init);
+        var terms = DistillTerms.Build(run, spec.DisplayName, student, teacher, init);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var cache = run.Recipe.Distill.Cache is { } cacheSpec ? TeacherCacheSetup.Prepare(run, teacher, terms, cacheSpec) : null;
         double cacheSeconds = clock.Elapsed.TotalSeconds;

@@ -45,7 +45,7 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         if (spec.FineTune)
         {
             string? tb = run.Recipe.Output.Tensorboard ? Path.Combine(run.RunDir, "tb", spec.DisplayName) : null;
-            using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, student, spec.Terms), ("masks", masks));
+            using var objective = new CompressionObjective(FineTuning.Build(run, spec, spec.Objective, student, spec.Terms), ("masks", masks));
             result = StageTraining.Train(run, spec, student, objective, [new PruningCallback(masks, plan, tb)]);
         }
         else
@@ -89,7 +89,7 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         Dictionary<string, double[]> scores;
         if (spec.Score == UnitScore.Taylor)
         {
-            using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, student, spec.Terms));
+            using var objective = new CompressionObjective(FineTuning.Build(run, spec, spec.Objective, student, spec.Terms));
             int batch = run.TrainFor(spec).BatchSize;
             var order = Trainer.Permutation(run.TrainData.Count, run.TrainFor(spec).Seed, 0);
             int count = Math.Min(spec.ImportanceBatches, order.Length / batch);
@@ -111,7 +111,7 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         StageResult result;
         if (spec.FineTune)
         {
-            using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, smaller, spec.Terms));
+            using var objective = new CompressionObjective(FineTuning.Build(run, spec, spec.Objective, smaller, spec.Terms));
             result = StageTraining.Train(run, spec, smaller, objective);
         }
         else

@@ -95,7 +95,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
             shared.Apply();
             return (Untrained(run, student), QuantizationRecord.Empty);
         }
-        using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, student, spec.Terms),
+        using var objective = new CompressionObjective(FineTuning.Build(run, spec, spec.Objective, student, spec.Terms),
             ("masks", masks), ("shared", shared));
         return (StageTraining.Train(run, spec, student, objective, [new SharedWeightsCallback(shared)]), QuantizationRecord.Empty);
     }
@@ -114,7 +114,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         }
         var states = new List<(string, torch.nn.Module)> { ("masks", masks), ("qat", qat) };
         if (acts is not null) states.Add(("activations", acts));
-        using var objective = new CompressionObjective(FineTuning.Build(run, spec.DisplayName, spec.Objective, student, spec.Terms), [.. states]);
+        using var objective = new CompressionObjective(FineTuning.Build(run, spec, spec.Objective, student, spec.Terms), [.. states]);
         var result = StageTraining.Train(run, spec, student, objective, [new QatCallback(qat, acts, student)]);
         return (result, new QuantizationRecord(qat.Grids(), acts?.Ranges ?? []));
     }

@@ -39,10 +39,11 @@ public sealed class RunContext
     public DistillModel? Student { get; set; }
 
     /// <summary>
-    /// Set by a <c>design</c> stage: builds the designed student (its config, initialised from the teacher) for a seed.
-    /// While set, <see cref="BuildModel"/> uses it instead of <c>recipe.student</c>, so later stages train the pick.
+    /// Set by a <c>design</c> stage: builds the designed student (its config, initialised from the teacher), drawing its
+    /// initialisation from the generator. While set, <see cref="BuildModel(ModelSpec, Generator)"/> uses it instead of
+    /// <c>recipe.student</c>, so later stages train the pick.
     /// </summary>
-    public Func<long, DistillModel>? StudentFactory { get; set; }
+    public Func<Generator, DistillModel>? StudentFactory { get; set; }
 
     public DatasetKind DatasetKind => DatasetRegistry.Default.Get(Recipe.Data.Dataset);
 
@@ -70,15 +71,19 @@ public sealed class RunContext
     /// </summary>
     public Dictionary<string, object> PendingExtra { get; } = new(StringComparer.Ordinal);
 
+    /// <summary><see cref="BuildModel(ModelSpec, Generator)"/> with a fresh generator seeded with <paramref name="seed"/>.</summary>
+    public DistillModel BuildModel(ModelSpec spec, long seed) => BuildModel(spec, ParamInit.Seeded(seed));
+
     /// <summary>
-    /// Builds a fresh model of a recipe spec with its initialisation drawn from <paramref name="seed"/>, then fills it:
+    /// Builds a fresh model of a recipe spec with its initialisation drawn from <paramref name="init"/> (a caller that
+    /// initialises more, such as projectors, goes on drawing from it, as the global generator once went on), then fills it:
     /// a <c>pretrained</c> spec loads its HF folder strictly (a head resized to the dataset's classes, or missing from a
     /// base-model folder, is new: logged and recorded in <see cref="PendingExtra"/>; so is a pooler the folder lacks); an <c>init_from_teacher</c> student
     /// is derived from <see cref="Teacher"/>'s config and initialised from its weights (<see cref="TeacherInit"/>).
     /// </summary>
-    public DistillModel BuildModel(ModelSpec spec, long seed)
+    public DistillModel BuildModel(ModelSpec spec, Generator init)
     {
-        if (ReferenceEquals(spec, Recipe.Student) && StudentFactory is { } designed) return designed(seed).to(Device);
+        if (ReferenceEquals(spec, Recipe.Student) && StudentFactory is { } designed) return designed(init).to(Device);
         string role = ReferenceEquals(spec, Recipe.Teacher) ? "teacher" : ReferenceEquals(spec, Recipe.Student) ? "student" : "model";
         var family = ModelRegistry.Default.Get(spec.Model);
         DistillModel? teacher = null;
@@ -86,8 +91,7 @@ public sealed class RunContext
             teacher = Teacher ?? throw new InvalidOperationException(
                 $"{role}.init_from_teacher: the teacher is not available yet; run a train_teacher stage before this one, or give teacher.pretrained or teacher.checkpoint.");
         var config = spec.EffectiveConfig(teacher?.Config, spec.Pretrained is null ? null : EvalData.NumClasses, out var headNote);
-        torch.manual_seed(seed);
-        var model = family.Build(config);
+        var model = ParamInit.Build(init, () => family.Build(config));
         try
         {
             if (spec.Pretrained is { } folder)
@@ -114,12 +118,12 @@ public sealed class RunContext
                         }).ToList(),
                     };
             }
-            if (spec.InitFromTeacher is { } init)
+            if (spec.InitFromTeacher is { } fromTeacher)
             {
                 var rules = StudentInitRegistry.Default.Get(spec.Model);
-                var layers = init.Layers.Resolve(rules.ShapeOf(teacher!.Config).Layers);
+                var layers = fromTeacher.Layers.Resolve(rules.ShapeOf(teacher!.Config).Layers);
                 var report = TeacherInit.Apply(model, teacher, layers, rules);
-                Log.WriteLine($"[{role}] init_from_teacher ({init.Layers}): {report}");
+                Log.WriteLine($"[{role}] init_from_teacher ({fromTeacher.Layers}): {report}");
                 PendingExtra[$"{role}_init_from_teacher"] = new Dictionary<string, object>
                 {
                     ["teacher_layers"] = report.Layers.ToList(),

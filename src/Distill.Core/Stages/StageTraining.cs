@@ -23,17 +23,15 @@ internal static class StageTraining
         precision.Convert(model, objective.Trainable); // before the parameters are listed: to(dtype) replaces them
         var parameters = model.parameters().Concat(objective.Trainable?.parameters() ?? []).Where(p => p.requires_grad);
         using var optimizer = precision.CreateOptimizer(spec, parameters);
-        var session = new TrainingSession(stage.DisplayName, model, objective, optimizer, Trainer.TotalSteps(spec, run.TrainData.Count));
+        // Seeded as the global generator was (manual_seed(seed) before training): the same seed gives the same dropout masks.
+        var generator = new Generator(unchecked((ulong)spec.Seed), run.Device);
+        var session = new TrainingSession(stage.DisplayName, model, objective, optimizer, Trainer.TotalSteps(spec, run.TrainData.Count), generator);
         string ckptDir = run.CheckpointDir(stage);
         if (run.Resuming && CheckpointIO.Locate(Path.Combine(ckptDir, "last")) is { } last)
         {
             CheckpointIO.RestoreSession(last, session);
             (optimizer as MasterWeightOptimizer)?.SyncFromModel();
             run.Log.WriteLine($"[{stage.DisplayName}] resuming at step {session.Step} of {session.TotalSteps} from {last}");
-        }
-        else
-        {
-            torch.manual_seed(spec.Seed);
         }
 
         var final = new FinalMetrics();

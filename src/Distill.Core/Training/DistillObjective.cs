@@ -22,8 +22,8 @@ public sealed class DistillObjective : IObjective, IDisposable
     private readonly FeatureTaps _teacherTaps;
     private FeatureTaps? _studentTaps;
     private DistillModel? _tappedStudent;
-    private readonly bool _needsAttentions;
-    private readonly TeacherNeeds? _needs;
+    private readonly bool _studentAttentions;
+    private readonly TeacherNeeds _needs;
     private readonly TeacherCache? _cache;
 
     /// <param name="teacher">Frozen teacher (ignored for the forward pass when <paramref name="cache"/> is given).</param>
@@ -34,11 +34,11 @@ public sealed class DistillObjective : IObjective, IDisposable
         if (terms.Count == 0) throw new ArgumentException("A distillation objective needs at least one loss term.", nameof(terms));
         _teacher = teacher;
         _terms = terms;
-        _needsAttentions = terms.Any(t => t.NeedsAttentions);
+        _studentAttentions = terms.Any(t => t.NeedsAttentions);
         _needs = TeacherNeeds.From(terms);
         _cache = cache;
         Freeze(teacher);
-        _teacherTaps = FeatureTaps.Attach(teacher, terms.SelectMany(t => t.TeacherTaps));
+        _teacherTaps = FeatureTaps.Attach(teacher, _needs.Taps);
         var withParams = terms.Where(t => t.Trainable is not null).ToList();
         Trainable = withParams.Count == 0 ? null : new ProjectorSet(withParams.Select(t => (t.Name, t.Trainable!)));
     }
@@ -62,7 +62,7 @@ public sealed class DistillObjective : IObjective, IDisposable
             _studentTaps = FeatureTaps.Attach(student, _terms.SelectMany(t => t.StudentTaps));
             _tappedStudent = student;
         }
-        student.OutputAttentions = _needsAttentions;
+        student.OutputAttentions = _studentAttentions;
         var (teacherOut, teacherFeatures) = _cache is not null
             ? _cache.Lookup(batch, batch.Inputs.Values.First().device)
             : RunTeacher(batch);
@@ -83,12 +83,12 @@ public sealed class DistillObjective : IObjective, IDisposable
 
     /// <summary>
     /// The teacher's forward pass in a scope of its own: the outputs the terms read are moved to the caller's (the step's)
-    /// scope, all other activations are freed when this returns. With a term of unknown kind everything is kept.
+    /// scope, all other activations are freed when this returns.
     /// </summary>
     private CachedTeacherOutput RunTeacher(Batch batch)
     {
         _teacher.eval();
-        _teacher.OutputAttentions = _needsAttentions;
+        _teacher.OutputAttentions = _needs.AttentionLayers.Count > 0;
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var output = _teacher.call(InTeacherPrecision(batch));
@@ -103,15 +103,6 @@ public sealed class DistillObjective : IObjective, IDisposable
 
         var features = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (path, t) in _teacherTaps.Features) features[path] = Keep(t);
-        if (_needs is null)
-        {
-            var all = new ModelOutput(Keep(output.Logits))
-            {
-                HiddenStates = output.HiddenStates.Select(Keep).ToList(),
-                Attentions = output.Attentions.Select(Keep).ToList(),
-            };
-            return new CachedTeacherOutput(all, features);
-        }
         var hidden = _needs.HiddenLayers.Where(i => i < output.HiddenStates.Count).ToDictionary(i => i, i => Keep(output.HiddenStates[i]));
         var attentions = _needs.AttentionLayers.Where(i => i < output.Attentions.Count).ToDictionary(i => i, i => Keep(output.Attentions[i]));
         var needed = new ModelOutput(Keep(output.Logits))

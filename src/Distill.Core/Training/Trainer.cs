@@ -10,8 +10,9 @@ namespace Distill.Training;
 /// <summary>
 /// The training loop: seeded shuffling, one dispose scope per step, lr schedule, gradient clipping, loss guards (NaN/Inf,
 /// <c>max_loss</c>, <c>loss_spike</c>: <see cref="TrainingStoppedException"/>), periodic evaluation. Checkpoints, TensorBoard and progress are <see cref="ITrainerCallback"/>s.
-/// Determinism: the example order of epoch e is a permutation drawn from (seed, e), and the torch RNG state is part of
-/// a checkpoint, so N steps + resume + M steps replays exactly the N + M steps of an uninterrupted run.
+/// Determinism: the example order of epoch e is a permutation drawn from (seed, e), the model's training randomness comes
+/// from the session's generator, and that generator's state is part of a checkpoint, so N steps + resume + M steps
+/// replays exactly the N + M steps of an uninterrupted run (whatever else draws from torch's global generator).
 /// </summary>
 public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> callbacks)
 {
@@ -51,6 +52,7 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
 
         void Loop()
         {
+            model.UseGenerator(session.Generator);
             model.train();
             session.Objective.Trainable?.train();
             while (session.Step < session.TotalSteps)

@@ -5,7 +5,10 @@ using TorchSharp;
 namespace Distill.Training;
 
 /// <summary>Everything a callback may read about the training in progress.</summary>
-public sealed record TrainingSession(string Stage, DistillModel Model, IObjective Objective, TorchSharp.Modules.OptimizerHelper Optimizer, long TotalSteps)
+/// <param name="Generator">Where the model's training randomness (dropout masks...) is drawn, on the training device;
+/// seeded by the stage, its state is part of a resumable checkpoint.</param>
+public sealed record TrainingSession(string Stage, DistillModel Model, IObjective Objective, TorchSharp.Modules.OptimizerHelper Optimizer, long TotalSteps,
+    Generator Generator)
 {
     /// <summary>Optimizer steps completed so far.</summary>
     public long Step { get; set; }

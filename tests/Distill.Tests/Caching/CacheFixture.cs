@@ -23,16 +23,16 @@ internal sealed class CacheFixture : IDisposable
         WriteIdx("train", Examples, rng);
         WriteIdx("t10k", 8, rng);
         Spec = new DataSpec { Dataset = "mnist", Path = DataDir, Preprocessing = new PreprocessSpec { Mean = [0.13], Std = [0.31] } };
-        torch.manual_seed(seed);
-        Teacher = new CnnModel(new CnnConfig { Channels = [4, 8], HiddenSize = 16 });
-        Student = new CnnModel(new CnnConfig { Channels = [2, 4], HiddenSize = 8 });
+        var init = ParamInit.Seeded(seed);
+        Teacher = ParamInit.Build(init, () => new CnnModel(new CnnConfig { Channels = [4, 8], HiddenSize = 16 }));
+        Student = ParamInit.Build(init, () => new CnnModel(new CnnConfig { Channels = [2, 4], HiddenSize = 8 }));
         Teacher.eval();
         var shapes = ShapeProbe.Measure(Student, Teacher, MnistDataset.Kind.Inputs(Spec));
-        Terms =
-        [
+        Terms = ParamInit.Build(init, () => new List<ILossTerm>
+        {
             LossRegistry.Default.Create(new SoftTargetSpec { Temperature = 4, Alpha = 0.9 }, shapes),
             LossRegistry.Default.Create(new HintSpec { Student = "blocks.1", Teacher = "blocks.1", Weight = 0.5 }, shapes),
-        ];
+        });
     }
 
     public string Root { get; }
@@ -42,7 +42,7 @@ internal sealed class CacheFixture : IDisposable
     public CnnModel Student { get; }
     public List<ILossTerm> Terms { get; }
     public string CacheDir => Path.Combine(Root, "cache");
-    public TeacherNeeds Needs => TeacherNeeds.From(Terms)!;
+    public TeacherNeeds Needs => TeacherNeeds.From(Terms);
 
     public IDataset Train() => MnistDataset.Open(Spec.Path, "train", Spec.Preprocessing);
 

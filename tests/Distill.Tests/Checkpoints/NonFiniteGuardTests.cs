@@ -1,4 +1,5 @@
 using Distill.Checkpoints;
+using Distill.Models;
 using Distill.Models.Cnn;
 using Distill.Recipes;
 using Distill.Training;
@@ -18,11 +19,10 @@ public sealed class NonFiniteGuardTests : IDisposable
 
     private static (CnnModel Model, TrainingSession Session) Session(OptimizerKind optimizer)
     {
-        torch.manual_seed(5);
-        var model = new CnnModel(new CnnConfig { Channels = [4, 8], HiddenSize = 16 });
+        var model = ParamInit.Build(5, () => new CnnModel(new CnnConfig { Channels = [4, 8], HiddenSize = 16 }));
         var spec = new TrainSpec { Optimizer = optimizer, Lr = 0.1, Steps = 10 };
         var opt = OptimizerFactory.Create(spec, model.parameters());
-        return (model, new TrainingSession("baseline", model, new CrossEntropyObjective(), opt, 10) { Step = 10 });
+        return (model, new TrainingSession("baseline", model, new CrossEntropyObjective(), opt, 10, new torch.Generator(5, torch.CPU)) { Step = 10 });
     }
 
     /// <summary>One real optimizer step, so that the optimizer has moments to save.</summary>

@@ -14,8 +14,7 @@ public class ArtifactChecksumTests
         Directory.CreateDirectory(dir);
         try
         {
-            torch.manual_seed(3);
-            using var w = torch.randn(8, 8);
+            using var w = torch.randn([8, 8], generator: new torch.Generator(3, torch.CPU));
             var plan = ArtifactEncoder.Plan("mlp", "{}", [("w", w)], new ArtifactOptions { Huffman = false, Codebooks = false, Sparse = false });
             string path = Path.Combine(dir, "model.dcmp");
             ArtifactEncoder.Write(plan, path);

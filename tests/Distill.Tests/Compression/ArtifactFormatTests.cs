@@ -1,4 +1,5 @@
 using Distill.Compression.Artifact;
+using Distill.Models;
 using Distill.Models.Mlp;
 using TorchSharp;
 using Xunit;
@@ -91,9 +92,9 @@ public class ArtifactFormatTests
     [Fact]
     public void SparseTensor_RelativeIndices_WithSkipEntries_RoundTripExactly()
     {
-        torch.manual_seed(5);
-        using var w = torch.randn(50, 80);
-        using var keep = torch.rand(50, 80).lt(0.05); // ~95 % zeros: long gaps force skip entries at small index widths
+        var g = ParamInit.Seeded(5);
+        using var w = torch.randn(50, 80, generator: g);
+        using var keep = torch.rand(50, 80, generator: g).lt(0.05); // ~95 % zeros: long gaps force skip entries at small index widths
         using var sparse = w * keep;
         sparse.index_put_(torch.tensor(1.25f), torch.tensor(new long[] { 49 }), torch.tensor(new long[] { 79 })); // last position non-zero
         foreach (bool huffman in new[] { false, true })
@@ -142,10 +143,10 @@ public class ArtifactFormatTests
     [Fact]
     public void SharedWeights_AreStoredAsACodebook_HuffmanWhereItPays()
     {
-        torch.manual_seed(6);
+        var g = ParamInit.Seeded(6);
         float[] centroids = [-0.3f, -0.05f, 0.02f, 0.11f, 0.4f];
         // Skewed use of the centroids: Huffman beats 3-bit fixed codes.
-        using var idx = torch.multinomial(torch.tensor(new[] { 0.05f, 0.4f, 0.4f, 0.1f, 0.05f }), 3000, replacement: true);
+        using var idx = torch.multinomial(torch.tensor(new[] { 0.05f, 0.4f, 0.4f, 0.1f, 0.05f }), 3000, replacement: true, generator: g);
         using var t = torch.tensor(centroids)[idx].view(30, 100);
         var (plan, decoded, _) = RoundTrip(t, new ArtifactOptions());
         Assert.Equal(ValueKind.Codebook, plan.Values);
@@ -166,7 +167,6 @@ public class ArtifactFormatTests
     [InlineData(2, true, true)]
     public void LinearGrid_CodesRoundTripExactly(int bits, bool perChannel, bool symmetric)
     {
-        torch.manual_seed(7);
         int rows = 8, cols = 40, channels = perChannel ? rows : 1;
         var rng = new Random(bits);
         var scales = Enumerable.Range(0, channels).Select(_ => 0.01f + (float)rng.NextDouble() * 0.05f).ToArray();
@@ -194,8 +194,8 @@ public class ArtifactFormatTests
         Assert.Equal(ValueKind.I64, plan.Values);
         Assert.True(counts.eq(decoded).all().item<bool>());
 
-        torch.manual_seed(8);
-        using var w = torch.randn(16, 16);
+        var g = ParamInit.Seeded(8);
+        using var w = torch.randn(16, 16, generator: g);
         var (half, back, _) = RoundTrip(w, new ArtifactOptions { Float16 = true, Codebooks = false });
         Assert.Equal(ValueKind.F16, half.Values);
         // float16 keeps 11 significant bits: relative error at most 2^-11 for normal values.
@@ -233,15 +233,15 @@ public class ArtifactFormatTests
     [Fact]
     public void PrunedSharedModel_LoadsBackEqualToTheInMemoryModel()
     {
-        torch.manual_seed(9);
-        using var model = new MlpModel(new MlpConfig { InputSize = 64, HiddenSizes = [48, 24], NumLabels = 10 });
+        var g = ParamInit.Seeded(9);
+        using var model = ParamInit.Build(g, () => new MlpModel(new MlpConfig { InputSize = 64, HiddenSizes = [48, 24], NumLabels = 10 }));
         using (torch.no_grad())
         {
             foreach (var (name, p) in model.named_parameters())
             {
                 if (!name.EndsWith("weight", StringComparison.Ordinal)) continue;
                 // Prune 80 % and share the rest among 16 values: what prune + k-means leave behind.
-                using var keep = torch.rand(p.shape).lt(0.2);
+                using var keep = torch.rand(p.shape, generator: g).lt(0.2);
                 using var levels = (p / p.abs().max() * 8).round() * (p.abs().max() / 8);
                 p.copy_(levels * keep);
             }
@@ -260,7 +260,7 @@ public class ArtifactFormatTests
             Assert.All(weights, t => Assert.Equal(ValueKind.Codebook, t.Values));
             Assert.All(weights, t => Assert.NotEqual(PositionKind.All, t.Positions));
             model.eval();
-            using var x = torch.randn(5, 64);
+            using var x = torch.randn(5, 64, generator: g);
             var batch = new Distill.Models.Batch(new Dictionary<string, Tensor> { ["pixel_values"] = x }, null);
             Assert.True(model.call(batch).Logits.eq(loaded.call(batch).Logits).all().item<bool>());
         }

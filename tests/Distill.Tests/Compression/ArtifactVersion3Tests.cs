@@ -1,5 +1,6 @@
 using Distill.Compression.Artifact;
 using Distill.Compression.Quantization;
+using Distill.Models;
 using Distill.Models.Mlp;
 using TorchSharp;
 using Xunit;
@@ -58,8 +59,8 @@ public class ArtifactVersion3Tests
     [Fact]
     public void QuantizerCompactScales_AreExponentCoded_AndDecodeBitExactly()
     {
-        torch.manual_seed(5);
-        using var raw = torch.randn(96, 40) * torch.linspace(0.2f, 3f, 96).unsqueeze(1);
+        var g = ParamInit.Seeded(5);
+        using var raw = torch.randn(96, 40, generator: g) * torch.linspace(0.2f, 3f, 96).unsqueeze(1);
         var grid = WeightQuantizer.Grid(raw, new QuantScheme(4, PerChannel: true, Symmetric: true, CompactScales: true));
         using var w = WeightQuantizer.FakeQuantize(raw, grid);
         var grids = new Dictionary<string, LinearQuantParams> { ["w"] = grid };
@@ -145,8 +146,8 @@ public class ArtifactVersion3Tests
     [Fact]
     public void QuantizedModelWithFloatBits_LoadsBackAsTheDequantizedModel()
     {
-        torch.manual_seed(21);
-        using var model = new MlpModel(new MlpConfig { InputSize = 64, HiddenSizes = [48, 24], NumLabels = 10 });
+        var g = ParamInit.Seeded(21);
+        using var model = ParamInit.Build(g, () => new MlpModel(new MlpConfig { InputSize = 64, HiddenSizes = [48, 24], NumLabels = 10 }));
         var grids = new Dictionary<string, LinearQuantParams>();
         using (torch.no_grad())
         {
@@ -160,7 +161,7 @@ public class ArtifactVersion3Tests
             }
             // Biases well away from 0 (as LayerNorm weights are): the grid spans [min, max] only.
             foreach (var (name, p) in model.named_parameters())
-                if (name.EndsWith("bias", StringComparison.Ordinal)) p.copy_(torch.rand(p.shape) * 0.25 + 1);
+                if (name.EndsWith("bias", StringComparison.Ordinal)) p.copy_(torch.rand(p.shape, generator: g) * 0.25 + 1);
         }
         var plan = ModelArtifact.Plan(model, new ArtifactOptions { FloatBits = 8, Linear = grids });
         string path = TempFile();
@@ -265,8 +266,8 @@ public class ArtifactVersion3Tests
     [Fact]
     public void WithoutTensorNames_TheModelLoadsBackIdentically_AndOnlyNamesAndDimsAreSaved()
     {
-        torch.manual_seed(22);
-        using var model = new MlpModel(new MlpConfig { InputSize = 64, HiddenSizes = [48, 24], NumLabels = 10 });
+        var g = ParamInit.Seeded(22);
+        using var model = ParamInit.Build(g, () => new MlpModel(new MlpConfig { InputSize = 64, HiddenSizes = [48, 24], NumLabels = 10 }));
         var named = ModelArtifact.Plan(model, new ArtifactOptions { FloatBits = 8 });
         var unnamed = ModelArtifact.Plan(model, new ArtifactOptions { FloatBits = 8, TensorNames = false });
         // Independent count of what layout 1 leaves out: each front-coded name (varint shared, varint suffix length,
@@ -308,8 +309,8 @@ public class ArtifactVersion3Tests
     [Fact]
     public void WithoutTensorNames_AModelThatDiffersFromTheWritersIsAClearError()
     {
-        torch.manual_seed(23);
-        using var model = new MlpModel(new MlpConfig { InputSize = 8, HiddenSizes = [6], NumLabels = 3 });
+        var g = ParamInit.Seeded(23);
+        using var model = ParamInit.Build(g, () => new MlpModel(new MlpConfig { InputSize = 8, HiddenSizes = [6], NumLabels = 3 }));
         // The writer's tensors in another order than the model of the header builds them: the layout hash differs.
         var tensors = model.state_dict().Reverse().Select(kv => (kv.Key, kv.Value)).ToList();
         string config = System.Text.Json.JsonSerializer.Serialize(model.Config, model.Config.GetType());

@@ -1,4 +1,5 @@
 using Distill.Compression.Quantization;
+using Distill.Models;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -32,8 +33,8 @@ public class CompactScaleTests
     [InlineData(false)]
     public void CompactGrid_KeepsEveryWeightInRange_AndRepeatsScales(bool symmetric)
     {
-        torch.manual_seed(13);
-        using var w = torch.randn(256, 32) * torch.linspace(1, 4, 256).unsqueeze(1) * 0.01;
+        var g = ParamInit.Seeded(13);
+        using var w = torch.randn(256, 32, generator: g) * torch.linspace(1, 4, 256).unsqueeze(1) * 0.01;
         var grid = WeightQuantizer.Grid(w, new QuantScheme(4, PerChannel: true, Symmetric: symmetric, CompactScales: true));
         var plain = WeightQuantizer.Grid(w, new QuantScheme(4, PerChannel: true, Symmetric: symmetric));
         // Scales spanning o octaves take at most 16·o + 2 compact values (a few dozen here), not one per row.

@@ -17,9 +17,9 @@ namespace Distill.Tests.Compression;
 /// Structured pruning of attention heads (HF <c>pruned_heads</c>) for bert and vit: shapes and parameter counts, the
 /// config's original-index bookkeeping over two rounds, equivalence with the unpruned model whose removed heads are
 /// silenced (their attention-output columns zeroed, done here by hand), the scores, and the HF folder round trip.
-/// Serial: the Taylor finite-difference check and the scaled-head check assume the seeded initialisation.
+/// The Taylor finite-difference check and the scaled-head check assume the seeded initialisation: every draw comes from
+/// the test's own generator.
 /// </summary>
-[Collection(SerialCollection.Name)]
 public sealed class HeadPruningTests : IDisposable
 {
     private readonly TempDir _tmp = new();
@@ -44,14 +44,15 @@ public sealed class HeadPruningTests : IDisposable
         NumChannels = 3, NumLabels = 3, QkvBias = qkvBias, InitializerRange = InitRange,
     };
 
-    private static Batch BertBatch() => new(new Dictionary<string, Tensor>
+    private static Batch BertBatch(Generator g) => new(new Dictionary<string, Tensor>
     {
-        ["input_ids"] = torch.randint(0, 50, [3, 7]),
+        ["input_ids"] = torch.randint(0, 50, [3, 7], generator: g),
         ["attention_mask"] = torch.tensor(new long[,] { { 1, 1, 1, 1, 1, 1, 1 }, { 1, 1, 1, 1, 0, 0, 0 }, { 1, 1, 1, 1, 1, 1, 0 } }),
         ["token_type_ids"] = torch.zeros(3, 7, ScalarType.Int64),
     }, torch.tensor(new long[] { 0, 2, 1 }));
 
-    private static Batch VitBatch() => new(new Dictionary<string, Tensor> { ["pixel_values"] = torch.randn(2, 3, 8, 8) }, torch.tensor(new long[] { 1, 2 }));
+    private static Batch VitBatch(Generator g) =>
+        new(new Dictionary<string, Tensor> { ["pixel_values"] = torch.randn(2, 3, 8, 8, generator: g) }, torch.tensor(new long[] { 1, 2 }));
 
     /// <summary>Silences heads of the unpruned model by hand: zeroes their columns h·d..(h+1)·d of the layer's
     /// attention output projection, the only path from a head's context into the residual stream.</summary>
@@ -83,11 +84,12 @@ public sealed class HeadPruningTests : IDisposable
     }
 
     /// <summary>Random biases (fresh models have zero biases, which would hide a wrongly sliced bias).</summary>
-    private static T WithRandomBiases<T>(T model) where T : DistillModel
+    private static T WithRandomBiases<T>(Generator g, Func<T> build) where T : DistillModel
     {
+        var model = ParamInit.Build(g, build);
         using var _ = torch.no_grad();
         foreach (var (name, p) in model.named_parameters())
-            if (name.EndsWith(".bias", StringComparison.Ordinal)) p.copy_(torch.randn(p.shape) * 0.2);
+            if (name.EndsWith(".bias", StringComparison.Ordinal)) p.copy_(torch.randn(p.shape, generator: g) * 0.2);
         return model;
     }
 
@@ -109,9 +111,9 @@ public sealed class HeadPruningTests : IDisposable
     [Fact]
     public void Bert_RemovingHeads_ShrinksShapes_RecordsOriginalIndices_AndEqualsTheSilencedModel()
     {
-        torch.manual_seed(40);
-        using var model = WithRandomBiases(new BertForSequenceClassification(Bert()));
-        var batch = BertBatch();
+        var g = ParamInit.Seeded(40);
+        using var model = WithRandomBiases(g, () => new BertForSequenceClassification(Bert()));
+        var batch = BertBatch(g);
         var groups = StructuredPruning.Groups(model, [PruneUnit.Heads]).Groups;
         Assert.Equal(["bert.encoder.layer.0.attention.self", "bert.encoder.layer.1.attention.self"], groups.Select(g => g.Module));
         Assert.All(groups, g => Assert.Equal(Heads, g.Count));
@@ -170,8 +172,8 @@ public sealed class HeadPruningTests : IDisposable
     [Fact]
     public void Bert_HeadsAndFfnTogether_ViaScores()
     {
-        torch.manual_seed(41);
-        using var model = WithRandomBiases(new BertForSequenceClassification(Bert()));
+        var g = ParamInit.Seeded(41);
+        using var model = WithRandomBiases(g, () => new BertForSequenceClassification(Bert()));
         var (groups, _) = StructuredPruning.Groups(model, [PruneUnit.Heads, PruneUnit.Ffn]);
         Assert.Equal(4, groups.Count);
         var keep = groups.ToDictionary(g => g.Module, g => StructuredPruning.Keep(StructuredPruning.MagnitudeScores(model, g), 0.5));
@@ -181,14 +183,14 @@ public sealed class HeadPruningTests : IDisposable
         Assert.Equal([2, 2], c.PrunedHeads!.Values.Select(v => v.Count));
         // The masked original (FFN consumer columns and head output columns zeroed) is what the smaller model computes.
         StructuredPruning.MaskConsumers(model, groups, keep);
-        AssertSameOutputs(model, smaller, BertBatch());
+        AssertSameOutputs(model, smaller, BertBatch(g));
     }
 
     [Fact]
     public void MagnitudeScore_PicksTheHeadMadeSmallest_AndTaylorIsTheSquaredHeadGateDerivative()
     {
-        torch.manual_seed(42);
-        using var model = WithRandomBiases(new BertForSequenceClassification(Bert()));
+        var g = ParamInit.Seeded(42);
+        using var model = WithRandomBiases(g, () => new BertForSequenceClassification(Bert()));
         var sd = model.state_dict();
         using (torch.no_grad())
         {
@@ -211,7 +213,7 @@ public sealed class HeadPruningTests : IDisposable
             Assert.Equal(Math.Sqrt(sq), scores[0], 1e-9);
         }
 
-        var batch = BertBatch();
+        var batch = BertBatch(g);
         Func<DistillModel, Batch, Tensor> loss = (m, b) => nn.functional.cross_entropy(m.call(b).Logits, b.RequireLabels());
         var groups = StructuredPruning.Groups(model, [PruneUnit.Heads]).Groups;
         var taylor = StructuredPruning.TaylorScores(model, groups, 1, _ => batch, loss)["bert.encoder.layer.1.attention.self"];
@@ -237,8 +239,8 @@ public sealed class HeadPruningTests : IDisposable
     [Fact]
     public void Bert_ExportedHfFolder_HasPrunedHeads_AndLoadsBackIdentical()
     {
-        torch.manual_seed(43);
-        using var model = WithRandomBiases(new BertForSequenceClassification(Bert()));
+        var g = ParamInit.Seeded(43);
+        using var model = WithRandomBiases(g, () => new BertForSequenceClassification(Bert()));
         var groups = StructuredPruning.Groups(model, [PruneUnit.Heads]).Groups;
         using var pruned = StructuredPruning.Shrink(model, groups,
             new Dictionary<string, int[]> { [groups[0].Module] = [0, 2], [groups[1].Module] = [1, 2, 3] }, ModelRegistry.Default);
@@ -247,7 +249,7 @@ public sealed class HeadPruningTests : IDisposable
 
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!.AsObject();
         Assert.Equal("""{"0":[1,3],"1":[0]}""", json["pruned_heads"]!.ToJsonString());
-        AssertLoadsBackIdentical(folder, pruned, BertBatch());
+        AssertLoadsBackIdentical(folder, pruned, BertBatch(g));
     }
 
     private static void AssertLoadsBackIdentical(string folder, DistillModel pruned, Batch batch)
@@ -266,8 +268,8 @@ public sealed class HeadPruningTests : IDisposable
     [Fact]
     public void Vit_RemovingHeads_ShapesEquivalenceAndHfRoundTrip()
     {
-        torch.manual_seed(44);
-        using var model = WithRandomBiases(new ViTForImageClassification(Vit()));
+        var g = ParamInit.Seeded(44);
+        using var model = WithRandomBiases(g, () => new ViTForImageClassification(Vit()));
         var groups = StructuredPruning.Groups(model, [PruneUnit.Heads]).Groups;
         Assert.Equal(["vit.encoder.layer.0.attention.attention", "vit.encoder.layer.1.attention.attention"], groups.Select(g => g.Module));
         var keep = new Dictionary<string, int[]> { [groups[0].Module] = [3], [groups[1].Module] = [0, 1] };
@@ -279,7 +281,7 @@ public sealed class HeadPruningTests : IDisposable
         Assert.Equal([(long)Hidden, 2L * HeadDim], sd["vit.encoder.layer.1.attention.output.dense.weight"].shape);
         Assert.Equal(model.ParameterCount() - 5 * ParamsPerHead(), pruned.ParameterCount());
 
-        var batch = VitBatch();
+        var batch = VitBatch(g);
         using var silenced = Clone(model);
         SilenceHeads(silenced, "vit", new Dictionary<int, int[]> { [0] = [0, 1, 2], [1] = [2, 3] });
         AssertSameOutputs(silenced, pruned, batch);
@@ -294,15 +296,15 @@ public sealed class HeadPruningTests : IDisposable
     [Fact]
     public void Vit_WithoutQkvBias_HeadsOwnOnlyWeights()
     {
-        torch.manual_seed(45);
-        using var model = WithRandomBiases(new ViTForImageClassification(Vit(qkvBias: false)));
+        var g = ParamInit.Seeded(45);
+        using var model = WithRandomBiases(g, () => new ViTForImageClassification(Vit(qkvBias: false)));
         var group = HeadGroup(model, 0);
         Assert.Equal(3, group.Producers.Count);
         using var pruned = StructuredPruning.Shrink(model, [group], new Dictionary<string, int[]> { [group.Module] = [0, 1, 3] }, ModelRegistry.Default);
         Assert.Equal(model.ParameterCount() - ParamsPerHead(qkvBias: false), pruned.ParameterCount());
         using var silenced = Clone(model);
         SilenceHeads(silenced, "vit", new Dictionary<int, int[]> { [0] = [2] });
-        AssertSameOutputs(silenced, pruned, VitBatch());
+        AssertSameOutputs(silenced, pruned, VitBatch(g));
     }
 
     [Fact]
@@ -320,10 +322,10 @@ public sealed class HeadPruningTests : IDisposable
         Assert.Equal(hf.NumHiddenLayers, map.Count);
         Assert.All(map.Values, heads => Assert.Equal(hf.NumAttentionHeads / 2, heads.Count));
 
-        torch.manual_seed(47);
+        var g = ParamInit.Seeded(47);
         var batch = new Batch(new Dictionary<string, Tensor>
         {
-            ["input_ids"] = torch.randint(0, hf.VocabSize, [2, 9]),
+            ["input_ids"] = torch.randint(0, hf.VocabSize, [2, 9], generator: g),
             ["attention_mask"] = torch.tensor(new long[,] { { 1, 1, 1, 1, 1, 1, 1, 1, 1 }, { 1, 1, 1, 1, 1, 0, 0, 0, 0 } }),
             ["token_type_ids"] = torch.zeros(2, 9, ScalarType.Int64),
         }, null);
@@ -355,7 +357,7 @@ public sealed class HeadPruningTests : IDisposable
     [Fact]
     public void UnprunedModels_WriteNoPrunedHeads()
     {
-        using var model = WithRandomBiases(new BertForSequenceClassification(Bert()));
+        using var model = WithRandomBiases(ParamInit.Seeded(0), () => new BertForSequenceClassification(Bert()));
         var json = JsonNode.Parse(HfConfigJson.Write(model.Config, HfFamilies.Bert))!.AsObject();
         Assert.False(json.ContainsKey("pruned_heads"));
     }
@@ -399,16 +401,16 @@ public sealed class HeadPruningTests : IDisposable
     [Fact]
     public void InitFromAHeadPrunedTeacher_InheritsItsPrunedHeads_OrRefusesTooManyHeads()
     {
-        torch.manual_seed(46);
+        var g = ParamInit.Seeded(46);
         var teacherConfig = Bert(layers: 4) with { PrunedHeads = new() { ["1"] = [0, 2], ["3"] = [1] } };
-        using var teacher = new BertForSequenceClassification(teacherConfig);
+        using var teacher = ParamInit.Build(g, () => new BertForSequenceClassification(teacherConfig));
         var rules = StudentInitRegistry.Default.Get("bert");
 
         // Every other layer (1, 3), same sizes: the student inherits those layers' pruned heads and is an exact copy.
         var spec = new InitFromTeacherSpec { Layers = LayerSelection.List([1, 3]) };
         var student = (BertConfig)rules.DeriveConfig(teacherConfig, spec);
         Assert.Equal(new Dictionary<string, List<int>> { ["0"] = [0, 2], ["1"] = [1] }, student.PrunedHeads);
-        using var s = new BertForSequenceClassification(student);
+        using var s = ParamInit.Build(g, () => new BertForSequenceClassification(student));
         var report = Distill.Models.Init.TeacherInit.Apply(s, teacher, [1, 3], rules);
         Assert.Empty(report.Truncated);
 
@@ -421,7 +423,7 @@ public sealed class HeadPruningTests : IDisposable
         var narrow = new InitFromTeacherSpec { Layers = LayerSelection.List([1, 3]), NumAttentionHeads = 2, HiddenSize = 8 };
         var narrowConfig = (BertConfig)rules.DeriveConfig(teacherConfig, narrow);
         Assert.Null(narrowConfig.PrunedHeads);
-        using var n = new BertForSequenceClassification(narrowConfig);
+        using var n = ParamInit.Build(g, () => new BertForSequenceClassification(narrowConfig));
         Distill.Models.Init.TeacherInit.Apply(n, teacher, [1, 3], rules);
         // Student layer 0, head 1, feature 0 = teacher layer 1's second remaining head (original 3, current 1), feature 0.
         var tq = teacher.state_dict()["bert.encoder.layer.1.attention.self.query.weight"];

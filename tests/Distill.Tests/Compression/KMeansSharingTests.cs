@@ -2,6 +2,7 @@ using Distill.Checkpoints;
 using Distill.Compression.Artifact;
 using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
+using Distill.Models;
 using Distill.Models.Mlp;
 using Distill.Runs;
 using Distill.Stages;
@@ -35,8 +36,8 @@ public class KMeansSharingTests
     [Fact]
     public void CentroidGradient_IsTheSumOfItsEntriesGradients()
     {
-        torch.manual_seed(12);
-        using var model = new MlpModel(new MlpConfig { InputSize = 6, HiddenSizes = [5], NumLabels = 3 });
+        var g = ParamInit.Seeded(12);
+        using var model = ParamInit.Build(g, () => new MlpModel(new MlpConfig { InputSize = 6, HiddenSizes = [5], NumLabels = 3 }));
         var selected = PruneSelector.Select(model, ["layers.0"], []);
         var weight = selected[0].Weight;
         using (torch.no_grad()) weight.index_put_(torch.tensor(0f), torch.tensor(new long[] { 0 }), torch.tensor(new long[] { 0 })); // one pruned entry

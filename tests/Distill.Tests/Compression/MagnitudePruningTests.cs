@@ -1,4 +1,5 @@
 using Distill.Compression.Pruning;
+using Distill.Models;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -18,8 +19,8 @@ public class MagnitudePruningTests
     [Fact]
     public void LayerMask_RemovesExactlyTheSmallestMagnitudes()
     {
-        torch.manual_seed(1);
-        using var w = torch.randn(12, 10);
+        var g = ParamInit.Seeded(1);
+        using var w = torch.randn(12, 10, generator: g);
         using var ones = torch.ones(12, 10, ScalarType.Bool);
         using var mask = MagnitudePruning.LayerMask(w, ones, 0.7);
         var expectedPruned = Smallest(Values(w), 84);
@@ -52,8 +53,8 @@ public class MagnitudePruningTests
     [Fact]
     public void GlobalPruning_UsesOneThresholdAcrossLayers()
     {
-        torch.manual_seed(2);
-        using var model = new Distill.Models.Mlp.MlpModel(new Distill.Models.Mlp.MlpConfig { InputSize = 20, HiddenSizes = [30, 10] });
+        var g = ParamInit.Seeded(2);
+        using var model = ParamInit.Build(g, () => new Distill.Models.Mlp.MlpModel(new Distill.Models.Mlp.MlpConfig { InputSize = 20, HiddenSizes = [30, 10] }));
         using (torch.no_grad())
         {
             // Scale the second layer down so that a global threshold prunes it much harder than the first.

@@ -11,7 +11,6 @@ using static TorchSharp.torch;
 
 namespace Distill.Tests.Compression;
 
-[Collection(SerialCollection.Name)]
 public class PruneStageTests
 {
     private sealed class Interrupt : Exception;

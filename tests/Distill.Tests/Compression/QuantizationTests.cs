@@ -23,8 +23,8 @@ public class QuantizationTests
     [InlineData(2, false, false)]
     public void QuantizeDequantize_ErrorIsWithinHalfAStep(int bits, bool perChannel, bool symmetric)
     {
-        torch.manual_seed(20 + bits);
-        using var w = torch.randn(6, 50) * torch.linspace(0.1, 2, 6).unsqueeze(1);
+        var g = ParamInit.Seeded(20 + bits);
+        using var w = torch.randn(6, 50, generator: g) * torch.linspace(0.1, 2, 6).unsqueeze(1);
         w[0, 3] = torch.tensor(0f); // zeros stay exact
         var grid = WeightQuantizer.Grid(w, new QuantScheme(bits, perChannel, symmetric));
         using var q = WeightQuantizer.FakeQuantize(w, grid);
@@ -55,15 +55,15 @@ public class QuantizationTests
     [Fact]
     public void Qat_GradientIsTakenAtTheQuantizedWeights_AndUpdatesTheLatentOnes()
     {
-        torch.manual_seed(21);
-        using var model = new MlpModel(new MlpConfig { InputSize = 12, HiddenSizes = [8], NumLabels = 3 });
+        var g = ParamInit.Seeded(21);
+        using var model = ParamInit.Build(g, () => new MlpModel(new MlpConfig { InputSize = 12, HiddenSizes = [8], NumLabels = 3 }));
         var selected = PruneSelector.Select(model, ["layers.0"], []);
         var weight = selected[0].Weight;
         using var masks = new MaskSet(selected);
         using var qat = new QatWeights([(selected[0], new QuantScheme(2))], masks);
         qat.Start();
         var latent0 = weight.detach().clone(); // quantized now; the latent copy is the float weight
-        using var x = torch.randn(5, 12);
+        using var x = torch.randn(5, 12, generator: g);
         var batch = new Batch(new Dictionary<string, Tensor> { ["pixel_values"] = x }, torch.tensor(new long[] { 0, 1, 2, 0, 1 }));
         var grids0 = qat.Grids();
         var latentBefore = torch.zeros_like(weight);
@@ -98,13 +98,13 @@ public class QuantizationTests
     [Fact]
     public void ActivationQuantizer_ObservesRanges_AndPassesGradientsStraightThrough()
     {
-        torch.manual_seed(22);
-        using var model = new MlpModel(new MlpConfig { InputSize = 10, HiddenSizes = [6], NumLabels = 3 });
+        var g = ParamInit.Seeded(22);
+        using var model = ParamInit.Build(g, () => new MlpModel(new MlpConfig { InputSize = 10, HiddenSizes = [6], NumLabels = 3 }));
         using var acts = new ActivationQuantizers([("layers.0", 4)]) { Mode = ActivationQuantizers.ObserverMode.Calibrate };
         acts.Attach(model);
         model.eval();
-        using var x1 = torch.rand(4, 10) * 2 - 0.5; // in [−0.5, 1.5]
-        using var x2 = torch.rand(4, 10) * 3;       // in [0, 3]
+        using var x1 = torch.rand(4, 10, generator: g) * 2 - 0.5; // in [−0.5, 1.5]
+        using var x2 = torch.rand(4, 10, generator: g) * 3;       // in [0, 3]
         using (torch.no_grad())
         {
             model.call(new Batch(new Dictionary<string, Tensor> { ["pixel_values"] = x1 }, null));

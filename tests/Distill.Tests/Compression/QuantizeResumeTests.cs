@@ -12,8 +12,6 @@ namespace Distill.Tests.Compression;
 
 /// <summary>An interrupted quantize stage resumes with its centroids / latent weights / activation ranges and replays the
 /// uninterrupted run exactly.</summary>
-// Compares two runs step by step: the global random generator must not be shared with parallel tests.
-[Collection(SerialCollection.Name)]
 public class QuantizeResumeTests
 {
     private sealed class Interrupt : Exception;

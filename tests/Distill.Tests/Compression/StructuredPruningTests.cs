@@ -44,8 +44,8 @@ public class StructuredPruningTests
     [Fact]
     public void Mlp_HiddenNeurons()
     {
-        torch.manual_seed(30);
-        using var model = new MlpModel(new MlpConfig { InputSize = 20, HiddenSizes = [16, 10], NumLabels = 4 });
+        var g = ParamInit.Seeded(30);
+        using var model = ParamInit.Build(g, () => new MlpModel(new MlpConfig { InputSize = 20, HiddenSizes = [16, 10], NumLabels = 4 }));
         var smaller = ShrinkAndCompare(model, Pixels(6, 20));
         Assert.Equal([8, 5], ((MlpConfig)smaller.Config).HiddenSizes);
     }
@@ -53,8 +53,8 @@ public class StructuredPruningTests
     [Fact]
     public void Cnn_ConvChannels_WithBatchNorm_AndTheHeadColumnsTheyFeed()
     {
-        torch.manual_seed(31);
-        using var model = new CnnModel(new CnnConfig { InChannels = 1, ImageSize = 8, Channels = [6, 4], HiddenSize = 10, NumLabels = 3 });
+        var g = ParamInit.Seeded(31);
+        using var model = ParamInit.Build(g, () => new CnnModel(new CnnConfig { InChannels = 1, ImageSize = 8, Channels = [6, 4], HiddenSize = 10, NumLabels = 3 }));
         // Non-trivial BatchNorm statistics: a few training-mode passes.
         model.train();
         using (torch.no_grad()) for (int i = 0; i < 3; i++) model.call(Pixels(8, 1, 8, 8));
@@ -68,16 +68,16 @@ public class StructuredPruningTests
     [Fact]
     public void Bert_FfnNeurons_SameCountPerLayer()
     {
-        torch.manual_seed(32);
+        var g = ParamInit.Seeded(32);
         var config = new BertConfig
         {
             VocabSize = 50, HiddenSize = 16, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 24,
             MaxPositionEmbeddings = 16, NumLabels = 3, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0,
         };
-        using var model = new BertForSequenceClassification(config);
+        using var model = ParamInit.Build(g, () => new BertForSequenceClassification(config));
         var batch = new Batch(new Dictionary<string, Tensor>
         {
-            ["input_ids"] = torch.randint(0, 50, [3, 7]),
+            ["input_ids"] = torch.randint(0, 50, [3, 7], generator: g),
             ["attention_mask"] = torch.tensor(new long[,] { { 1, 1, 1, 1, 1, 1, 1 }, { 1, 1, 1, 1, 0, 0, 0 }, { 1, 1, 1, 1, 1, 1, 0 } }),
             ["token_type_ids"] = torch.zeros(3, 7, ScalarType.Int64),
         }, null);
@@ -89,13 +89,13 @@ public class StructuredPruningTests
     [Fact]
     public void Vit_FfnNeurons()
     {
-        torch.manual_seed(33);
+        var g = ParamInit.Seeded(33);
         var config = new ViTConfig
         {
             HiddenSize = 16, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 20, ImageSize = 8, PatchSize = 4,
             NumChannels = 3, NumLabels = 3,
         };
-        using var model = new ViTForImageClassification(config);
+        using var model = ParamInit.Build(g, () => new ViTForImageClassification(config));
         var smaller = ShrinkAndCompare(model, Pixels(2, 3, 8, 8));
         Assert.Equal(10, ((ViTConfig)smaller.Config).IntermediateSize);
     }
@@ -103,9 +103,9 @@ public class StructuredPruningTests
     [Fact]
     public void TaylorScore_IsTheSquaredDirectionalDerivativeOfTheLoss()
     {
-        torch.manual_seed(34);
-        using var model = new MlpModel(new MlpConfig { InputSize = 12, HiddenSizes = [6], NumLabels = 3 });
-        var batch = new Batch(new Dictionary<string, Tensor> { ["pixel_values"] = torch.randn(10, 12) }, torch.randint(0, 3, [10]));
+        var g = ParamInit.Seeded(34);
+        using var model = ParamInit.Build(g, () => new MlpModel(new MlpConfig { InputSize = 12, HiddenSizes = [6], NumLabels = 3 }));
+        var batch = new Batch(new Dictionary<string, Tensor> { ["pixel_values"] = torch.randn(10, 12, generator: g) }, torch.randint(0, 3, [10], generator: g));
         var (groups, _) = StructuredPruning.Groups(model);
         Func<DistillModel, Batch, Tensor> loss = (m, b) => nn.functional.cross_entropy(m.call(b).Logits, b.RequireLabels());
         var scores = StructuredPruning.TaylorScores(model, groups, 1, _ => batch, loss)["layers.0"];

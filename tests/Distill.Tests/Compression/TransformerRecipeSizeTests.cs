@@ -34,8 +34,8 @@ public class TransformerRecipeSizeTests
         Assert.Equal(QuantizeMethod.Qat, quantize.Method);
         Assert.Equal(4, quantize.Bits);
 
-        torch.manual_seed(42);
-        using var model = ModelRegistry.Default.Get(recipe.Student.Model).Build(recipe.Student.Config!);
+        var g = ParamInit.Seeded(42);
+        using var model = ParamInit.Build(g, () => ModelRegistry.Default.Get(recipe.Student.Model).Build(recipe.Student.Config!));
         var grids = new Dictionary<string, LinearQuantParams>();
         using (torch.no_grad())
         {

@@ -193,10 +193,8 @@ public class DesignStageTests
     [Fact]
     public void TeacherInitCopiesWholeLayersThatFitAndMapsDepthUniformly()
     {
-        torch.manual_seed(1);
-        using var teacher = new CnnModel(new CnnConfig { Channels = [4, 8, 8], HiddenSize = 16 });
-        torch.manual_seed(2);
-        using var student = new CnnModel(new CnnConfig { Channels = [4, 8], HiddenSize = 16 });
+        using var teacher = ParamInit.Build(1, () => new CnnModel(new CnnConfig { Channels = [4, 8, 8], HiddenSize = 16 }));
+        using var student = ParamInit.Build(2, () => new CnnModel(new CnnConfig { Channels = [4, 8], HiddenSize = 16 }));
         using (torch.no_grad())
             foreach (var (name, p) in teacher.named_parameters())
                 if (name.Contains(".norm.")) p.uniform_(0.5, 1.5); // BatchNorm starts at ones everywhere: make layers tell apart

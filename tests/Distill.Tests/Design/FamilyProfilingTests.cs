@@ -51,8 +51,7 @@ public class FamilyProfilingTests
         {
             Assert.Equal(design.FeatureNames.Count, c.Features.Length);
             Assert.All(c.Features, f => Assert.True(f >= 0 && double.IsFinite(f)));
-            torch.manual_seed(0);
-            using var model = ModelRegistry.Default.Get(family).Build(c.Config);
+            using var model = ParamInit.Build(0, () => ModelRegistry.Default.Get(family).Build(c.Config));
             Assert.Equal(model.ParameterCount(), c.Params);
             using var scope = torch.NewDisposeScope();
             var batch = design.SyntheticBatch(c.Config, shape, torch.CPU);

@@ -104,11 +104,11 @@ public sealed class HfExportTests : IDisposable
     [Fact]
     public void ConfigWithoutClassNamesGetsHfDefaultLabels()
     {
-        manual_seed(3);
-        using var model = new BertForSequenceClassification(new BertConfig
+        var g = ParamInit.Seeded(3);
+        using var model = ParamInit.Build(g, () => new BertForSequenceClassification(new BertConfig
         {
             VocabSize = 40, HiddenSize = 8, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 12, NumLabels = 3,
-        });
+        }));
         string run = FakeRun(model, "baseline", "baseline", null);
         string outDir = _tmp.File("out3");
         var result = HfRunExport.Export(run, "baseline", outDir);
@@ -136,8 +136,8 @@ public sealed class HfExportTests : IDisposable
     [Fact]
     public void UnknownStageListsTheStagesWithModels()
     {
-        manual_seed(3);
-        using var model = new ViTForImageClassification(new ViTConfig { ImageSize = 8, PatchSize = 4, HiddenSize = 8, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 8 });
+        var g = ParamInit.Seeded(3);
+        using var model = ParamInit.Build(g, () => new ViTForImageClassification(new ViTConfig { ImageSize = 8, PatchSize = 4, HiddenSize = 8, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 8 }));
         string run = FakeRun(model, "distill", "distill", null);
         var e = Assert.Throws<HfFolderException>(() => HfRunExport.Export(run, "teacher", _tmp.File("o")));
         Assert.Contains("stage 'teacher' has no final model", e.Message);

@@ -24,16 +24,12 @@ public sealed class StudentInitTests
         ImageSize = 8, PatchSize = 4, HiddenSize = 32, NumHiddenLayers = 6, NumAttentionHeads = 4, IntermediateSize = 37, NumLabels = 10,
     };
 
-    private static DistillModel Build(IModelConfig config, long seed)
+    private static DistillModel Build(IModelConfig config, long seed) => ParamInit.Build<DistillModel>(seed, () => config switch
     {
-        manual_seed(seed);
-        return config switch
-        {
-            BertConfig b => new BertForSequenceClassification(b),
-            ViTConfig v => new ViTForImageClassification(v),
-            _ => throw new ArgumentException(config.GetType().Name),
-        };
-    }
+        BertConfig b => new BertForSequenceClassification(b),
+        ViTConfig v => new ViTForImageClassification(v),
+        _ => throw new ArgumentException(config.GetType().Name),
+    });
 
     /// <summary>Builds teacher and derived student, applies the init, returns both state dicts.</summary>
     private static (DistillModel Teacher, DistillModel Student, StudentInitReport Report) Init(IModelConfig teacherConfig, InitFromTeacherSpec spec)

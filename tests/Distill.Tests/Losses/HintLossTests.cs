@@ -161,7 +161,7 @@ public class HintLossTests
     {
         var term = Build([1, 4], [1, 4]);
         Assert.Equal(["s.block"], term.StudentTaps);
-        Assert.Equal(["t.block"], term.TeacherTaps);
+        Assert.Equal(["t.block"], term.TeacherReads.Taps);
         Assert.False(term.NeedsAttentions);
     }
 }

@@ -11,7 +11,6 @@ using static TorchSharp.torch;
 
 namespace Distill.Tests.Precision;
 
-[Collection(SerialCollection.Name)]
 public class MixedPrecisionTests
 {
     private static TrainSpec Sgd(double lr) => new() { Optimizer = OptimizerKind.Sgd, Lr = lr, Momentum = 0, WeightDecay = 0 };

@@ -16,7 +16,7 @@ public class RecipeValidatorTests
         public string Name => name;
         public double Weight => 1;
         public IReadOnlyList<string> StudentTaps => [];
-        public IReadOnlyList<string> TeacherTaps => [];
+        public TeacherReads TeacherReads => TeacherReads.LogitsOnly;
         public bool NeedsAttentions => false;
         public torch.nn.Module? Trainable => null;
         public torch.Tensor Compute(DistillContext context) => throw new InvalidOperationException("stub");

@@ -15,7 +15,6 @@ namespace Distill.Tests.Recipes;
 /// <c>data/README.md</c> lists and opens with its dataset loader; where the origin copies are present
 /// (<c>../shared/data</c>, as in CI) also against the source files it was cut from, by redoing the selection rule.
 /// </summary>
-[Collection(SerialCollection.Name)]
 public partial class ShippedDataTests
 {
     private static readonly string Data = Path.Combine(TestPaths.RepoRoot, "data");

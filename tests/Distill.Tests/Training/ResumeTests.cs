@@ -1,3 +1,4 @@
+using Distill.Models.Cnn;
 using Distill.Recipes;
 using Distill.Runs;
 using Distill.Stages;
@@ -7,7 +8,11 @@ using Xunit;
 
 namespace Distill.Tests.Training;
 
-[Collection(SerialCollection.Name)]
+/// <summary>
+/// Interrupted and resumed runs replay the uninterrupted ones exactly. The models use dropout, so this holds only if the
+/// stage generator's state comes back with the checkpoint; and since every draw goes through that generator (and the
+/// initialisation through a seeded one), other tests running beside these cannot change their numbers.
+/// </summary>
 public class ResumeTests
 {
     private sealed class Interrupt : Exception;
@@ -24,6 +29,13 @@ public class ResumeTests
         }
     }
 
+    /// <summary>Both models with dropout 0.3, so that the training randomness matters.</summary>
+    private static Recipe WithDropout(Recipe recipe) => recipe with
+    {
+        Teacher = recipe.Teacher with { Config = (CnnConfig)recipe.Teacher.Config! with { Dropout = 0.3 } },
+        Student = recipe.Student with { Config = (CnnConfig)recipe.Student.Config! with { Dropout = 0.3 } },
+    };
+
     private static RunSummary Execute(Recipe recipe, string dir, bool resume, Recorder recorder) => new RunExecutor
     {
         Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir, Resume = resume,
@@ -34,7 +46,7 @@ public class ResumeTests
     public void StepsThenResumeEqualsUninterruptedRun()
     {
         const int n = 6, m = 6;
-        var recipe = TestRecipes.TinyCnn(n + m, checkpointEvery: n, [new BaselineStageSpec()]);
+        var recipe = WithDropout(TestRecipes.TinyCnn(n + m, checkpointEvery: n, [new BaselineStageSpec()]));
         string straight = TestRecipes.TempDir(), interrupted = TestRecipes.TempDir();
         try
         {
@@ -70,15 +82,15 @@ public class ResumeTests
     public void DistillStageWithHintProjectorResumesExactly()
     {
         // The teacher trains for 4 steps; the distill stage (soft targets + a hint through a 1x1-conv projector) is
-        // interrupted after 3 of its 8 steps: projector, optimizer and RNG state must all come back.
+        // interrupted after 3 of its 8 steps: projector, optimizer and generator state must all come back.
         const int teacherSteps = 4, n = 3, m = 5;
         Distill.Recipes.LossTermSpec[] terms =
         [
             new Distill.Losses.SoftTargetSpec { Name = "kd", Temperature = 4, Alpha = 0.9 },
             new Distill.Losses.HintSpec { Name = "hint", Student = "blocks.1", Teacher = "blocks.1", Weight = 0.5 },
         ];
-        var recipe = TestRecipes.TinyCnn(teacherSteps, checkpointEvery: n,
-            [new TrainTeacherStageSpec(), new DistillStageSpec { Train = TestRecipes.TinyCnn(n + m, n, []).Train }], terms);
+        var recipe = WithDropout(TestRecipes.TinyCnn(teacherSteps, checkpointEvery: n,
+            [new TrainTeacherStageSpec(), new DistillStageSpec { Train = TestRecipes.TinyCnn(n + m, n, []).Train }], terms));
         string straight = TestRecipes.TempDir(), interrupted = TestRecipes.TempDir();
         try
         {

@@ -62,11 +62,10 @@ public class TrainerBehaviourTests
         string dir = TestRecipes.TempDir();
         try
         {
-            torch.manual_seed(1);
-            var model = new Distill.Models.Cnn.CnnModel((Distill.Models.Cnn.CnnConfig)recipe.Student.Config!);
+            var model = ParamInit.Build(1, () => new Distill.Models.Cnn.CnnModel((Distill.Models.Cnn.CnnConfig)recipe.Student.Config!));
             var objective = new NanAt(5);
             using var opt = OptimizerFactory.Create(recipe.Train, model.parameters());
-            var session = new TrainingSession("s", model, objective, opt, 10);
+            var session = new TrainingSession("s", model, objective, opt, 10, new Generator(1, CPU));
             var data = Distill.Data.Mnist.MnistDataset.Open(TestRecipes.MnistDir, "test", new PreprocessSpec());
             var ckpt = new Distill.Logging.CheckpointCallback(Path.Combine(dir, "s"), "baseline", 2, "t");
             var e = Assert.Throws<NonFiniteLossException>(() =>
@@ -91,7 +90,7 @@ public class TrainerBehaviourTests
         public string Name => "logit_mse";
         public double Weight => 1.0;
         public IReadOnlyList<string> StudentTaps => ["blocks.1"];
-        public IReadOnlyList<string> TeacherTaps => ["blocks.1"];
+        public TeacherReads TeacherReads => new(taps: ["blocks.1"]);
         public bool NeedsAttentions => false;
         public nn.Module? Trainable => null;
         public Tensor Compute(DistillContext c)
@@ -106,14 +105,14 @@ public class TrainerBehaviourTests
     public void TeacherStaysFrozenInEvalModeDuringDistillation()
     {
         var recipe = TestRecipes.TinyCnn(6, checkpointEvery: 100, [new BaselineStageSpec()]);
-        torch.manual_seed(3);
-        var teacher = new Distill.Models.Cnn.CnnModel((Distill.Models.Cnn.CnnConfig)recipe.Teacher.Config!);
+        var init = ParamInit.Seeded(3);
+        var teacher = ParamInit.Build(init, () => new Distill.Models.Cnn.CnnModel((Distill.Models.Cnn.CnnConfig)recipe.Teacher.Config!));
         teacher.train(); // the objective must put it in eval mode itself
         var before = teacher.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
-        var student = new Distill.Models.Cnn.CnnModel((Distill.Models.Cnn.CnnConfig)recipe.Student.Config!);
+        var student = ParamInit.Build(init, () => new Distill.Models.Cnn.CnnModel((Distill.Models.Cnn.CnnConfig)recipe.Student.Config!));
         using var objective = new DistillObjective(teacher, [new LogitMse()]);
         using var opt = OptimizerFactory.Create(recipe.Train, student.parameters());
-        var session = new TrainingSession("d", student, objective, opt, 6);
+        var session = new TrainingSession("d", student, objective, opt, 6, new Generator(3, CPU));
         var data = Distill.Data.Mnist.MnistDataset.Open(TestRecipes.MnistDir, "test", new PreprocessSpec());
         new Trainer(recipe.Train with { EvalEvery = null }, []).Fit(session, data, data, 1000, torch.CPU);
         Assert.False(teacher.training);

@@ -23,8 +23,8 @@ public class ViTForImageClassificationTests(ITestOutputHelper output)
     [Fact]
     public void CompactVitLearnsOnMnistShapedInput()
     {
-        torch.manual_seed(0);
-        var model = ModelRegistry.Default.Get("vit").Build(Mnist);
+        var g = ParamInit.Seeded(0);
+        var model = ParamInit.Build(g, () => ModelRegistry.Default.Get("vit").Build(Mnist));
         Assert.Equal("vit", model.Family);
         Assert.Equal(2, model.NumHiddenLayers);
         var data = MnistDataset.Open(Path.Combine(TestPaths.Data, "mnist"), "test",
@@ -75,8 +75,8 @@ public class ViTForImageClassificationTests(ITestOutputHelper output)
     [Fact]
     public void FreshWeightsFollowHuggingFaceInitialisation()
     {
-        torch.manual_seed(1);
-        var model = new ViTForImageClassification(new ViTConfig { HiddenSize = 64, NumAttentionHeads = 4, NumHiddenLayers = 1, IntermediateSize = 256, ImageSize = 32, PatchSize = 4, InitializerRange = 0.05 });
+        var g = ParamInit.Seeded(1);
+        var model = ParamInit.Build(g, () => new ViTForImageClassification(new ViTConfig { HiddenSize = 64, NumAttentionHeads = 4, NumHiddenLayers = 1, IntermediateSize = 256, ImageSize = 32, PatchSize = 4, InitializerRange = 0.05 }));
         var p = model.named_parameters().ToDictionary(x => x.name, x => x.parameter);
         Assert.True(p["vit.encoder.layer.0.layernorm_before.weight"].eq(1f).all().item<bool>());
         Assert.True(p["vit.encoder.layer.0.layernorm_before.bias"].eq(0f).all().item<bool>());
@@ -92,16 +92,16 @@ public class ViTForImageClassificationTests(ITestOutputHelper output)
     [Fact]
     public void LossFollowsProblemType()
     {
-        torch.manual_seed(2);
-        var x = torch.randn(3, 1, 28, 28);
+        var g = ParamInit.Seeded(2);
+        var x = torch.randn(3, 1, 28, 28, generator: g);
 
-        var regression = new ViTForImageClassification(Mnist with { NumLabels = 1 });
+        var regression = ParamInit.Build(g, () => new ViTForImageClassification(Mnist with { NumLabels = 1 }));
         regression.eval();
         var target = torch.tensor(new[] { 0.5f, -1f, 2f });
         var r = regression.call(Pixels(x, target));
         Assert.Equal(nn.functional.mse_loss(r.Logits.squeeze(), target).item<float>(), r.Loss!.item<float>(), 6);
 
-        var multi = new ViTForImageClassification(Mnist with { NumLabels = 4 });
+        var multi = ParamInit.Build(g, () => new ViTForImageClassification(Mnist with { NumLabels = 4 }));
         multi.eval();
         var multiTarget = torch.tensor(new float[] { 1, 0, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1 }, 3, 4);
         var m = multi.call(Pixels(x, multiTarget)); // float labels with num_labels > 1 → multi-label
@@ -110,7 +110,7 @@ public class ViTForImageClassificationTests(ITestOutputHelper output)
         var single = multi.call(Pixels(x, torch.tensor(new long[] { 0, 3, 2 })));
         Assert.Equal(nn.functional.cross_entropy(single.Logits, torch.tensor(new long[] { 0, 3, 2 })).item<float>(), single.Loss!.item<float>(), 6);
 
-        var forcedRegression = new ViTForImageClassification(Mnist with { NumLabels = 4, ProblemType = "regression" });
+        var forcedRegression = ParamInit.Build(g, () => new ViTForImageClassification(Mnist with { NumLabels = 4, ProblemType = "regression" }));
         var f = forcedRegression.call(Pixels(x, multiTarget));
         Assert.Equal(nn.functional.mse_loss(f.Logits, multiTarget).item<float>(), f.Loss!.item<float>(), 6);
 
@@ -131,9 +131,10 @@ public class ViTForImageClassificationTests(ITestOutputHelper output)
     [Fact]
     public void DropoutIsActiveOnlyInTraining()
     {
-        torch.manual_seed(3);
-        var model = new ViTForImageClassification(Mnist with { HiddenDropoutProb = 0.3, AttentionProbsDropoutProb = 0.3 });
-        var x = Pixels(torch.randn(2, 1, 28, 28));
+        var g = ParamInit.Seeded(3);
+        var model = ParamInit.Build(g, () => new ViTForImageClassification(Mnist with { HiddenDropoutProb = 0.3, AttentionProbsDropoutProb = 0.3 }));
+        var x = Pixels(torch.randn(2, 1, 28, 28, generator: g));
+        model.UseGenerator(g);
         model.train();
         Assert.False(torch.allclose(model.call(x).Logits, model.call(x).Logits));
         model.eval();

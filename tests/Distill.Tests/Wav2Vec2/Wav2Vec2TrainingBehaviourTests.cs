@@ -18,9 +18,9 @@ public class Wav2Vec2TrainingBehaviourTests
     [Fact]
     public void SpecAugmentMasksWholeSpansInsideTheRealLength()
     {
-        torch.manual_seed(7);
+        var generator = new Generator(7, CPU);
         long[] real = [100, 50, 20, 9];
-        var mask = Wav2Vec2SpecAugment.ComputeMask(4, 100, prob: 0.3, span: 10, realLengths: real, minMasks: 2);
+        var mask = Wav2Vec2SpecAugment.ComputeMask(4, 100, prob: 0.3, span: 10, realLengths: real, minMasks: 2, generator);
         for (int b = 0; b < 4; b++)
         {
             var row = Enumerable.Range(0, 100).Select(j => mask[b, j]).ToArray();
@@ -38,7 +38,7 @@ public class Wav2Vec2TrainingBehaviourTests
         }
         int n0 = Enumerable.Range(0, 100).Count(j => mask[0, j]);
         Assert.InRange(n0, 10, 40); // ⌊0.3·100/10 + ε⌋ ∈ {3, 4} spans, possibly overlapping
-        Assert.Equal(0, Enumerable.Range(0, 5).Count(j => Wav2Vec2SpecAugment.ComputeMask(1, 5, 0.5, 10, null, 2)[0, j]));
+        Assert.Equal(0, Enumerable.Range(0, 5).Count(j => Wav2Vec2SpecAugment.ComputeMask(1, 5, 0.5, 10, null, 2, generator)[0, j]));
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public class Wav2Vec2TrainingBehaviourTests
         var masked = new Wav2Vec2Model(NoRegularisation(Config(folder)) with { MaskTimeProb = 0.9, MaskTimeLength = 2, MaskTimeMinMasks = 1 });
         LoadStrict(masked, Checkpoint(folder));
         masked.train();
-        torch.manual_seed(1);
+        masked.Generator = new Generator(1, CPU);
         using (torch.no_grad())
         {
             var h0 = masked.call(batch).HiddenStates[0];
@@ -110,8 +110,8 @@ public class Wav2Vec2TrainingBehaviourTests
     public void FreshModelsFollowHfInitialisationAndTrain()
     {
         var config = NoRegularisation(Config(Folder("groupnorm", "Wav2Vec2ForSequenceClassification"))) with { InitializerRange = 0.02 };
-        torch.manual_seed(0);
-        var model = new Wav2Vec2ForSequenceClassification(config);
+        var model = ParamInit.Build(0, () => new Wav2Vec2ForSequenceClassification(config));
+        model.UseGenerator(new Generator(0, CPU));
         var p = model.named_parameters().ToDictionary(x => x.name, x => x.parameter);
         double std = p["wav2vec2.encoder.layers.0.attention.q_proj.weight"].std().item<float>();
         Assert.InRange(std, 0.015, 0.025);

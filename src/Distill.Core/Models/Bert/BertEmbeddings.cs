@@ -18,15 +18,15 @@ public sealed class BertEmbeddings : nn.Module<Tensor, Tensor?, Tensor>
 #pragma warning disable IDE1006 // HF's parameter name
     private readonly LayerNorm LayerNorm;
 #pragma warning restore IDE1006
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
 
     public BertEmbeddings(BertConfig config) : base(nameof(BertEmbeddings))
     {
-        word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId);
-        position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
-        token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
+        word_embeddings = ParamInit.Embedding(config.VocabSize, config.HiddenSize, config.PadTokenId);
+        position_embeddings = ParamInit.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
+        token_type_embeddings = ParamInit.Embedding(config.TypeVocabSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new SeededDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

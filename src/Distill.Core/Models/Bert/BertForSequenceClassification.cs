@@ -15,7 +15,7 @@ namespace Distill.Models.Bert;
 public sealed class BertForSequenceClassification : DistillModel
 {
     private readonly BertModel bert;
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
     private readonly Linear classifier;
     private readonly BertConfig _config;
     private readonly int _numLabels;
@@ -26,8 +26,8 @@ public sealed class BertForSequenceClassification : DistillModel
         _config = config;
         _numLabels = config.ResolvedNumLabels;
         bert = new BertModel(config, addPoolingLayer: true);
-        dropout = nn.Dropout(config.ResolvedClassifierDropout);
-        classifier = nn.Linear(config.HiddenSize, _numLabels);
+        dropout = new SeededDropout(config.ResolvedClassifierDropout);
+        classifier = ParamInit.Redraw(nn.Linear(config.HiddenSize, _numLabels));
         RegisterComponents();
         BertModel.InitWeights(classifier, config);
     }

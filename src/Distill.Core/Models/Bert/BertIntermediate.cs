@@ -16,7 +16,7 @@ public sealed class BertIntermediate : nn.Module<Tensor, Tensor>
 
     public BertIntermediate(BertConfig config) : base(nameof(BertIntermediate))
     {
-        dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        dense = ParamInit.Redraw(nn.Linear(config.HiddenSize, config.IntermediateSize));
         _act = HfActivation.Get(config.HiddenAct, "bert", "hidden_act");
         RegisterComponents();
     }

@@ -108,12 +108,12 @@ public sealed class BertModel : nn.Module<Batch, BertModelOutput>
             switch (module)
             {
                 case Linear linear:
-                    linear.weight!.normal_(0.0, config.InitializerRange);
+                    ParamInit.Normal_(linear.weight!, 0.0, config.InitializerRange);
                     linear.bias?.zero_();
                     break;
                 case Embedding embedding:
-                    embedding.weight!.normal_(0.0, config.InitializerRange);
-                    if (name.EndsWith("word_embeddings", StringComparison.Ordinal) && config.PadTokenId is { } pad) embedding.weight[pad].zero_();
+                    ParamInit.Normal_(embedding.weight!, 0.0, config.InitializerRange);
+                    if (name.EndsWith("word_embeddings", StringComparison.Ordinal) && config.PadTokenId is { } pad) embedding.weight![pad].zero_();
                     break;
                 case LayerNorm norm:
                     norm.weight!.fill_(1.0);

@@ -15,13 +15,13 @@ public sealed class BertOutput : nn.Module<Tensor, Tensor, Tensor>
 #pragma warning disable IDE1006 // HF's parameter name
     private readonly LayerNorm LayerNorm;
 #pragma warning restore IDE1006
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
 
     public BertOutput(BertConfig config) : base(nameof(BertOutput))
     {
-        dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
+        dense = ParamInit.Redraw(nn.Linear(config.IntermediateSize, config.HiddenSize));
         LayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new SeededDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

@@ -11,7 +11,7 @@ public sealed class BertPooler : nn.Module<Tensor, Tensor>
 
     public BertPooler(BertConfig config) : base(nameof(BertPooler))
     {
-        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        dense = ParamInit.Redraw(nn.Linear(config.HiddenSize, config.HiddenSize));
         RegisterComponents();
     }
 

@@ -18,7 +18,7 @@ public sealed class BertSelfAttention : nn.Module<Tensor, Tensor?, (Tensor Conte
     private readonly Linear query;
     private readonly Linear key;
     private readonly Linear value;
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
     private readonly int _heads;
     private readonly int _headDim;
 
@@ -29,10 +29,10 @@ public sealed class BertSelfAttention : nn.Module<Tensor, Tensor?, (Tensor Conte
         _heads = config.HeadsInLayer(layer);
         _headDim = config.HeadDim;
         int width = _heads * _headDim;
-        query = nn.Linear(config.HiddenSize, width);
-        key = nn.Linear(config.HiddenSize, width);
-        value = nn.Linear(config.HiddenSize, width);
-        dropout = nn.Dropout(config.AttentionProbsDropoutProb);
+        query = ParamInit.Redraw(nn.Linear(config.HiddenSize, width));
+        key = ParamInit.Redraw(nn.Linear(config.HiddenSize, width));
+        value = ParamInit.Redraw(nn.Linear(config.HiddenSize, width));
+        dropout = new SeededDropout(config.AttentionProbsDropoutProb);
         RegisterComponents();
     }
 

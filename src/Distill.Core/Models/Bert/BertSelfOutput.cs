@@ -12,15 +12,15 @@ public sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>
 #pragma warning disable IDE1006 // HF's parameter name
     private readonly LayerNorm LayerNorm;
 #pragma warning restore IDE1006
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
 
     /// <param name="config">The model's config.</param>
     /// <param name="layer">Index of the encoder layer (selects its pruned heads).</param>
     public BertSelfOutput(BertConfig config, int layer) : base(nameof(BertSelfOutput))
     {
-        dense = nn.Linear(config.HeadsInLayer(layer) * config.HeadDim, config.HiddenSize);
+        dense = ParamInit.Redraw(nn.Linear(config.HeadsInLayer(layer) * config.HeadDim, config.HiddenSize));
         LayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new SeededDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

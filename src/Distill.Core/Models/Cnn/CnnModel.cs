@@ -14,7 +14,7 @@ public sealed class CnnModel : DistillModel
     private readonly ModuleList<ConvBlock> blocks;
     private readonly Linear fc;
     private readonly Linear classifier;
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
     private readonly CnnConfig _config;
 
     public CnnModel(CnnConfig config) : base("cnn")
@@ -27,9 +27,9 @@ public sealed class CnnModel : DistillModel
             blocks.Add(new ConvBlock(inCh, ch));
             inCh = ch;
         }
-        fc = nn.Linear(inCh * config.FinalSide * config.FinalSide, config.HiddenSize);
-        classifier = nn.Linear(config.HiddenSize, config.NumLabels);
-        dropout = nn.Dropout(config.Dropout);
+        fc = ParamInit.Redraw(nn.Linear(inCh * config.FinalSide * config.FinalSide, config.HiddenSize));
+        classifier = ParamInit.Redraw(nn.Linear(config.HiddenSize, config.NumLabels));
+        dropout = new SeededDropout(config.Dropout);
         RegisterComponents();
     }
 

@@ -12,7 +12,7 @@ public sealed class ConvBlock : nn.Module<Tensor, Tensor>
 
     public ConvBlock(int inChannels, int outChannels) : base("conv_block")
     {
-        conv = nn.Conv2d(inChannels, outChannels, 3, padding: 1, bias: false);
+        conv = ParamInit.Redraw(nn.Conv2d(inChannels, outChannels, 3, padding: 1, bias: false));
         norm = nn.BatchNorm2d(outChannels);
         RegisterComponents();
     }

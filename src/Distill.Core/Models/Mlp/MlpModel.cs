@@ -13,7 +13,7 @@ public sealed class MlpModel : DistillModel
 {
     private readonly ModuleList<Linear> layers;
     private readonly Linear classifier;
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
     private readonly MlpConfig _config;
 
     public MlpModel(MlpConfig config) : base("mlp")
@@ -23,11 +23,11 @@ public sealed class MlpModel : DistillModel
         int inFeatures = config.InputSize;
         foreach (int width in config.HiddenSizes)
         {
-            layers.Add(nn.Linear(inFeatures, width));
+            layers.Add(ParamInit.Redraw(nn.Linear(inFeatures, width)));
             inFeatures = width;
         }
-        classifier = nn.Linear(inFeatures, config.NumLabels);
-        dropout = nn.Dropout(config.Dropout);
+        classifier = ParamInit.Redraw(nn.Linear(inFeatures, config.NumLabels));
+        dropout = new SeededDropout(config.Dropout);
         RegisterComponents();
     }
 

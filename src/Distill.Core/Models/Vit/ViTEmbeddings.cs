@@ -14,14 +14,14 @@ public sealed class ViTEmbeddings : nn.Module<Tensor, Tensor>
     private readonly Parameter cls_token;
     private readonly Parameter position_embeddings;
     private readonly ViTPatchEmbeddings patch_embeddings;
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
 
     public ViTEmbeddings(ViTConfig config) : base("ViTEmbeddings")
     {
         patch_embeddings = new ViTPatchEmbeddings(config);
-        cls_token = new Parameter(torch.randn(1, 1, config.HiddenSize));
-        position_embeddings = new Parameter(torch.randn(1, patch_embeddings.NumPatches + 1, config.HiddenSize));
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        cls_token = new Parameter(ParamInit.Randn(1, 1, config.HiddenSize));
+        position_embeddings = new Parameter(ParamInit.Randn(1, patch_embeddings.NumPatches + 1, config.HiddenSize));
+        dropout = new SeededDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

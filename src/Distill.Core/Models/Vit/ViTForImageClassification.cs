@@ -22,7 +22,7 @@ public sealed class ViTForImageClassification : DistillModel
     {
         _config = config;
         vit = new ViTModel(config, addPoolingLayer: false, initWeights: false);
-        classifier = nn.Linear(config.HiddenSize, config.NumLabels);
+        classifier = ParamInit.Redraw(nn.Linear(config.HiddenSize, config.NumLabels));
         RegisterComponents();
         ViTWeightInit.Apply(this, config.InitializerRange);
     }

@@ -14,7 +14,7 @@ public sealed class ViTIntermediate : nn.Module<Tensor, Tensor>
     public ViTIntermediate(ViTConfig config) : base("ViTIntermediate")
     {
         _activation = HfActivation.Get(config.HiddenAct, "vit", "hidden_act");
-        dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        dense = ParamInit.Redraw(nn.Linear(config.HiddenSize, config.IntermediateSize));
         RegisterComponents();
     }
 

@@ -8,12 +8,12 @@ namespace Distill.Models.Vit;
 public sealed class ViTOutput : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear dense;
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
 
     public ViTOutput(ViTConfig config) : base("ViTOutput")
     {
-        dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dense = ParamInit.Redraw(nn.Linear(config.IntermediateSize, config.HiddenSize));
+        dropout = new SeededDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

@@ -20,7 +20,7 @@ public sealed class ViTPatchEmbeddings : nn.Module<Tensor, Tensor>
         _imageSize = config.ImageSize;
         _numChannels = config.NumChannels;
         NumPatches = config.PatchesPerSide * config.PatchesPerSide;
-        projection = nn.Conv2d(config.NumChannels, config.HiddenSize, config.PatchSize, stride: config.PatchSize);
+        projection = ParamInit.Redraw(nn.Conv2d(config.NumChannels, config.HiddenSize, config.PatchSize, stride: config.PatchSize));
         RegisterComponents();
     }
 

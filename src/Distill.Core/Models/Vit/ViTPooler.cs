@@ -11,7 +11,7 @@ public sealed class ViTPooler : nn.Module<Tensor, Tensor>
 
     public ViTPooler(ViTConfig config) : base("ViTPooler")
     {
-        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        dense = ParamInit.Redraw(nn.Linear(config.HiddenSize, config.HiddenSize));
         RegisterComponents();
     }
 

@@ -16,7 +16,7 @@ public sealed class ViTSelfAttention : nn.Module<Tensor, (Tensor Context, Tensor
     private readonly Linear query;
     private readonly Linear key;
     private readonly Linear value;
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
     private readonly int _heads;
     private readonly int _headSize;
 
@@ -30,10 +30,10 @@ public sealed class ViTSelfAttention : nn.Module<Tensor, (Tensor Context, Tensor
         _heads = config.HeadsInLayer(layer);
         _headSize = config.HeadDim;
         int width = _heads * _headSize;
-        query = nn.Linear(config.HiddenSize, width, hasBias: config.QkvBias);
-        key = nn.Linear(config.HiddenSize, width, hasBias: config.QkvBias);
-        value = nn.Linear(config.HiddenSize, width, hasBias: config.QkvBias);
-        dropout = nn.Dropout(config.AttentionProbsDropoutProb);
+        query = ParamInit.Redraw(nn.Linear(config.HiddenSize, width, hasBias: config.QkvBias));
+        key = ParamInit.Redraw(nn.Linear(config.HiddenSize, width, hasBias: config.QkvBias));
+        value = ParamInit.Redraw(nn.Linear(config.HiddenSize, width, hasBias: config.QkvBias));
+        dropout = new SeededDropout(config.AttentionProbsDropoutProb);
         RegisterComponents();
     }
 

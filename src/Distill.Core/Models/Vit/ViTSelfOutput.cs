@@ -8,14 +8,14 @@ namespace Distill.Models.Vit;
 public sealed class ViTSelfOutput : nn.Module<Tensor, Tensor>
 {
     private readonly Linear dense;
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
 
     /// <param name="config">The model's config.</param>
     /// <param name="layer">Index of the encoder layer (selects its pruned heads).</param>
     public ViTSelfOutput(ViTConfig config, int layer) : base("ViTSelfOutput")
     {
-        dense = nn.Linear(config.HeadsInLayer(layer) * config.HeadDim, config.HiddenSize);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dense = ParamInit.Redraw(nn.Linear(config.HeadsInLayer(layer) * config.HeadDim, config.HiddenSize));
+        dropout = new SeededDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

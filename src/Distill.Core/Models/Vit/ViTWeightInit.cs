@@ -44,7 +44,7 @@ internal static class ViTWeightInit
     {
         if (std == 0) { tensor.zero_(); return; }
         double lo = NormCdf(a / std), hi = NormCdf(b / std);
-        tensor.uniform_(2 * lo - 1, 2 * hi - 1).erfinv_().mul_(std * Math.Sqrt(2.0)).clamp_(a, b);
+        ParamInit.Uniform_(tensor, 2 * lo - 1, 2 * hi - 1).erfinv_().mul_(std * Math.Sqrt(2.0)).clamp_(a, b);
     }
 
     private static double NormCdf(double x)

@@ -9,7 +9,7 @@ namespace Distill.Models.Wav2Vec2;
 /// plus the additive key mask (0 or dtype-min), softmax over keys, attention dropout, then out_proj.
 /// Returns the output and, when asked, the probabilities (B, heads, T, T) before dropout (HF's <c>attentions</c>).
 /// </summary>
-public sealed class Wav2Vec2Attention : nn.Module<Tensor, Tensor?, bool, (Tensor Output, Tensor? Weights)>
+public sealed class Wav2Vec2Attention : nn.Module<Tensor, Tensor?, bool, (Tensor Output, Tensor? Weights)>, IStochasticModule
 {
     private readonly Linear k_proj;
     private readonly Linear v_proj;
@@ -29,13 +29,15 @@ public sealed class Wav2Vec2Attention : nn.Module<Tensor, Tensor?, bool, (Tensor
             throw new ArgumentException($"wav2vec2 config: hidden_size {d} is not divisible by num_attention_heads {_heads}.");
         _scaling = Math.Pow(_headDim, -0.5);
         _dropout = config.AttentionDropout;
-        k_proj = nn.Linear(d, d);
-        v_proj = nn.Linear(d, d);
-        q_proj = nn.Linear(d, d);
-        out_proj = nn.Linear(d, d);
+        k_proj = ParamInit.Redraw(nn.Linear(d, d));
+        v_proj = ParamInit.Redraw(nn.Linear(d, d));
+        q_proj = ParamInit.Redraw(nn.Linear(d, d));
+        out_proj = ParamInit.Redraw(nn.Linear(d, d));
         foreach (var l in new[] { k_proj, v_proj, q_proj, out_proj }) Wav2Vec2Init.Linear(l, config.InitializerRange);
         RegisterComponents();
     }
+
+    public Generator? Generator { get; set; }
 
     /// <param name="hidden">(B, T, D).</param>
     /// <param name="additiveMask">(B, 1, 1, T) or (B, 1, T, T): 0 for keys to attend, dtype-min for padding; null = none.</param>
@@ -56,7 +58,7 @@ public sealed class Wav2Vec2Attention : nn.Module<Tensor, Tensor?, bool, (Tensor
         }
         var probs = scores.softmax(-1); // (B·H, T, T)
         Tensor? weights = outputAttentions ? probs.view(b, _heads, t, t) : null;
-        var dropped = nn.functional.dropout(probs, _dropout, training);
+        var dropped = SeededDropout.Apply(probs, _dropout, training, Generator);
         var context = torch.bmm(dropped, v)            // (B·H, T, hd)
             .view(b, _heads, t, _headDim).transpose(1, 2) // (B, T, H, hd)
             .reshape(b, t, d);                           // (B, T, D)

@@ -24,7 +24,7 @@ namespace Distill.Models.Wav2Vec2;
 /// </para>
 /// <para>
 /// SpecAugment (<c>apply_spec_augment</c>, <c>mask_time_*</c>, <c>mask_feature_*</c>) is implemented and applied in
-/// training mode only, with torch's RNG (see <c>Wav2Vec2SpecAugment</c>); in eval it is off, as in HF.
+/// training mode only, from the training stage's generator (see <c>Wav2Vec2SpecAugment</c>); in eval it is off, as in HF.
 /// LayerDrop and the dropouts likewise act only in training.
 /// </para>
 /// <para>

@@ -9,11 +9,11 @@ namespace Distill.Models.Wav2Vec2;
 /// <see cref="Wav2Vec2EncoderLayer"/>s. Hidden states: the input of each layer, then the last output
 /// (L + 1 entries; the last equals last_hidden_state).
 /// </summary>
-public sealed class Wav2Vec2Encoder : nn.Module<Tensor, Tensor?, bool, Wav2Vec2EncoderOutput>
+public sealed class Wav2Vec2Encoder : nn.Module<Tensor, Tensor?, bool, Wav2Vec2EncoderOutput>, IStochasticModule
 {
     private readonly Wav2Vec2PositionalConvEmbedding pos_conv_embed;
     private readonly LayerNorm layer_norm;
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
     private readonly ModuleList<Wav2Vec2EncoderLayer> layers;
     private readonly double _layerDrop;
 
@@ -21,12 +21,15 @@ public sealed class Wav2Vec2Encoder : nn.Module<Tensor, Tensor?, bool, Wav2Vec2E
     {
         pos_conv_embed = new Wav2Vec2PositionalConvEmbedding(config);
         layer_norm = Wav2Vec2Init.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropout);
+        dropout = new SeededDropout(config.HiddenDropout);
         layers = new ModuleList<Wav2Vec2EncoderLayer>();
         for (int i = 0; i < config.NumHiddenLayers; i++) layers.Add(new Wav2Vec2EncoderLayer(config));
         _layerDrop = config.LayerDrop;
         RegisterComponents();
     }
+
+    /// <summary>LayerDrop's generator.</summary>
+    public Generator? Generator { get; set; }
 
     /// <param name="hidden">(B, T, D) projected features.</param>
     /// <param name="featureMask">(B, T) bool/int frame mask (1 = real), or null.</param>
@@ -42,7 +45,7 @@ public sealed class Wav2Vec2Encoder : nn.Module<Tensor, Tensor?, bool, Wav2Vec2E
         foreach (var layer in layers)
         {
             states.Add(h);
-            if (Wav2Vec2EncoderSupport.Skip(training, _layerDrop)) continue;
+            if (Wav2Vec2EncoderSupport.Skip(training, _layerDrop, Generator)) continue;
             var (next, weights) = layer.call(h, additive, outputAttentions);
             h = next;
             if (weights is not null) attentions.Add(weights);

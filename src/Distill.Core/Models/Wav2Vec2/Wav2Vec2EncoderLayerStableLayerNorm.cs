@@ -11,7 +11,7 @@ namespace Distill.Models.Wav2Vec2;
 public sealed class Wav2Vec2EncoderLayerStableLayerNorm : nn.Module<Tensor, Tensor?, bool, (Tensor Hidden, Tensor? Attention)>
 {
     private readonly Wav2Vec2Attention attention;
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
     private readonly LayerNorm layer_norm;
     private readonly Wav2Vec2FeedForward feed_forward;
     private readonly LayerNorm final_layer_norm;
@@ -19,7 +19,7 @@ public sealed class Wav2Vec2EncoderLayerStableLayerNorm : nn.Module<Tensor, Tens
     public Wav2Vec2EncoderLayerStableLayerNorm(Wav2Vec2Config config) : base(nameof(Wav2Vec2EncoderLayerStableLayerNorm))
     {
         attention = new Wav2Vec2Attention(config);
-        dropout = nn.Dropout(config.HiddenDropout);
+        dropout = new SeededDropout(config.HiddenDropout);
         layer_norm = Wav2Vec2Init.LayerNorm(config.HiddenSize, config.LayerNormEps);
         feed_forward = new Wav2Vec2FeedForward(config);
         final_layer_norm = Wav2Vec2Init.LayerNorm(config.HiddenSize, config.LayerNormEps);

@@ -21,9 +21,10 @@ internal static class Wav2Vec2EncoderSupport
         return (zeroed, additive);
     }
 
-    /// <summary>LayerDrop (Fan et al. 2019): in training, each layer is skipped with probability <paramref name="layerDrop"/> (one draw of torch's RNG per layer, as HF).</summary>
-    public static bool Skip(bool training, double layerDrop) =>
-        training && layerDrop > 0 && torch.rand(1).item<float>() < layerDrop;
+    /// <summary>LayerDrop (Fan et al. 2019): in training, each layer is skipped with probability <paramref name="layerDrop"/>
+    /// (one draw per layer, as HF, on the generator's device; null = torch's global generator).</summary>
+    public static bool Skip(bool training, double layerDrop, Generator? generator) =>
+        training && layerDrop > 0 && torch.rand(1, device: generator?.device, generator: generator).item<float>() < layerDrop;
 
     /// <summary>A skipped layer has no attention map to return; rather than a hole in the list, refuse the combination up front.</summary>
     public static void CheckAttentionsWithLayerDrop(bool training, double layerDrop, bool outputAttentions)

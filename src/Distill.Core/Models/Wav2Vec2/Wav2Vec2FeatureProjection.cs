@@ -13,19 +13,19 @@ public sealed class Wav2Vec2FeatureProjection : nn.Module<Tensor, (Tensor Hidden
 {
     private readonly LayerNorm layer_norm;
     private readonly Linear projection;
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
 
     public Wav2Vec2FeatureProjection(Wav2Vec2Config config) : base(nameof(Wav2Vec2FeatureProjection))
     {
         long inDim = config.ConvDim[^1];
         layer_norm = Wav2Vec2Init.LayerNorm(inDim, config.LayerNormEps);
-        projection = nn.Linear(inDim, config.HiddenSize);
-        dropout = nn.Dropout(config.FeatProjDropout);
+        projection = ParamInit.Redraw(nn.Linear(inDim, config.HiddenSize));
+        dropout = new SeededDropout(config.FeatProjDropout);
         using (torch.no_grad())
         {
             double k = Math.Sqrt(1.0 / inDim);
-            nn.init.uniform_(projection.weight, -k, k);
-            nn.init.uniform_(projection.bias!, -k, k);
+            ParamInit.Uniform_(projection.weight, -k, k);
+            ParamInit.Uniform_(projection.bias!, -k, k);
         }
         RegisterComponents();
     }

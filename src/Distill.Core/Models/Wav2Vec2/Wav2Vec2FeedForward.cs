@@ -11,18 +11,18 @@ namespace Distill.Models.Wav2Vec2;
 /// </summary>
 public sealed class Wav2Vec2FeedForward : nn.Module<Tensor, Tensor>
 {
-    private readonly Dropout intermediate_dropout;
+    private readonly SeededDropout intermediate_dropout;
     private readonly Linear intermediate_dense;
     private readonly Linear output_dense;
-    private readonly Dropout output_dropout;
+    private readonly SeededDropout output_dropout;
     private readonly Func<Tensor, Tensor> _activation;
 
     public Wav2Vec2FeedForward(Wav2Vec2Config config) : base(nameof(Wav2Vec2FeedForward))
     {
-        intermediate_dropout = nn.Dropout(config.ActivationDropout);
-        intermediate_dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
-        output_dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
-        output_dropout = nn.Dropout(config.HiddenDropout);
+        intermediate_dropout = new SeededDropout(config.ActivationDropout);
+        intermediate_dense = ParamInit.Redraw(nn.Linear(config.HiddenSize, config.IntermediateSize));
+        output_dense = ParamInit.Redraw(nn.Linear(config.IntermediateSize, config.HiddenSize));
+        output_dropout = new SeededDropout(config.HiddenDropout);
         Wav2Vec2Init.Linear(intermediate_dense, config.InitializerRange);
         Wav2Vec2Init.Linear(output_dense, config.InitializerRange);
         _activation = HfActivation.Get(config.HiddenAct, "wav2vec2", "hidden_act");

@@ -15,7 +15,7 @@ namespace Distill.Models.Wav2Vec2;
 public sealed class Wav2Vec2ForCTC : DistillModel
 {
     private readonly Wav2Vec2Model wav2vec2;
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
     private readonly Linear lm_head;
     private readonly Wav2Vec2Config _config;
 
@@ -24,8 +24,8 @@ public sealed class Wav2Vec2ForCTC : DistillModel
         config.EnsureValid();
         _config = config;
         wav2vec2 = new Wav2Vec2Model(config);
-        dropout = nn.Dropout(config.FinalDropout);
-        lm_head = nn.Linear(config.HiddenSize, config.VocabSize);
+        dropout = new SeededDropout(config.FinalDropout);
+        lm_head = ParamInit.Redraw(nn.Linear(config.HiddenSize, config.VocabSize));
         Wav2Vec2Init.Linear(lm_head, config.InitializerRange);
         RegisterComponents();
     }

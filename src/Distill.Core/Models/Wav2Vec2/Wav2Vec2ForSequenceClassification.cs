@@ -28,8 +28,8 @@ public sealed class Wav2Vec2ForSequenceClassification : DistillModel
         wav2vec2 = new Wav2Vec2Model(config);
         if (config.UseWeightedLayerSum)
             layer_weights = new Parameter(torch.ones(config.NumHiddenLayers + 1) / (config.NumHiddenLayers + 1));
-        projector = nn.Linear(config.HiddenSize, config.ClassifierProjSize);
-        classifier = nn.Linear(config.ClassifierProjSize, config.NumLabels);
+        projector = ParamInit.Redraw(nn.Linear(config.HiddenSize, config.ClassifierProjSize));
+        classifier = ParamInit.Redraw(nn.Linear(config.ClassifierProjSize, config.NumLabels));
         Wav2Vec2Init.Linear(projector, config.InitializerRange);
         Wav2Vec2Init.Linear(classifier, config.InitializerRange);
         RegisterComponents();

@@ -20,7 +20,7 @@ public sealed class Wav2Vec2GroupNormConvLayer : nn.Module<Tensor, Tensor>
     {
         long inDim = layerId > 0 ? config.ConvDim[layerId - 1] : 1;
         long outDim = config.ConvDim[layerId];
-        conv = nn.Conv1d(inDim, outDim, config.ConvKernel[layerId], stride: config.ConvStride[layerId], bias: config.ConvBias);
+        conv = ParamInit.Redraw(nn.Conv1d(inDim, outDim, config.ConvKernel[layerId], stride: config.ConvStride[layerId], bias: config.ConvBias));
         Wav2Vec2Init.Conv(conv, inDim, config.ConvKernel[layerId]);
         layer_norm = Wav2Vec2Init.GroupNorm(outDim, outDim, 1e-5);
         _activation = HfActivation.Get(config.FeatExtractActivation, "wav2vec2", "feat_extract_activation");

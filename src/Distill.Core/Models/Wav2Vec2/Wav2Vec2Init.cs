@@ -15,7 +15,7 @@ internal static class Wav2Vec2Init
     public static void Linear(Linear linear, double std)
     {
         using var _ = torch.no_grad();
-        nn.init.normal_(linear.weight, 0.0, std);
+        ParamInit.Normal_(linear.weight, 0.0, std);
         if (linear.bias is { } b) nn.init.zeros_(b);
     }
 
@@ -48,11 +48,11 @@ internal static class Wav2Vec2Init
     public static void Conv(Conv1d conv, long inChannels, long kernel, long groups = 1)
     {
         using var _ = torch.no_grad();
-        nn.init.kaiming_normal_(conv.weight);
+        ParamInit.KaimingNormal_(conv.weight);
         if (conv.bias is { } b)
         {
             double k = Math.Sqrt((double)groups / (inChannels * kernel));
-            nn.init.uniform_(b, -k, k);
+            ParamInit.Uniform_(b, -k, k);
         }
     }
 

@@ -20,7 +20,7 @@ namespace Distill.Models.Wav2Vec2;
 /// "group"-norm checkpoints, which were trained without masks).
 /// </para>
 /// </summary>
-public sealed class Wav2Vec2Model : nn.Module<Batch, Wav2Vec2ModelOutput>
+public sealed class Wav2Vec2Model : nn.Module<Batch, Wav2Vec2ModelOutput>, IStochasticModule
 {
     private readonly Wav2Vec2FeatureEncoder feature_extractor;
     private readonly Wav2Vec2FeatureProjection feature_projection;
@@ -39,9 +39,12 @@ public sealed class Wav2Vec2Model : nn.Module<Batch, Wav2Vec2ModelOutput>
             : new Wav2Vec2Encoder(config);
         // HF creates the SpecAugment embedding only when some masking is configured (and so do its checkpoints).
         if (config.MaskTimeProb > 0 || config.MaskFeatureProb > 0)
-            masked_spec_embed = new Parameter(torch.rand(config.HiddenSize));
+            masked_spec_embed = new Parameter(ParamInit.Rand(config.HiddenSize));
         RegisterComponents();
     }
+
+    /// <summary>SpecAugment's generator.</summary>
+    public Generator? Generator { get; set; }
 
     public Wav2Vec2Config Config => _config;
 
@@ -98,13 +101,13 @@ public sealed class Wav2Vec2Model : nn.Module<Batch, Wav2Vec2ModelOutput>
         if (_config.MaskTimeProb > 0)
         {
             long[]? real = featureMask?.to_type(ScalarType.Int64).sum(-1).cpu().data<long>().ToArray();
-            var m = Wav2Vec2SpecAugment.ComputeMask(b, t, _config.MaskTimeProb, _config.MaskTimeLength, real, _config.MaskTimeMinMasks);
+            var m = Wav2Vec2SpecAugment.ComputeMask(b, t, _config.MaskTimeProb, _config.MaskTimeLength, real, _config.MaskTimeMinMasks, Generator);
             var mt = Wav2Vec2SpecAugment.ToTensor(m, hidden.device).unsqueeze(-1);          // (B, T, 1)
             hidden = torch.where(mt, masked_spec_embed!.to_type(hidden.dtype), hidden);      // (B, T, D)
         }
         if (_config.MaskFeatureProb > 0)
         {
-            var m = Wav2Vec2SpecAugment.ComputeMask(b, d, _config.MaskFeatureProb, _config.MaskFeatureLength, null, _config.MaskFeatureMinMasks);
+            var m = Wav2Vec2SpecAugment.ComputeMask(b, d, _config.MaskFeatureProb, _config.MaskFeatureLength, null, _config.MaskFeatureMinMasks, Generator);
             var mf = Wav2Vec2SpecAugment.ToTensor(m, hidden.device).unsqueeze(1);           // (B, 1, D)
             hidden = hidden.masked_fill(mf, 0.0);
         }

@@ -17,7 +17,7 @@ public sealed class Wav2Vec2NoLayerNormConvLayer : nn.Module<Tensor, Tensor>
     public Wav2Vec2NoLayerNormConvLayer(Wav2Vec2Config config, int layerId) : base(nameof(Wav2Vec2NoLayerNormConvLayer))
     {
         long inDim = layerId > 0 ? config.ConvDim[layerId - 1] : 1;
-        conv = nn.Conv1d(inDim, config.ConvDim[layerId], config.ConvKernel[layerId], stride: config.ConvStride[layerId], bias: config.ConvBias);
+        conv = ParamInit.Redraw(nn.Conv1d(inDim, config.ConvDim[layerId], config.ConvKernel[layerId], stride: config.ConvStride[layerId], bias: config.ConvBias));
         Wav2Vec2Init.Conv(conv, inDim, config.ConvKernel[layerId]);
         _activation = HfActivation.Get(config.FeatExtractActivation, "wav2vec2", "feat_extract_activation");
         RegisterComponents();

@@ -7,8 +7,8 @@ namespace Distill.Models.Wav2Vec2;
 /// SpecAugment span masks (Park et al. 2019) as HF's <c>_compute_mask_indices</c> defines them: with one uniform
 /// ε ∈ [0, 1) per batch, example i gets n_i = max(min_masks, ⌊p·len_i / span + ε⌋) spans (capped so they fit), whose
 /// start positions are drawn without replacement from [0, len_i − span]; the spans [start, start + span) are masked.
-/// Randomness comes from torch's generator (<c>torch.manual_seed</c> makes it reproducible), not numpy's, so the masks
-/// are distributed like HF's but not bit-identical to them.
+/// Randomness comes from a torch generator (the training stage's, seeded), not numpy's, so the masks are distributed
+/// like HF's but not bit-identical to them.
 /// Deliberate difference: HF raises when span &gt; sequence length; here no span fits, so nothing is masked for that
 /// batch (a batch of very short clips must not abort a training run).
 /// </summary>
@@ -20,12 +20,13 @@ internal static class Wav2Vec2SpecAugment
     /// <param name="span">mask_*_length.</param>
     /// <param name="realLengths">Real (unpadded) length per example, or null = all <paramref name="length"/>.</param>
     /// <param name="minMasks">mask_*_min_masks.</param>
+    /// <param name="generator">Where ε and the starts are drawn (on its device); null = torch's global generator.</param>
     /// <returns>(B, length) bool mask, true = masked.</returns>
-    public static bool[,] ComputeMask(int batch, int length, double prob, int span, long[]? realLengths, int minMasks)
+    public static bool[,] ComputeMask(int batch, int length, double prob, int span, long[]? realLengths, int minMasks, Generator? generator)
     {
         var mask = new bool[batch, length];
         if (span > length || span < 1) return mask;
-        double epsilon = torch.rand(1, dtype: ScalarType.Float64).item<double>();
+        double epsilon = torch.rand(1, dtype: ScalarType.Float64, device: generator?.device, generator: generator).item<double>();
 
         int NumSpans(long inputLength)
         {
@@ -43,7 +44,7 @@ internal static class Wav2Vec2SpecAugment
             int n = NumSpans(real);
             long choices = real - (span - 1);
             if (n == 0 || choices <= 0) continue;
-            var starts = torch.randperm(choices).narrow(0, 0, n).data<long>().ToArray();
+            var starts = torch.randperm(choices, device: generator?.device, generator: generator).narrow(0, 0, n).cpu().data<long>().ToArray();
             foreach (long s in starts)
                 for (long j = s; j < Math.Min(s + span, length); j++) mask[b, j] = true;
         }

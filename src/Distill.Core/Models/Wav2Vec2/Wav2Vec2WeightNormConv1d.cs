@@ -25,7 +25,7 @@ public sealed class Wav2Vec2WeightNormConv1d : nn.Module<Tensor, Tensor>
         _groups = groups;
         // HF init: weight ~ N(0, (2·√(1/(K·C_in)))²), bias 0; weight_norm then sets g = ‖v‖ so that w = v initially.
         double std = 2.0 * Math.Sqrt(1.0 / (kernel * channels));
-        var v = torch.randn(channels, channels / groups, kernel) * std;
+        var v = ParamInit.Randn(channels, channels / groups, kernel) * std;
         var g = Norm(v);
         weight_v = new Parameter(v); // takes over v's native handle
         weight_g = new Parameter(g);
