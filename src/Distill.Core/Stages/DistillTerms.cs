@@ -8,7 +8,7 @@ namespace Distill.Stages;
 
 /// <summary>
 /// The one builder of a run's distillation objective from the recipe's <c>distill.terms</c>: the distill stage, the
-/// compression stages' KD fine-tuning (<see cref="Compression.FineTuning"/>) and the design stage's proxy runs all get
+/// compression stages' KD fine-tuning (<see cref="FineTuning"/>) and the design stage's proxy runs all get
 /// their terms here, so they probe shapes, size projectors and place them the same way.
 /// </summary>
 public static class DistillTerms

@@ -37,7 +37,6 @@ public partial class LayeringTests
         "Compression/CompressionReport.cs -> Distill.Stages",
         "Compression/CompressionTable.cs -> Distill.Runs",
         "Compression/CompressionTable.cs -> Distill.Stages",
-        "Compression/FineTuning.cs -> Distill.Stages",
         "Compression/Quantization/QuantizationRecord.cs -> Distill.Stages",
         "Data/DatasetKind.cs -> Distill.Recipes",
         "Data/Cifar10/Cifar10Dataset.cs -> Distill.Recipes",

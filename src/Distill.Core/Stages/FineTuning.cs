@@ -1,9 +1,9 @@
+using Distill.Compression;
 using Distill.Models;
 using Distill.Recipes;
-using Distill.Stages;
 using Distill.Training;
 
-namespace Distill.Compression;
+namespace Distill.Stages;
 
 /// <summary>Builds the objective a compression stage fine-tunes with (knowledge distillation from the run's teacher,
 /// as in KD-aware pruning and KD-QAT, or plain cross-entropy).</summary>
