@@ -1,3 +1,4 @@
+using Distill;
 using Distill.Cli;
 using Distill.Cli.Commands;
 using Spectre.Console;
@@ -38,6 +39,12 @@ if (args.Length == 0)
 try
 {
     return app.Run(args);
+}
+catch (InvalidInputException e)
+{
+    // The one place bad input becomes exit code 2: the message names the file, the problem and the fix.
+    Console.Error.WriteLine($"error: {ErrorText.Of(e)}");
+    return ExitCodes.InvalidInput;
 }
 catch (Exception e) when (e is CommandAppException or UsageException)
 {

@@ -61,7 +61,7 @@ public sealed class ExportCommand : Command<ExportCommand.Settings>
             Console.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.InvalidInput;
         }
-        catch (Exception e) when (Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
+        catch (Exception e) when (e is not InvalidInputException && Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
         {
             Console.Error.WriteLine($"error: the export failed: {e.Message}\n(set DISTILL_DEBUG=1 for the stack trace)");
             return ExitCodes.Failure;

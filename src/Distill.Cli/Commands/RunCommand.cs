@@ -68,17 +68,12 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             SummaryTable.Print(summary, runDir);
             return ExitCodes.Success;
         }
-        catch (RunDirectoryException e)
-        {
-            Console.Error.WriteLine($"error: {ErrorText.Of(e)}");
-            return ExitCodes.InvalidInput;
-        }
         catch (NonFiniteLossException e)
         {
             Console.Error.WriteLine($"error: {ErrorText.Of(e)}");
             return ExitCodes.Failure;
         }
-        catch (Exception e) when (Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
+        catch (Exception e) when (e is not InvalidInputException && Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
         {
             Console.Error.WriteLine($"error: the run failed: {ErrorText.Of(e)}\n(set DISTILL_DEBUG=1 for the stack trace)");
             return ExitCodes.Failure;

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Distill.Recipes;
+using Distill.Runs;
 using Spectre.Console.Cli;
 
 namespace Distill.Cli.Commands;
@@ -13,7 +14,9 @@ public sealed class ValidateCommand : Command<ValidateCommand.Settings>
         Checks the whole recipe as 'distill run' would before training: unknown keys, wrong types, out-of-range
         values, missing files, unknown model/loss/stage/dataset kinds, module paths the models do not have, and hint
         pairs whose shapes cannot be projected. All errors are printed at once as file:line:col: key.path: message.
-        Nothing is written.
+        Then the input files, as 'run' checks them before it creates the run folder: the data splits are read and
+        verified (gzip CRC, IDX/record sizes, labels), pretrained weights' headers checked against the files (a
+        pytorch_model.bin through the restricted unpickler), a teacher.checkpoint verified. Nothing is written.
         """;
 
     public sealed class Settings : CommandSettings
@@ -31,6 +34,7 @@ public sealed class ValidateCommand : Command<ValidateCommand.Settings>
     {
         var (recipe, errors) = RecipeValidation.Check(settings.Recipe, settings.Set ?? []);
         if (errors.Count > 0) return RecipeErrors.Report(errors, Console.Error);
+        using (RunInputs.Check(recipe!)) { } // data files and weights, as 'run' checks them before it writes anything
         Console.WriteLine($"{settings.Recipe}: valid. Stages: {string.Join(" → ", recipe!.Stages.Select(s => $"{s.DisplayName} ({s.Kind})"))}.");
         return ExitCodes.Success;
     }

@@ -46,10 +46,33 @@ public static class CheckpointIO
     {
         string path = Path.Combine(dir, StateFile);
         if (!File.Exists(path)) throw new FileNotFoundException($"{dir} is not a Distill checkpoint: it has no {StateFile}.", path);
-        var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path))
-                    ?? throw new InvalidDataException($"{path}: empty state");
+        CheckpointState? state;
+        try { state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path)); }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException(path,
+                $"{path}: not a valid checkpoint state ({e.Message}); the checkpoint is damaged (written by hand, or cut short by a full disk).", e);
+        }
+        if (state is null) throw new InvalidInputException(path, $"{path}: the checkpoint state is empty (null); the checkpoint is damaged.");
         if (state.Format != CheckpointState.CurrentFormat)
-            throw new InvalidDataException($"{path}: format '{state.Format}' is not '{CheckpointState.CurrentFormat}'.");
+            throw new InvalidInputException(path, $"{path}: format '{state.Format}' is not '{CheckpointState.CurrentFormat}'; it was not written by this version of Distill.");
+        return state;
+    }
+
+    /// <summary>
+    /// Checks a checkpoint folder without loading it: its state, and the safetensors headers of its tensor files
+    /// against their sizes. Returns the state.
+    /// </summary>
+    public static CheckpointState Verify(string dir)
+    {
+        var state = ReadState(dir);
+        foreach (var file in new[] { ModelFile, ProjectorsFile, RngFile })
+        {
+            string path = Path.Combine(dir, file);
+            if (File.Exists(path)) SafeTensors.ReadHeader(path);
+            else if (file == ModelFile || (file == RngFile && state.Resumable))
+                throw new InvalidInputException(path, $"{path} is missing; the checkpoint {dir} is incomplete.");
+        }
         return state;
     }
 

@@ -27,7 +27,17 @@ public static class PyTorchPickle
     public const long MaxPickleBytes = 256L << 20;
 
     /// <summary>Loads the state dict as CPU tensors keyed by name.</summary>
-    public static Dictionary<string, Tensor> Load(string path)
+    public static Dictionary<string, Tensor> Load(string path) =>
+        Read(path, (specs, storages) => Materialise(path, specs, storages));
+
+    /// <summary>
+    /// Every check of <see cref="Load"/> — zip layout, the restricted unpickler, each storage's size against its entry,
+    /// each tensor's view against its storage — without reading the storages' bytes (a cheap pre-flight; the bytes
+    /// themselves carry no checksum the format would let us verify). Returns the number of tensors.
+    /// </summary>
+    public static int Verify(string path) => Read(path, (specs, _) => specs.Count);
+
+    private static T Read<T>(string path, Func<List<(string Key, PickleTensor Spec)>, Dictionary<string, (PickleStorage Storage, ZipArchiveEntry Entry)>, T> use)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: PyTorch checkpoint not found.", path);
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
@@ -37,7 +47,11 @@ public static class PyTorchPickle
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException) { throw Bad(path, $"not a readable zip archive ({e.Message}); torch.save writes a zip since torch 1.6"); }
         using (zip)
         {
-            try { return Load(zip, path, fs.Length); }
+            try
+            {
+                var (specs, storages) = Parse(zip, path, fs.Length);
+                return use(specs, storages);
+            }
             catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
             { throw Bad(path, $"corrupt zip archive ({e.Message})"); }
         }
@@ -55,7 +69,8 @@ public static class PyTorchPickle
             throw Bad(path, $"does not start with a zip signature ('PK'); first bytes {Convert.ToHexString(head)}");
     }
 
-    private static Dictionary<string, Tensor> Load(ZipArchive zip, string path, long fileLength)
+    private static (List<(string Key, PickleTensor Spec)> Specs, Dictionary<string, (PickleStorage Storage, ZipArchiveEntry Entry)> Storages)
+        Parse(ZipArchive zip, string path, long fileLength)
     {
         var pkls = zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
                                           && e.FullName.IndexOf('/') == e.FullName.Length - "/data.pkl".Length).ToList();
@@ -112,7 +127,7 @@ public static class PyTorchPickle
             CheckView(path, key, spec);
             specs.Add((key, spec));
         }
-        return Materialise(path, specs, storages);
+        return (specs, storages);
     }
 
     /// <summary>Checks that a view (offset, size, stride) stays inside its storage, with overflow-checked arithmetic.</summary>

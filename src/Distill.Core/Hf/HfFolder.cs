@@ -67,6 +67,30 @@ public static class HfFolder
         throw new HfFolderException($"{folder}: no model weights ({looked}){extra}.");
     }
 
+    /// <summary>
+    /// Checks the folder's weights without reading tensor data: the safetensors header of the file, or of every shard
+    /// the index names, against the file's size (dtypes, shapes, offsets in bounds, no overlaps); a pytorch_model.bin
+    /// through the restricted unpickler (<see cref="PyTorchPickle.Verify"/>). Throws what loading would throw.
+    /// </summary>
+    public static HfWeights VerifyWeights(string folder)
+    {
+        var w = LocateWeights(folder);
+        switch (w.Format)
+        {
+            case HfWeightsFormat.SafeTensors:
+                SafeTensors.ReadHeader(w.Path);
+                break;
+            case HfWeightsFormat.ShardedSafeTensors:
+                string dir = Path.GetDirectoryName(w.Path)!;
+                foreach (var shard in SafeTensors.ReadIndex(w.Path, dir).Keys) SafeTensors.ReadHeader(Path.Combine(dir, shard));
+                break;
+            default:
+                PyTorchPickle.Verify(w.Path);
+                break;
+        }
+        return w;
+    }
+
     /// <summary>Loads every tensor of the folder's weights (CPU).</summary>
     public static (Dictionary<string, Tensor> Tensors, HfWeights Weights) LoadWeights(string folder)
     {

@@ -36,14 +36,44 @@ public sealed class RunExecutor
 
     public TextWriter Log { get; init; } = TextWriter.Null;
 
+    /// <summary>
+    /// Checks the inputs (<see cref="RunInputs"/>), then creates (or, resuming, locks) the run folder and runs the
+    /// stages, holding the folder's <see cref="RunLock"/> throughout. Bad input found before the stages start is an
+    /// <see cref="InvalidInputException"/> (nothing written); a bad file found later a <see cref="RunFailedException"/>.
+    /// A fresh run that fails before it has a checkpoint or a completed stage removes its folder, so the same command
+    /// can be run again.
+    /// </summary>
     public RunSummary Execute()
     {
-        var summary = PrepareRunDir();
+        using var inputs = RunInputs.Check(Recipe);
+        using var runLock = Resume ? RunLock.Acquire(RunDir) : RunLock.CreateFresh(RunDir);
+        runLock.RemoveStaleTemporaries(Log);
+        var summary = Resume ? PrepareResume() : new RunSummary(RecipePath, RecipeSha256);
+        try
+        {
+            if (!Resume) summary.Write(RunDir);
+            return ExecuteStages(inputs, summary);
+        }
+        catch (Exception e)
+        {
+            runLock.RemoveStaleTemporaries(TextWriter.Null); // this process's own half-written checkpoint folders
+            if (!Resume && !HasAnythingToKeep(summary))
+            {
+                runLock.DeleteRunFolder();
+                Log.WriteLine($"[run] removed {RunDir}: the run failed before its first checkpoint, so the same command can be run again");
+            }
+            if (e is InvalidInputException bad) throw new RunFailedException(bad);
+            throw;
+        }
+    }
+
+    private RunSummary ExecuteStages(RunInputs inputs, RunSummary summary)
+    {
         var device = torch.device(Recipe.Train.Device);
         var run = new RunContext
         {
             Recipe = Recipe, RecipePath = RecipePath, RecipeSha256 = RecipeSha256, RunDir = RunDir, Device = device,
-            Resuming = Resume, ExtraCallbacks = ExtraCallbacks, Log = Log,
+            Resuming = Resume, ExtraCallbacks = ExtraCallbacks, Log = Log, Inputs = inputs,
         };
         WriteHfSources();
         if (Recipe.Teacher.Checkpoint is { } teacherCkpt) LoadTeacher(run, teacherCkpt, summary);
@@ -76,33 +106,32 @@ public sealed class RunExecutor
         return summary;
     }
 
-    private RunSummary PrepareRunDir()
+    /// <summary>The summary of the run to continue (under the lock): the recipe must be the one it was started with.</summary>
+    private RunSummary PrepareResume()
     {
         string summaryPath = Path.Combine(RunDir, RunSummary.FileName);
-        if (Resume)
+        if (!File.Exists(summaryPath))
         {
-            if (!Directory.Exists(RunDir))
-                throw new RunDirectoryException($"--resume: run folder {RunDir} does not exist; start the run without --resume.");
-            if (!File.Exists(summaryPath))
-            {
-                // Killed during its first stage: nothing completed yet, the stage's last checkpoint (if any) is the resume point.
-                var fresh = new RunSummary(RecipePath, RecipeSha256);
-                fresh.Write(RunDir);
-                return fresh;
-            }
-            var existing = RunSummary.Read(RunDir);
-            if (existing.RecipeSha256 != RecipeSha256)
-                throw new RunDirectoryException(
-                    $"--resume: {RunDir} was started from a different recipe (sha256 {existing.RecipeSha256[..12]}…, now {RecipeSha256[..12]}…). " +
-                    "Resume with the same recipe and --set overrides, or start a new run with --out.");
-            return existing;
+            // Killed during its first stage: nothing completed yet, the stage's last checkpoint (if any) is the resume point.
+            var fresh = new RunSummary(RecipePath, RecipeSha256);
+            fresh.Write(RunDir);
+            return fresh;
         }
-        if (Directory.Exists(RunDir) && Directory.EnumerateFileSystemEntries(RunDir).Any())
-            throw new RunDirectoryException($"Run folder {RunDir} is not empty. Use --resume to continue that run, or --out <dir> for a new one.");
-        Directory.CreateDirectory(RunDir);
-        var summary = new RunSummary(RecipePath, RecipeSha256);
-        summary.Write(RunDir);
-        return summary;
+        var existing = RunSummary.Read(RunDir);
+        if (existing.RecipeSha256 != RecipeSha256)
+            throw new RunDirectoryException(RunDir,
+                $"--resume: {RunDir} was started from a different recipe (sha256 {existing.RecipeSha256[..Math.Min(12, existing.RecipeSha256.Length)]}…, now {RecipeSha256[..Math.Min(12, RecipeSha256.Length)]}…). " +
+                "Resume with the same recipe and --set overrides, or start a new run with --out.");
+        return existing;
+    }
+
+    /// <summary>Whether a failed fresh run has produced something a <c>--resume</c> could use: a completed stage or a checkpoint.</summary>
+    private bool HasAnythingToKeep(RunSummary summary)
+    {
+        if (summary.Stages.Any(s => s.Kind is not ("teacher_checkpoint" or "teacher_pretrained"))) return true; // those two only evaluate
+        string checkpoints = Path.Combine(RunDir, "checkpoints");
+        return Directory.Exists(checkpoints)
+               && Directory.EnumerateFiles(checkpoints, CheckpointIO.StateFile, SearchOption.AllDirectories).Any();
     }
 
     private static void LoadTeacher(RunContext run, string checkpoint, RunSummary summary)

@@ -46,11 +46,14 @@ public sealed class RunContext
 
     public DatasetKind DatasetKind => DatasetRegistry.Default.Get(Recipe.Data.Dataset);
 
+    /// <summary>The splits as the pre-flight opened (and so checked) them, before the limits; null = opened on first use.</summary>
+    public Runs.RunInputs? Inputs { get; init; }
+
     public IDataset TrainData => _train ??= SubsetDataset.Limit(
-        DatasetKind.Open(Recipe.Data, Recipe.Data.TrainSplit), Recipe.Data.TrainLimit, Recipe.Train.Seed);
+        Inputs?.Train ?? DatasetKind.Open(Recipe.Data, Recipe.Data.TrainSplit), Recipe.Data.TrainLimit, Recipe.Train.Seed);
 
     public IDataset EvalData => _eval ??= SubsetDataset.Limit(
-        DatasetKind.Open(Recipe.Data, Recipe.Data.EvalSplit), Recipe.Data.EvalLimit, Recipe.Train.Seed);
+        Inputs?.Eval ?? DatasetKind.Open(Recipe.Data, Recipe.Data.EvalSplit), Recipe.Data.EvalLimit, Recipe.Train.Seed);
 
     /// <summary>Effective training settings of a stage: its own <c>train:</c> (already merged over the top level) or the top level.</summary>
     public TrainSpec TrainFor(StageSpec stage) => stage.Train ?? Recipe.Train;

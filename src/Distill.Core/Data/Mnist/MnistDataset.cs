@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using Distill.Models;
 using Distill.Recipes;
 using TorchSharp;
@@ -92,32 +91,39 @@ public sealed class MnistDataset : IDataset
         var images = ReadIdx(imagesPath, 2051, out var imageDims);
         var labels = ReadIdx(labelsPath, 2049, out var labelDims);
         if (imageDims.Length != 3 || imageDims[1] != Side || imageDims[2] != Side)
-            throw new InvalidDataException($"{imagesPath}: expected N×28×28 images, header says {string.Join("×", imageDims)}");
+            throw Bad(imagesPath, $"expected N×28×28 images, header says {string.Join("×", imageDims)}");
         if (labelDims[0] != imageDims[0])
-            throw new InvalidDataException($"{labelsPath}: {labelDims[0]} labels for {imageDims[0]} images in {imagesPath}");
+            throw Bad(labelsPath, $"{labelDims[0]} labels for {imageDims[0]} images in {imagesPath}");
         foreach (byte l in labels)
-            if (l > 9) throw new InvalidDataException($"{labelsPath}: label {l} is outside 0-9");
+            if (l > 9) throw Bad(labelsPath, $"label {l} is outside 0-9");
         return new MnistDataset(images, labels, pre);
     }
 
     private static byte[] ReadIdx(string path, int magic, out int[] dims)
     {
-        using Stream file = File.OpenRead(path);
-        using Stream s = path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress) : file;
-        using var ms = new MemoryStream();
-        s.CopyTo(ms);
-        var b = ms.GetBuffer();
-        int length = (int)ms.Length;
+        // The whole file is read and checked (gzip trailer, header against size) before any example is used.
+        byte[] b = path.EndsWith(".gz", StringComparison.Ordinal) ? GzipFile.ReadAll(path) : File.ReadAllBytes(path);
+        int length = b.Length;
         int ReadBE(int o) => (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
         if (length < 8 || ReadBE(0) != magic)
-            throw new InvalidDataException($"{path}: not an IDX file with magic {magic} (got {(length >= 4 ? ReadBE(0) : -1)})");
+            throw Bad(path, $"not an IDX file with magic {magic} (got {(length >= 4 ? ReadBE(0) : -1)})");
         int rank = magic & 0xff;
+        if (length < 4 + 4 * rank) throw Bad(path, $"{length} bytes is too short for the IDX header of rank {rank} (truncated)");
         dims = new int[rank];
         long total = 1;
-        for (int i = 0; i < rank; i++) { dims[i] = ReadBE(4 + 4 * i); total *= dims[i]; }
+        for (int i = 0; i < rank; i++)
+        {
+            dims[i] = ReadBE(4 + 4 * i);
+            if (dims[i] < 0) throw Bad(path, $"header dimension {i} is negative ({dims[i]})");
+            total *= dims[i]; // no overflow: total < 2^31 before (checked next), a dimension < 2^31
+            if (total > int.MaxValue) throw Bad(path, $"header dimensions {string.Join("×", dims[..(i + 1)])} promise more data than an IDX file can hold");
+        }
         int header = 4 + 4 * rank;
         if (length - header != total)
-            throw new InvalidDataException($"{path}: header promises {total} bytes of data, file has {length - header}");
+            throw Bad(path, $"header promises {total} bytes of data, file has {length - header}");
         return b.AsSpan(header, (int)total).ToArray();
     }
+
+    private static InvalidInputException Bad(string path, string what) =>
+        new(path, $"{path}: {what}; the file is damaged or not the MNIST file of that name: download it again.");
 }

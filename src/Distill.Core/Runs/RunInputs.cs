@@ -1,0 +1,98 @@
+using Distill.Checkpoints;
+using Distill.Data;
+using Distill.Hf;
+using Distill.Recipes;
+
+namespace Distill.Runs;
+
+/// <summary>
+/// The pre-flight of <c>distill run</c> and <c>distill validate</c>: every input file the run will read that can be
+/// checked cheaply is checked before the run folder exists, so that bad input is exit code 2 with nothing written.
+/// <list type="bullet">
+/// <item>Data: both splits are opened, which reads and verifies every file (MNIST: the gzip trailer's CRC-32 and
+/// length, the IDX header against the size and the labels; CIFAR-10: the record size and labels; ...). The opened splits
+/// are handed to the run, so the data is read once.</item>
+/// <item><c>pretrained</c> folders: safetensors headers bounds-checked against the file, or a <c>pytorch_model.bin</c>
+/// run through the restricted unpickler; no tensor data is read (the run loads the weights once).</item>
+/// <item><c>teacher.checkpoint</c>: the checkpoint folder verified against its checksums (<see cref="CheckpointIO.Verify"/>).</item>
+/// </list>
+/// All problems are reported together, each naming the recipe key, the file and the fix.
+/// </summary>
+public sealed class RunInputs : IDisposable
+{
+    private RunInputs(IDataset train, IDataset eval)
+    {
+        Train = train;
+        Eval = eval;
+    }
+
+    /// <summary>The training split as opened, before <c>train_limit</c>.</summary>
+    public IDataset Train { get; }
+
+    /// <summary>The evaluation split as opened, before <c>eval_limit</c>.</summary>
+    public IDataset Eval { get; }
+
+    /// <summary>Checks a validated recipe's input files; throws an <see cref="InvalidInputException"/> listing every problem.</summary>
+    public static RunInputs Check(Recipe recipe)
+    {
+        var problems = new List<InvalidInputException>();
+        var kind = DatasetRegistry.Default.Get(recipe.Data.Dataset);
+        var train = Open(kind, recipe.Data, recipe.Data.TrainSplit, problems);
+        var eval = recipe.Data.EvalSplit == recipe.Data.TrainSplit ? train : Open(kind, recipe.Data, recipe.Data.EvalSplit, problems);
+
+        foreach (var (role, spec) in new[] { ("teacher", recipe.Teacher), ("student", recipe.Student) })
+            if (spec.Pretrained is { } folder)
+            {
+                try { HfFolder.VerifyWeights(folder); }
+                catch (Exception e) when (e is SafeTensorsFormatException or PyTorchCheckpointException or HfFolderException or IOException or UnauthorizedAccessException)
+                {
+                    problems.Add(new InvalidInputException(folder,
+                        $"{role}.pretrained: {ErrorText.Of(e)} The weights cannot be used: replace them with an intact copy (download or save_pretrained again).", e));
+                }
+            }
+
+        if (recipe.Teacher.Checkpoint is { } checkpoint)
+        {
+            try { CheckpointIO.Verify(CheckpointIO.Locate(checkpoint) ?? checkpoint); }
+            catch (Exception e) when (e is InvalidInputException or InvalidDataException or SafeTensorsFormatException or IOException or UnauthorizedAccessException)
+            {
+                problems.Add(new InvalidInputException(checkpoint,
+                    $"teacher.checkpoint: {ErrorText.Of(e)} Point teacher.checkpoint at an intact checkpoint folder (e.g. <run>/models/teacher).", e));
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            Dispose(train);
+            if (!ReferenceEquals(eval, train)) Dispose(eval);
+            throw InvalidInputException.Combine(problems);
+        }
+        return new RunInputs(train!, eval!);
+    }
+
+    private static IDataset? Open(DatasetKind kind, DataSpec data, string split, List<InvalidInputException> problems)
+    {
+        try
+        {
+            return kind.Open(data, split);
+        }
+        catch (InvalidInputException e)
+        {
+            problems.Add(new InvalidInputException(e.Path, $"data ({split} split): {e.Message}", e));
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException or FormatException)
+        {
+            problems.Add(new InvalidInputException(data.Path,
+                $"data ({split} split) in {data.Path}: {ErrorText.Of(e)} Check the files of the {data.Dataset} {split} split there.", e));
+        }
+        return null;
+    }
+
+    private static void Dispose(IDataset? data) => (data as IDisposable)?.Dispose();
+
+    public void Dispose()
+    {
+        Dispose(Train);
+        if (!ReferenceEquals(Eval, Train)) Dispose(Eval);
+    }
+}
