@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using Distill.Logging;
 
 namespace Distill.Data;
 
@@ -38,7 +37,7 @@ public static class GzipFile
         }
         uint crc = BinaryPrimitives.ReadUInt32LittleEndian(compressed.AsSpan(compressed.Length - 8));
         uint size = BinaryPrimitives.ReadUInt32LittleEndian(compressed.AsSpan(compressed.Length - 4));
-        uint actualCrc = Crc32.Iso.Compute(data);
+        uint actualCrc = System.IO.Hashing.Crc32.HashToUInt32(data);
         if (size != (uint)data.Length || crc != actualCrc)
             throw new InvalidInputException(path,
                 $"{path}: the gzip trailer does not match the data (recorded CRC-32 {crc:x8} and length {size} mod 2^32, " +
