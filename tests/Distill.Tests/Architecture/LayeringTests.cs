@@ -80,7 +80,7 @@ public partial class LayeringTests
     [GeneratedRegex(@"^namespace Distill\.(?<ns>\w+)", RegexOptions.Multiline)]
     private static partial Regex NamespaceLine();
 
-    [GeneratedRegex(@"^using (?:static )?(?<ns>Distill\.[\w.]+)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^using (?:static )?(?<ns>Distill(?:\.[\w.]+)?);", RegexOptions.Multiline)]
     private static partial Regex UsingLine();
 
     [GeneratedRegex(@"(?<![\w.])global::Distill\.(?<ns>\w+)\.|(?<![\w.""])Distill\.(?<ns>\w+)\.\w")]
@@ -107,7 +107,9 @@ public partial class LayeringTests
             Assert.True(Layer.ContainsKey(own), $"{file}: namespace Distill.{own} has no layer; add it to LayeringTests.Layer and docs/architecture.md");
             string rel = Path.GetRelativePath(root, file).Replace('\\', '/');
             var body = string.Join('\n', text.Split('\n').Where(l => !l.StartsWith("using ", StringComparison.Ordinal) && !l.StartsWith("namespace ", StringComparison.Ordinal) && !l.TrimStart().StartsWith("//", StringComparison.Ordinal)));
-            var targets = UsingLine().Matches(text).Select(m => (Full: m.Groups["ns"].Value, Top: m.Groups["ns"].Value.Split('.')[1]))
+            // The root namespace (Distill: cross-cutting exception types) is below every layer; only Distill.X is checked.
+            var targets = UsingLine().Matches(text).Where(m => m.Groups["ns"].Value.Contains('.'))
+                .Select(m => (Full: m.Groups["ns"].Value, Top: m.Groups["ns"].Value.Split('.')[1]))
                 .Concat(QualifiedName().Matches(body).Select(m => (Full: "Distill." + m.Groups["ns"].Value, Top: m.Groups["ns"].Value)));
             foreach (var (full, top) in targets)
             {
