@@ -224,7 +224,7 @@ public static class RecipeLoader
                 var keys = DatasetRegistry.Default.Keys.Order().ToList();
                 source.Add(node, path, $"unknown dataset '{data.Dataset}'{TextDistance.DidYouMean(data.Dataset, keys)}; expected one of {string.Join(", ", keys)}");
             }
-            else
+            else if (CheckDataKeys(data, dataset, source))
             {
                 List<(string Key, string Message)> problems;
                 try { problems = dataset.Validate(data).ToList(); }
@@ -237,6 +237,64 @@ public static class RecipeLoader
             }
         }
     }
+
+    /// <summary>The keys that only some dataset kinds read, and the choice between eval_split and eval_splits; false when a problem was reported.</summary>
+    private static bool CheckDataKeys(DataSpec data, DatasetKind kind, RecipeSource source)
+    {
+        int before = source.Errors.Count;
+        if (!source.TryGetSource(data, out var dataNode, out _)) return true;
+        bool Given(YamlNode? parent, string key) => YamlNodes.Find(parent, key).Value is { } v && !YamlNodes.IsNull(v);
+        if (Given(dataNode, "eval_split") && Given(dataNode, "eval_splits"))
+        {
+            var (node, path) = source.Locate(data, "eval_splits");
+            source.Add(node, path, "eval_split and eval_splits are both given; keep eval_splits (a list: the first split is reported as metrics and chooses the best checkpoint)");
+        }
+        if (data.EvalSplits is { } splits)
+        {
+            if (splits.Count == 0)
+            {
+                var (node, path) = source.Locate(data, "eval_splits");
+                source.Add(node, path, "give at least one split, e.g. [validation, test]");
+            }
+            for (int i = 0; i < splits.Count; i++)
+                if (splits.IndexOf(splits[i]) < i)
+                {
+                    var (node, path) = source.Locate(data, $"eval_splits[{i}]");
+                    source.Add(node, path, $"split '{splits[i]}' is listed twice; list each split once");
+                }
+        }
+        if (data.Labels is { } labels)
+        {
+            if (labels.Count < 2)
+            {
+                var (node, path) = source.Locate(data, "labels");
+                source.Add(node, path, $"a classifier needs at least two classes, got {labels.Count}");
+            }
+            for (int i = 0; i < labels.Count; i++)
+                if (labels.IndexOf(labels[i]) < i)
+                {
+                    var (node, path) = source.Locate(data, $"labels[{i}]");
+                    source.Add(node, path, $"label '{labels[i]}' is listed twice; list each class once");
+                }
+        }
+        var preprocessingNode = YamlNodes.Find(dataNode, "preprocessing").Value;
+        foreach (var (parent, prefix, key) in OptionalDataKeys)
+        {
+            if (kind.Reads.Contains(prefix + key) || !Given(prefix.Length == 0 ? dataNode : preprocessingNode, key)) continue;
+            var users = DatasetRegistry.Default.Keys.Order().Where(k => DatasetRegistry.Default.Get(k).Reads.Contains(prefix + key));
+            var (node, path) = source.Locate(parent(data), key);
+            source.Add(node, path, $"the {kind.Key} dataset does not read {prefix + key} (it is for {string.Join(", ", users)}); remove it");
+        }
+        return source.Errors.Count == before;
+    }
+
+    /// <summary>Data keys that only some kinds read (<see cref="DatasetKind.Reads"/>): the record they belong to, their prefix and key.</summary>
+    private static readonly (Func<DataSpec, object> Parent, string Prefix, string Key)[] OptionalDataKeys =
+    [
+        (d => d, "", "text_column"), (d => d, "", "text_pair_column"), (d => d, "", "label_column"), (d => d, "", "labels"),
+        (d => d.Preprocessing, "preprocessing.", "size"), (d => d.Preprocessing, "preprocessing.", "channels"),
+        (d => d.Preprocessing, "preprocessing.", "sampling_rate"), (d => d.Preprocessing, "preprocessing.", "processor"),
+    ];
 
     private static void CheckUniqueNames<T>(IEnumerable<T> items, Func<T, string> name, Func<T, string> nameKey, string what, RecipeSource source)
         where T : notnull
