@@ -54,6 +54,7 @@ public static class RecipeLoader
                 var lengthPaths = MergeStageTrain(root, source);
                 recipe = new RecipeBinder(source).Bind<Recipe>(root);
                 if (recipe is not null) recipe = ModelSpecResolver.Resolve(recipe, source);
+                if (recipe is not null) recipe = NumLabelsResolver.Resolve(recipe, source);
                 if (recipe is not null) Check(recipe, root, source, lengthPaths);
             }
             else
@@ -321,9 +322,27 @@ public static class RecipeLoader
         source.Add(node, path, $"expected cpu, cuda or cuda:N (e.g. cuda:0), got '{train.Device}'");
     }
 
+    /// <summary>Stage kinds that run without a teacher, so a recipe of only these may leave the teacher out.</summary>
+    private static readonly HashSet<string> TeacherlessStages = new(StringComparer.Ordinal) { "baseline", "export" };
+
     private static void CheckTeacher(Recipe recipe, RecipeSource source)
     {
         bool found = source.TryGetSource(recipe.Teacher, out var teacherNode, out _);
+        if (!found)
+        {
+            foreach (var stage in recipe.Stages.Where(s => !TeacherlessStages.Contains(s.Kind)))
+            {
+                var (node, path) = source.Locate(stage, "kind");
+                source.Add(node, path,
+                    $"stage '{stage.DisplayName}' ({stage.Kind}) needs a teacher, and the recipe has no teacher section: add one (model + config, pretrained or checkpoint); only baseline and export stages run without a teacher");
+            }
+            if (recipe.Student.InitFromTeacher is not null)
+            {
+                var (node, path) = source.Locate(recipe.Student, "init_from_teacher");
+                source.Add(node, path, "student.init_from_teacher needs a teacher, and the recipe has no teacher section: add one, or give student.model and student.config");
+            }
+            return;
+        }
         YamlNode? checkpointNode = found ? YamlNodes.Find(teacherNode, "checkpoint").Value : null;
         YamlNode? pretrainedNode = found ? YamlNodes.Find(teacherNode, "pretrained").Value : null;
         bool hasCheckpoint = checkpointNode is not null && !YamlNodes.IsNull(checkpointNode);
