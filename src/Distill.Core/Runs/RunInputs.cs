@@ -9,7 +9,7 @@ namespace Distill.Runs;
 /// The pre-flight of <c>distill run</c> and <c>distill validate</c>: every input file the run will read that can be
 /// checked cheaply is checked before the run folder exists, so that bad input is exit code 2 with nothing written.
 /// <list type="bullet">
-/// <item>Data: both splits are opened, which reads and verifies every file (MNIST: the gzip trailer's CRC-32 and
+/// <item>Data: the training split and every evaluation split are opened, which reads and verifies every file (MNIST: the gzip trailer's CRC-32 and
 /// length, the IDX header against the size and the labels; CIFAR-10: the record size and labels; ...). The opened splits
 /// are handed to the run, so the data is read once.</item>
 /// <item><c>pretrained</c> folders: safetensors headers bounds-checked against the file, or a <c>pytorch_model.bin</c>
@@ -20,25 +20,30 @@ namespace Distill.Runs;
 /// </summary>
 public sealed class RunInputs : IDisposable
 {
-    private RunInputs(IDataset train, IDataset eval)
+    private RunInputs(IDataset train, IReadOnlyList<(string Split, IDataset Data)> evals)
     {
         Train = train;
-        Eval = eval;
+        Evals = evals;
     }
 
     /// <summary>The training split as opened, before <c>train_limit</c>.</summary>
     public IDataset Train { get; }
 
-    /// <summary>The evaluation split as opened, before <c>eval_limit</c>.</summary>
-    public IDataset Eval { get; }
+    /// <summary>The first evaluation split as opened, before <c>eval_limit</c>.</summary>
+    public IDataset Eval => Evals[0].Data;
+
+    /// <summary>Every evaluation split as opened (the recipe's order), before <c>eval_limit</c>.</summary>
+    public IReadOnlyList<(string Split, IDataset Data)> Evals { get; }
 
     /// <summary>Checks a validated recipe's input files; throws an <see cref="InvalidInputException"/> listing every problem.</summary>
     public static RunInputs Check(Recipe recipe)
     {
         var problems = new List<InvalidInputException>();
         var kind = DatasetRegistry.Default.Get(recipe.Data.Dataset);
-        var train = Open(kind, recipe.Data, recipe.Data.TrainSplit, problems);
-        var eval = recipe.Data.EvalSplit == recipe.Data.TrainSplit ? train : Open(kind, recipe.Data, recipe.Data.EvalSplit, problems);
+        IDataSettings data = recipe.Data;
+        var train = Open(kind, recipe.Data, data.TrainSplit, problems);
+        var evals = data.EvalSplitNames
+            .Select(split => (split, split == data.TrainSplit ? train : Open(kind, recipe.Data, split, problems))).ToList();
 
         foreach (var (role, spec) in new[] { ("teacher", recipe.Teacher), ("student", recipe.Student) })
             if (spec.Pretrained is { } folder)
@@ -64,10 +69,10 @@ public sealed class RunInputs : IDisposable
         if (problems.Count > 0)
         {
             Dispose(train);
-            if (!ReferenceEquals(eval, train)) Dispose(eval);
+            foreach (var (_, eval) in evals) if (!ReferenceEquals(eval, train)) Dispose(eval);
             throw InvalidInputException.Combine(problems);
         }
-        return new RunInputs(train!, eval!);
+        return new RunInputs(train!, [.. evals.Select(e => (e.split, e.Item2!))]);
     }
 
     private static IDataset? Open(DatasetKind kind, DataSpec data, string split, List<InvalidInputException> problems)
@@ -93,6 +98,6 @@ public sealed class RunInputs : IDisposable
     public void Dispose()
     {
         Dispose(Train);
-        if (!ReferenceEquals(Eval, Train)) Dispose(Eval);
+        foreach (var (_, eval) in Evals) if (!ReferenceEquals(eval, Train)) Dispose(eval);
     }
 }

@@ -32,4 +32,11 @@ public static class Evaluator
             ["loss"] = lossSum / Math.Max(1, data.Count),
         };
     }
+
+    /// <summary>Each split in order, with <see cref="Evaluate"/>; the first is the one reported as the stage's metrics.</summary>
+    public static IReadOnlyList<SplitMetrics> EvaluateAll(DistillModel model, IReadOnlyList<EvalSplit> splits, int batchSize, Device device)
+    {
+        if (splits.Count == 0) throw new ArgumentException("No split to evaluate.", nameof(splits));
+        return [.. splits.Select(s => new SplitMetrics(s.Name, Evaluate(model, s.Data, batchSize, device)))];
+    }
 }
