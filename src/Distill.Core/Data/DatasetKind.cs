@@ -22,6 +22,12 @@ public sealed record DatasetKind(
     /// </summary>
     public Func<IDataSettings, IReadOnlyList<string>>? ClassNames { get; init; }
 
+    /// <summary>
+    /// Opens unlabelled inputs for <c>distill predict</c> (a file or a folder, as the kind reads them) with the given
+    /// class names; each example's description (its file, or its line and text) in order. Null when the kind cannot.
+    /// </summary>
+    public Func<IDataSettings, string, IReadOnlyList<string>, (IDataset Data, IReadOnlyList<string> Inputs)>? OpenInputs { get; init; }
+
     /// <summary>The optional data keys this kind reads among those added for the table and folder kinds (others are refused when given).</summary>
     public IReadOnlySet<string> Reads { get; init; } = new HashSet<string>();
 }

@@ -75,6 +75,23 @@ public sealed class RunInputs : IDisposable
         return new RunInputs(train!, [.. evals.Select(e => (e.split, e.Item2!))]);
     }
 
+    /// <summary>
+    /// Opens the named splits of the recipe's data as a run would (each after <c>eval_limit</c>, with the run's seed),
+    /// for <c>distill eval</c>; every problem is reported together as one <see cref="InvalidInputException"/>.
+    /// </summary>
+    public static IReadOnlyList<(string Split, IDataset Data)> OpenEvalSplits(Recipe recipe, IReadOnlyList<string> splits)
+    {
+        var problems = new List<InvalidInputException>();
+        var kind = DatasetRegistry.Default.Get(recipe.Data.Dataset);
+        var opened = splits.Select(split => (split, Open(kind, recipe.Data, split, problems))).ToList();
+        if (problems.Count > 0)
+        {
+            foreach (var (_, data) in opened) Dispose(data);
+            throw InvalidInputException.Combine(problems);
+        }
+        return [.. opened.Select(o => (o.split, SubsetDataset.Limit(o.Item2!, recipe.Data.EvalLimit, recipe.Train.Seed)))];
+    }
+
     private static IDataset? Open(DatasetKind kind, DataSpec data, string split, List<InvalidInputException> problems)
     {
         try

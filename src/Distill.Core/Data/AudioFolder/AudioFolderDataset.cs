@@ -88,6 +88,11 @@ public sealed class AudioFolderDataset : IDataset
         "your recordings: <path>/<split>/<class>/*.wav or <path>/<split>/metadata.csv (file_name,label); mixed to mono, resampled to the model's rate")
     {
         ClassNames = spec => Classes(spec).Names,
+        OpenInputs = (spec, input, names) =>
+        {
+            var data = OpenInputs(spec, input, names);
+            return (data, [.. Enumerable.Range(0, data.Count).Select(data.File)]);
+        },
         Reads = new HashSet<string>(StringComparer.Ordinal) { "labels", "label_column", "preprocessing.sampling_rate", "preprocessing.processor" },
     };
 

@@ -87,6 +87,11 @@ public sealed class ImageFolderDataset : IDataset
         "your images: <path>/<split>/<class>/*.png|jpg|jpeg|bmp|webp, decoded by SkiaSharp, resized/normalised by preprocessing or an HF image processor")
     {
         ClassNames = spec => ClassFolders.Classes(spec, Extensions, What).Names,
+        OpenInputs = (spec, input, names) =>
+        {
+            var data = OpenInputs(spec, input, names);
+            return (data, [.. Enumerable.Range(0, data.Count).Select(data.File)]);
+        },
         Reads = new HashSet<string>(StringComparer.Ordinal) { "labels", "preprocessing.size", "preprocessing.channels", "preprocessing.processor" },
     };
 

@@ -69,6 +69,11 @@ public sealed class TextClassificationDataset : IDataset
         "your text classification data: <path>/<split>.csv|tsv|jsonl with text_column (+ text_pair_column) and label_column; needs data.tokenizer")
     {
         ClassNames = spec => Classes(spec).Names,
+        OpenInputs = (spec, input, names) =>
+        {
+            var (data, rows) = OpenInputs(spec, input, names);
+            return (data, [.. rows.Select(r => r.Pair is null ? r.Text : $"{r.Text} [SEP] {r.Pair}")]);
+        },
         Reads = new HashSet<string>(StringComparer.Ordinal) { "text_column", "text_pair_column", "label_column", "labels" },
     };
 
