@@ -24,7 +24,7 @@ app.Configure(config =>
     config.AddCommand<EvalCommand>("eval").WithDescription(EvalCommand.Summary)
         .WithExample("eval", "runs/quickstart/models/distill", "--recipe", "recipes/quickstart.yaml", "--out", "metrics.json");
     config.AddCommand<PredictCommand>("predict").WithDescription(PredictCommand.Summary)
-        .WithExample("predict", "runs/text-own/models/baseline", "--recipe", "recipes/text-own.yaml", "--input", "reviews.csv", "--out", "predictions.jsonl");
+        .WithExample("predict", "runs/text-classification/models/baseline", "--recipe", "recipes/text-classification.yaml", "--input", "reviews.txt", "--out", "predictions.jsonl");
     config.AddCommand<ForwardCommand>("forward").WithDescription(ForwardCommand.Summary)
         .WithExample("forward", "--model", "<hf-folder>", "--inputs", "in.safetensors", "--out", "out.safetensors");
     config.AddCommand<ExportCommand>("export").WithDescription(ExportCommand.Summary)

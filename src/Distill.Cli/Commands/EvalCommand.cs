@@ -64,17 +64,24 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         using var _ = model;
         var data = RunInputs.OpenEvalSplits(recipe, splits);
         var classes = data[0].Data.ClassNames;
-        if (model.NumLabels != classes.Count)
-            throw new InvalidInputException(settings.Model,
-                $"{settings.Model}: the model has {model.NumLabels} outputs but the recipe's {recipe.Data.Dataset} data has {classes.Count} classes; evaluate it with the recipe it was trained with.");
+        SavedModelInputs.Check(model, settings.Model, recipe, classes.Count);
 
         var device = torch.device(recipe.Train.Device);
         var onDevice = model.to(device);
-        var reports = data.Select(d =>
+        List<ClassificationReport> reports;
+        try
         {
-            var (metrics, loss) = Evaluator.Confusion(onDevice, d.Data, recipe.Data.EvalBatchSize, device);
-            return new ClassificationReport(d.Split, classes, metrics, loss);
-        }).ToList();
+            reports = [.. data.Select(d =>
+            {
+                var (metrics, loss) = Evaluator.Confusion(onDevice, d.Data, recipe.Data.EvalBatchSize, device);
+                return new ClassificationReport(d.Split, classes, metrics, loss);
+            })];
+        }
+        catch (Exception e) when (e is not InvalidInputException && Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
+        {
+            Console.Error.WriteLine($"error: the evaluation failed: {ErrorText.Of(e)}\n(set DISTILL_DEBUG=1 for the stack trace)");
+            return ExitCodes.Failure;
+        }
 
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
         if (Console.IsOutputRedirected) console.Profile.Width = 160;

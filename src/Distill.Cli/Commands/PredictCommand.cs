@@ -75,16 +75,38 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
         using var _ = model;
         IReadOnlyList<string> classes = kind.ClassNames?.Invoke(recipe.Data)
             ?? [.. Enumerable.Range(0, model.NumLabels).Select(i => i.ToString(CultureInfo.InvariantCulture))];
-        if (model.NumLabels != classes.Count)
-            throw new InvalidInputException(settings.Model,
-                $"{settings.Model}: the model has {model.NumLabels} outputs but the recipe names {classes.Count} classes; predict with the recipe it was trained with.");
+        SavedModelInputs.Check(model, settings.Model, recipe, classes.Count);
         var (data, inputs) = kind.OpenInputs(recipe.Data, Path.GetFullPath(input), classes);
 
         var device = torch.device(recipe.Train.Device);
         var onDevice = model.to(device);
-        onDevice.eval();
         int batchSize = settings.BatchSize ?? recipe.Data.EvalBatchSize;
         var counts = new long[classes.Count];
+        try
+        {
+            Predict(data, inputs, classes, onDevice, device, batchSize, counts, outPath);
+        }
+        catch (Exception e) when (e is not InvalidInputException && Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
+        {
+            Console.Error.WriteLine($"error: the prediction failed: {ErrorText.Of(e)}\n(set DISTILL_DEBUG=1 for the stack trace)");
+            return ExitCodes.Failure;
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        var table = new Table().Title($"{data.Count} predictions by {Markup.Escape(settings.Model)} ({modelKind})");
+        table.AddColumn("predicted class");
+        table.AddColumn(new TableColumn("examples").RightAligned());
+        for (int c = 0; c < classes.Count; c++) table.AddRow(Markup.Escape(classes[c]), counts[c].ToString(CultureInfo.InvariantCulture));
+        console.Write(table);
+        console.MarkupLine($"predictions: [blue]{Markup.Escape(outPath)}[/]");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Runs the inputs in batches and writes one JSON line per example (temp file, then rename); counts the predicted classes.</summary>
+    private static void Predict(IDataset data, IReadOnlyList<string> inputs, IReadOnlyList<string> classes, Distill.Models.DistillModel model,
+        Device device, int batchSize, long[] counts, string outPath)
+    {
+        model.eval();
         OutputFile.WriteAtomically(outPath, writer =>
         {
             using var noGrad = torch.no_grad();
@@ -94,7 +116,7 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
                 using var scope = torch.NewDisposeScope();
                 int n = Math.Min(batchSize, data.Count - start);
                 var batch = data.GetBatch(indices.AsSpan(start, n)).To(device);
-                var probabilities = nn.functional.softmax(onDevice.call(batch).Logits.to_type(ScalarType.Float32), 1).cpu(); // (B, classes)
+                var probabilities = nn.functional.softmax(model.call(batch).Logits.to_type(ScalarType.Float32), 1).cpu(); // (B, classes)
                 var p = probabilities.data<float>().ToArray();
                 for (int i = 0; i < n; i++)
                 {
@@ -116,14 +138,5 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
                 }
             }
         });
-
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-        var table = new Table().Title($"{data.Count} predictions by {Markup.Escape(settings.Model)} ({modelKind})");
-        table.AddColumn("predicted class");
-        table.AddColumn(new TableColumn("examples").RightAligned());
-        for (int c = 0; c < classes.Count; c++) table.AddRow(Markup.Escape(classes[c]), counts[c].ToString(CultureInfo.InvariantCulture));
-        console.Write(table);
-        console.MarkupLine($"predictions: [blue]{Markup.Escape(outPath)}[/]");
-        return ExitCodes.Success;
     }
 }

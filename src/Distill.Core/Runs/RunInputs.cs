@@ -9,8 +9,9 @@ namespace Distill.Runs;
 /// The pre-flight of <c>distill run</c> and <c>distill validate</c>: every input file the run will read that can be
 /// checked cheaply is checked before the run folder exists, so that bad input is exit code 2 with nothing written.
 /// <list type="bullet">
-/// <item>Data: the training split and every evaluation split are opened, which reads and verifies every file (MNIST: the gzip trailer's CRC-32 and
-/// length, the IDX header against the size and the labels; CIFAR-10: the record size and labels; ...). The opened splits
+/// <item>Data: the training split and every evaluation split are opened, which reads and verifies every file (MNIST:
+/// the gzip trailer's CRC-32 and length, the IDX header against the size and the labels; CIFAR-10: the record size and
+/// labels; text tables: every row; image and audio folders: every file decoded once; ...). The opened splits
 /// are handed to the run, so the data is read once.</item>
 /// <item><c>pretrained</c> folders: safetensors headers bounds-checked against the file, or a <c>pytorch_model.bin</c>
 /// run through the restricted unpickler; no tensor data is read (the run loads the weights once).</item>
@@ -43,7 +44,7 @@ public sealed class RunInputs : IDisposable
         IDataSettings data = recipe.Data;
         var train = Open(kind, recipe.Data, data.TrainSplit, problems);
         var evals = data.EvalSplitNames
-            .Select(split => (split, split == data.TrainSplit ? train : Open(kind, recipe.Data, split, problems))).ToList();
+            .Select(split => (Split: split, Data: split == data.TrainSplit ? train : Open(kind, recipe.Data, split, problems))).ToList();
 
         foreach (var (role, spec) in new[] { ("teacher", recipe.Teacher), ("student", recipe.Student) })
             if (spec.Pretrained is { } folder)
@@ -72,7 +73,7 @@ public sealed class RunInputs : IDisposable
             foreach (var (_, eval) in evals) if (!ReferenceEquals(eval, train)) Dispose(eval);
             throw InvalidInputException.Combine(problems);
         }
-        return new RunInputs(train!, [.. evals.Select(e => (e.split, e.Item2!))]);
+        return new RunInputs(train!, [.. evals.Select(e => (e.Split, e.Data!))]);
     }
 
     /// <summary>
@@ -83,13 +84,13 @@ public sealed class RunInputs : IDisposable
     {
         var problems = new List<InvalidInputException>();
         var kind = DatasetRegistry.Default.Get(recipe.Data.Dataset);
-        var opened = splits.Select(split => (split, Open(kind, recipe.Data, split, problems))).ToList();
+        var opened = splits.Select(split => (Split: split, Data: Open(kind, recipe.Data, split, problems))).ToList();
         if (problems.Count > 0)
         {
             foreach (var (_, data) in opened) Dispose(data);
             throw InvalidInputException.Combine(problems);
         }
-        return [.. opened.Select(o => (o.split, SubsetDataset.Limit(o.Item2!, recipe.Data.EvalLimit, recipe.Train.Seed)))];
+        return [.. opened.Select(o => (o.Split, SubsetDataset.Limit(o.Data!, recipe.Data.EvalLimit, recipe.Train.Seed)))];
     }
 
     private static IDataset? Open(DatasetKind kind, DataSpec data, string split, List<InvalidInputException> problems)

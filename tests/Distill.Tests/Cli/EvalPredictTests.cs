@@ -153,5 +153,11 @@ public sealed class EvalPredictTests : IDisposable
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "summary.json")))!;
         Assert.Equal((double)summary["stages"]![0]!["metrics"]!["accuracy"]!, (double)JsonNode.Parse(File.ReadAllText(files["m.json"]))!["accuracy"]!);
         Assert.Equal(["neg", "pos"], summary["labels"]!.AsArray().Select(l => (string)l!));
+
+        // The text model with the image recipe: refused before it runs, naming what the model reads.
+        var mismatch = CliRunner.Run("eval", model, "--recipe", _data.Recipe(), "--out", files["x.json"]);
+        Assert.Equal(2, mismatch.Exit);
+        Assert.Contains("the model (bert) reads input_ids, which image_folder data does not give (pixel_values)", mismatch.Err);
+        Assert.False(File.Exists(files["x.json"]));
     }
 }
