@@ -154,6 +154,15 @@ public sealed class EvalPredictTests : IDisposable
         Assert.Equal((double)summary["stages"]![0]!["metrics"]!["accuracy"]!, (double)JsonNode.Parse(File.ReadAllText(files["m.json"]))!["accuracy"]!);
         Assert.Equal(["neg", "pos"], summary["labels"]!.AsArray().Select(l => (string)l!));
 
+        // The same model exported as an HF folder evaluates to the same accuracy.
+        string hf = Path.Combine(files.Root, "hf");
+        var export = CliRunner.Run("export", runDir, "--stage", "baseline", "--out", hf);
+        Assert.True(export.Exit == 0, export.Err + export.Out);
+        var fromHf = CliRunner.Run("eval", hf, "--recipe", recipe, "--out", files["hf.json"]);
+        Assert.True(fromHf.Exit == 0, fromHf.Err + fromHf.Out);
+        Assert.Contains("HuggingFace folder", fromHf.Out);
+        Assert.Equal((double)summary["stages"]![0]!["metrics"]!["accuracy"]!, (double)JsonNode.Parse(File.ReadAllText(files["hf.json"]))!["accuracy"]!);
+
         // The text model with the image recipe: refused before it runs, naming what the model reads.
         var mismatch = CliRunner.Run("eval", model, "--recipe", _data.Recipe(), "--out", files["x.json"]);
         Assert.Equal(2, mismatch.Exit);
