@@ -151,7 +151,7 @@ public sealed class BenchTokenDataset : IDataset
             new InputSpec("token_type_ids", [spec.MaxLength], ScalarType.Int64),
             new InputSpec("attention_mask", [spec.MaxLength], ScalarType.Int64),
         ],
-        spec => new[] { spec.TrainSplit, spec.EvalSplit }
+        spec => spec.SplitKeys.Select(k => k.Split)
             .Where(split => !File.Exists(SplitFile(spec.Path, split)))
             .Select(split => ("path", $"'{spec.Path}' has no {split}.safetensors")),
         (spec, split) => Open(SplitFile(spec.Path, split)),

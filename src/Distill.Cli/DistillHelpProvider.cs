@@ -19,6 +19,8 @@ public sealed class DistillHelpProvider(ICommandAppSettings settings) : HelpProv
     {
         ["run"] = () => RunCommand.Details,
         ["validate"] = () => ValidateCommand.Details,
+        ["eval"] = () => EvalCommand.Details,
+        ["predict"] = () => PredictCommand.Details,
         ["forward"] = () => ForwardCommand.Details,
         ["export"] = () => ExportCommand.Details,
         ["onnx"] = () => ImportOnnxCommand.Details,

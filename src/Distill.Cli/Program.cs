@@ -8,7 +8,7 @@ using Spectre.Console.Cli;
 // help footer (DistillHelpProvider). Exceptions propagate so that usage errors map to exit code 2 here.
 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
 if (Console.IsOutputRedirected) console.Profile.Width = 120; // logs and pipes: wrap help at a readable width, not 80
-string[] Commands = ["run", "validate", "forward", "export", "import", "profile", "bench"];
+string[] Commands = ["run", "validate", "eval", "predict", "forward", "export", "import", "profile", "bench"];
 var app = new CommandApp();
 app.Configure(config =>
 {
@@ -21,6 +21,10 @@ app.Configure(config =>
         .WithExample("run", "recipes/quickstart.yaml").WithExample("run", "recipes/bert-sst2.yaml", "--set", "train.lr=0.001", "--out", "runs/lr");
     config.AddCommand<ValidateCommand>("validate").WithDescription(ValidateCommand.Summary)
         .WithExample("validate", "recipes/quickstart.yaml");
+    config.AddCommand<EvalCommand>("eval").WithDescription(EvalCommand.Summary)
+        .WithExample("eval", "runs/quickstart/models/distill", "--recipe", "recipes/quickstart.yaml", "--out", "metrics.json");
+    config.AddCommand<PredictCommand>("predict").WithDescription(PredictCommand.Summary)
+        .WithExample("predict", "runs/text-classification/models/baseline", "--recipe", "recipes/text-classification.yaml", "--input", "reviews.txt", "--out", "predictions.jsonl");
     config.AddCommand<ForwardCommand>("forward").WithDescription(ForwardCommand.Summary)
         .WithExample("forward", "--model", "<hf-folder>", "--inputs", "in.safetensors", "--out", "out.safetensors");
     config.AddCommand<ExportCommand>("export").WithDescription(ExportCommand.Summary)

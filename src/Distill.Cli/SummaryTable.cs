@@ -22,10 +22,26 @@ public static class SummaryTable
                 s.Steps.ToString(CultureInfo.InvariantCulture), $"{s.WallSeconds:0.0} s");
         }
         AnsiConsole.Write(table);
+        PrintSplits(summary);
         PrintCompression(summary);
         foreach (var s in summary.Stages.Where(s => s.Extra.TryGetValue("warning", out var w) && w is not null))
             AnsiConsole.MarkupLine($"[yellow]warning[/] [[{Markup.Escape(s.Name)}]]: {Markup.Escape(s.Extra["warning"].ToString() ?? "")}");
         AnsiConsole.MarkupLine($"summary: [blue]{Markup.Escape(Path.Combine(runDir, RunSummary.FileName))}[/]");
+    }
+
+    /// <summary>Accuracy and macro-F1 of every evaluation split, when the recipe evaluates more than one.</summary>
+    private static void PrintSplits(RunSummary summary)
+    {
+        var splits = summary.Stages.Select(s => s.MetricsBySplit).OfType<IReadOnlyList<Distill.Training.SplitMetrics>>()
+            .SelectMany(b => b.Select(m => m.Split)).Distinct().ToList();
+        if (splits.Count < 2) return;
+        var table = new Table().Title("[bold]evaluation splits[/] (accuracy / macro-F1; metrics above are the first split's)");
+        table.AddColumn("stage");
+        foreach (var split in splits) table.AddColumn(new TableColumn(Markup.Escape(split)).RightAligned());
+        foreach (var s in summary.Stages.Where(s => s.MetricsBySplit is not null))
+            table.AddRow([Markup.Escape(s.Name), .. splits.Select(split => s.MetricsBySplit!.FirstOrDefault(m => m.Split == split) is { } m
+                ? $"{Fmt(m.Metrics, "accuracy", "0.0000")} / {Fmt(m.Metrics, "macro_f1", "0.0000")}" : "-")]);
+        AnsiConsole.Write(table);
     }
 
     /// <summary>The compression view (<see cref="CompressionTable"/>), when the run has prune, quantize or export stages.</summary>

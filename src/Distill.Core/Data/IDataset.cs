@@ -9,6 +9,9 @@ public interface IDataset
 
     int NumClasses { get; }
 
+    /// <summary>The name of each class in label order (for reports, <c>distill eval</c> and <c>distill predict</c>); the label ids when the data has no names.</summary>
+    IReadOnlyList<string> ClassNames => [.. Enumerable.Range(0, NumClasses).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
     /// <summary>Label of example <paramref name="index"/> (used for metrics and class-balanced subsets).</summary>
     int Label(int index);
 

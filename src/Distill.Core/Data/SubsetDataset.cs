@@ -9,6 +9,8 @@ public sealed class SubsetDataset(IDataset source, int[] indices) : IDataset
 
     public int NumClasses => source.NumClasses;
 
+    public IReadOnlyList<string> ClassNames => source.ClassNames;
+
     public int Label(int index) => source.Label(indices[index]);
 
     public Batch GetBatch(ReadOnlySpan<int> batchIndices)

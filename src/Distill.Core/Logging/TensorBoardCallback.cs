@@ -6,7 +6,8 @@ namespace Distill.Logging;
 /// <summary>
 /// Writes a stage's training curves to <c>&lt;run&gt;/tb/&lt;stage&gt;/</c> (an <see cref="EventFileWriter"/>), so TensorBoard
 /// shows each stage as a run and overlays equal tags (baseline vs distill): <c>loss/&lt;term&gt;</c>, <c>loss/total</c>, <c>lr</c>,
-/// <c>throughput</c> (examples/s), <c>eval/accuracy</c>, <c>eval/macro_f1</c>, <c>eval/loss</c>, and <c>weights/&lt;param&gt;</c> histograms.
+/// <c>throughput</c> (examples/s), <c>eval/accuracy</c>, <c>eval/macro_f1</c>, <c>eval/loss</c> (the first evaluation split;
+/// with several, also <c>eval/&lt;split&gt;/&lt;metric&gt;</c> for each), and <c>weights/&lt;param&gt;</c> histograms.
 /// </summary>
 public sealed class TensorBoardCallback(string logDir, int logEvery, int? histogramEvery) : ITrainerCallback
 {
@@ -34,5 +35,8 @@ public sealed class TensorBoardCallback(string logDir, int logEvery, int? histog
     public void OnEval(TrainingSession session, EvalInfo eval)
     {
         foreach (var (name, value) in eval.Metrics) Writer.Scalar($"eval/{name}", value, eval.Step);
+        if (eval.BySplit is not { Count: > 1 } splits) return; // one split: eval/<metric> as before, so older runs overlay
+        foreach (var split in splits)
+            foreach (var (name, value) in split.Metrics) Writer.Scalar($"eval/{split.Split}/{name}", value, eval.Step);
     }
 }

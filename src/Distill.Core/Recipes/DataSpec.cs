@@ -1,11 +1,14 @@
+using Distill.Data;
 using Distill.Schema;
 
 namespace Distill.Recipes;
 
-/// <summary>The dataset, its splits and pre-processing.</summary>
-public sealed record DataSpec
+/// <summary>The dataset, its splits and pre-processing. Datasets read it through <see cref="IDataSettings"/>.</summary>
+public sealed record DataSpec : IDataSettings
 {
-    /// <summary>Dataset key (<c>mnist</c>, ...).</summary>
+    private readonly string _evalSplit = "test";
+
+    /// <summary>Dataset key (<c>mnist</c>, <c>text_classification</c>, ...).</summary>
     [RequiredKey] public string Dataset { get; init; } = "";
 
     /// <summary>Folder holding the dataset files, relative to the recipe's folder.</summary>
@@ -14,13 +17,23 @@ public sealed record DataSpec
     /// <summary>Split trained on.</summary>
     public string TrainSplit { get; init; } = "train";
 
-    /// <summary>Split evaluated on (every <c>eval_every</c> steps and at the end of each stage).</summary>
-    public string EvalSplit { get; init; } = "test";
+    /// <summary>
+    /// Split evaluated on (every <c>eval_every</c> steps and at the end of each stage). With <see cref="EvalSplits"/>
+    /// this reads as its first entry, so code that knows one evaluation split sees the primary one.
+    /// </summary>
+    public string EvalSplit
+    {
+        get => EvalSplits is { Count: > 0 } splits ? splits[0] : _evalSplit;
+        init => _evalSplit = value;
+    }
+
+    /// <summary>Several splits evaluated together; the first one is reported as <c>metrics</c> and chooses the best checkpoint. Not with <c>eval_split</c>.</summary>
+    public List<string>? EvalSplits { get; init; }
 
     /// <summary>Use only the first N training examples (after a seeded shuffle); null = all.</summary>
     [Bounds(1, int.MaxValue)] public int? TrainLimit { get; init; }
 
-    /// <summary>Use only the first N evaluation examples; null = all.</summary>
+    /// <summary>Use only the first N examples of each evaluation split (after a seeded shuffle); null = all.</summary>
     [Bounds(1, int.MaxValue)] public int? EvalLimit { get; init; }
 
     /// <summary>Evaluation-time batch size (no gradients, so larger than training's).</summary>
@@ -33,13 +46,42 @@ public sealed record DataSpec
 
     /// <summary>Text datasets: tokens per example including [CLS]/[SEP]; longer texts are truncated. Batches are padded to their longest example.</summary>
     [Bounds(3, 65536)] public int MaxLength { get; init; } = 64;
-}
 
-/// <summary>Pre-processing applied when batches are built.</summary>
-public sealed record PreprocessSpec
-{
-    /// <summary>Images: subtract this mean and divide by <c>std</c> after scaling pixels to [0, 1]. Null = no normalisation.</summary>
-    public List<double>? Mean { get; init; }
+    /// <summary><c>text_classification</c>: the column (header name, or JSON key) holding the text.</summary>
+    public string? TextColumn { get; init; }
 
-    public List<double>? Std { get; init; }
+    /// <summary><c>text_classification</c>: the column of the second text of sentence pairs; null = single texts.</summary>
+    public string? TextPairColumn { get; init; }
+
+    /// <summary><c>text_classification</c>, and <c>audio_folder</c>'s metadata.csv: the column holding the label.</summary>
+    public string LabelColumn { get; init; } = "label";
+
+    /// <summary>Class names in label order; null = collected from the training split (sorted) and recorded in summary.json.</summary>
+    public List<string>? Labels { get; init; }
+
+    IReadOnlyList<string> IDataSettings.EvalSplitNames => EvalSplits is { Count: > 0 } splits ? splits : [EvalSplit];
+
+    IReadOnlyList<(string Key, string Split)> IDataSettings.SplitKeys =>
+        [("train_split", TrainSplit), .. EvalSplits is { Count: > 0 } splits
+            ? splits.Select((s, i) => ($"eval_splits[{i}]", s))
+            : [("eval_split", EvalSplit)]];
+
+    IReadOnlyList<string>? IDataSettings.Labels => Labels;
+
+    IReadOnlyList<double>? IDataSettings.Mean => Preprocessing.Mean;
+
+    IReadOnlyList<double>? IDataSettings.Std => Preprocessing.Std;
+
+    (int Height, int Width)? IDataSettings.ImageSize => Preprocessing.Size switch
+    {
+        [var side] => (side, side),
+        [var h, var w] => (h, w),
+        _ => null,
+    };
+
+    int IDataSettings.Channels => Preprocessing.Channels;
+
+    int IDataSettings.SamplingRate => Preprocessing.SamplingRate;
+
+    string? IDataSettings.Processor => Preprocessing.Processor;
 }

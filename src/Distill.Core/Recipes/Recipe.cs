@@ -8,8 +8,14 @@ namespace Distill.Recipes;
 /// </summary>
 public sealed record Recipe
 {
-    /// <summary>The model distilled from. Trained by a <c>train_teacher</c> stage unless <c>checkpoint</c> is given.</summary>
-    [RequiredKey] public ModelSpec Teacher { get; init; } = new();
+    /// <summary>
+    /// The model distilled from. Trained by a <c>train_teacher</c> stage unless <c>checkpoint</c> is given. A recipe whose
+    /// stages need no teacher (only <c>baseline</c> and <c>export</c>) may leave it out.
+    /// </summary>
+    public ModelSpec Teacher { get; init; } = new();
+
+    /// <summary>Whether the recipe has a teacher section (a family is known once it is resolved).</summary>
+    public bool HasTeacher => Teacher.Model.Length > 0 || Teacher.Pretrained is not null;
 
     /// <summary>The model distilled into.</summary>
     [RequiredKey] public ModelSpec Student { get; init; } = new();

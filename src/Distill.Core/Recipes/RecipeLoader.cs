@@ -55,6 +55,7 @@ public static class RecipeLoader
                 var lengthPaths = MergeStageTrain(root, source);
                 recipe = new RecipeBinder(source).Bind<Recipe>(root);
                 if (recipe is not null) recipe = ModelSpecResolver.Resolve(recipe, source);
+                if (recipe is not null) recipe = NumLabelsResolver.Resolve(recipe, source);
                 if (recipe is not null) Check(recipe, root, source, lengthPaths);
             }
             else
@@ -225,7 +226,7 @@ public static class RecipeLoader
                 var keys = DatasetRegistry.Default.Keys.Order().ToList();
                 source.Add(node, path, $"unknown dataset '{data.Dataset}'{TextDistance.DidYouMean(data.Dataset, keys)}; expected one of {string.Join(", ", keys)}");
             }
-            else
+            else if (CheckDataKeys(data, dataset, source))
             {
                 List<(string Key, string Message)> problems;
                 try { problems = dataset.Validate(data).ToList(); }
@@ -238,6 +239,64 @@ public static class RecipeLoader
             }
         }
     }
+
+    /// <summary>The keys that only some dataset kinds read, and the choice between eval_split and eval_splits; false when a problem was reported.</summary>
+    private static bool CheckDataKeys(DataSpec data, DatasetKind kind, RecipeSource source)
+    {
+        int before = source.Errors.Count;
+        if (!source.TryGetSource(data, out var dataNode, out _)) return true;
+        bool Given(YamlNode? parent, string key) => YamlNodes.Find(parent, key).Value is { } v && !YamlNodes.IsNull(v);
+        if (Given(dataNode, "eval_split") && Given(dataNode, "eval_splits"))
+        {
+            var (node, path) = source.Locate(data, "eval_splits");
+            source.Add(node, path, "eval_split and eval_splits are both given; keep eval_splits (a list: the first split is reported as metrics and chooses the best checkpoint)");
+        }
+        if (data.EvalSplits is { } splits)
+        {
+            if (splits.Count == 0)
+            {
+                var (node, path) = source.Locate(data, "eval_splits");
+                source.Add(node, path, "give at least one split, e.g. [validation, test]");
+            }
+            for (int i = 0; i < splits.Count; i++)
+                if (splits.IndexOf(splits[i]) < i)
+                {
+                    var (node, path) = source.Locate(data, $"eval_splits[{i}]");
+                    source.Add(node, path, $"split '{splits[i]}' is listed twice; list each split once");
+                }
+        }
+        if (data.Labels is { } labels)
+        {
+            if (labels.Count < 2)
+            {
+                var (node, path) = source.Locate(data, "labels");
+                source.Add(node, path, $"a classifier needs at least two classes, got {labels.Count}");
+            }
+            for (int i = 0; i < labels.Count; i++)
+                if (labels.IndexOf(labels[i]) < i)
+                {
+                    var (node, path) = source.Locate(data, $"labels[{i}]");
+                    source.Add(node, path, $"label '{labels[i]}' is listed twice; list each class once");
+                }
+        }
+        var preprocessingNode = YamlNodes.Find(dataNode, "preprocessing").Value;
+        foreach (var (parent, prefix, key) in OptionalDataKeys)
+        {
+            if (kind.Reads.Contains(prefix + key) || !Given(prefix.Length == 0 ? dataNode : preprocessingNode, key)) continue;
+            var users = DatasetRegistry.Default.Keys.Order().Where(k => DatasetRegistry.Default.Get(k).Reads.Contains(prefix + key));
+            var (node, path) = source.Locate(parent(data), key);
+            source.Add(node, path, $"the {kind.Key} dataset does not read {prefix + key} (it is for {string.Join(", ", users)}); remove it");
+        }
+        return source.Errors.Count == before;
+    }
+
+    /// <summary>Data keys that only some kinds read (<see cref="DatasetKind.Reads"/>): the record they belong to, their prefix and key.</summary>
+    private static readonly (Func<DataSpec, object> Parent, string Prefix, string Key)[] OptionalDataKeys =
+    [
+        (d => d, "", "text_column"), (d => d, "", "text_pair_column"), (d => d, "", "label_column"), (d => d, "", "labels"),
+        (d => d.Preprocessing, "preprocessing.", "size"), (d => d.Preprocessing, "preprocessing.", "channels"),
+        (d => d.Preprocessing, "preprocessing.", "sampling_rate"), (d => d.Preprocessing, "preprocessing.", "processor"),
+    ];
 
     private static void CheckUniqueNames<T>(IEnumerable<T> items, Func<T, string> name, Func<T, string> nameKey, string what, RecipeSource source)
         where T : notnull
@@ -264,9 +323,27 @@ public static class RecipeLoader
         source.Add(node, path, $"expected cpu, cuda or cuda:N (e.g. cuda:0), got '{train.Device}'");
     }
 
+    /// <summary>Stage kinds that run without a teacher, so a recipe of only these may leave the teacher out.</summary>
+    private static readonly HashSet<string> TeacherlessStages = new(StringComparer.Ordinal) { "baseline", "export" };
+
     private static void CheckTeacher(Recipe recipe, RecipeSource source)
     {
         bool found = source.TryGetSource(recipe.Teacher, out var teacherNode, out _);
+        if (!found)
+        {
+            foreach (var stage in recipe.Stages.Where(s => !TeacherlessStages.Contains(s.Kind)))
+            {
+                var (node, path) = source.Locate(stage, "kind");
+                source.Add(node, path,
+                    $"stage '{stage.DisplayName}' ({stage.Kind}) needs a teacher, and the recipe has no teacher section: add one (model + config, pretrained or checkpoint); only baseline and export stages run without a teacher");
+            }
+            if (recipe.Student.InitFromTeacher is not null)
+            {
+                var (node, path) = source.Locate(recipe.Student, "init_from_teacher");
+                source.Add(node, path, "student.init_from_teacher needs a teacher, and the recipe has no teacher section: add one, or give student.model and student.config");
+            }
+            return;
+        }
         YamlNode? checkpointNode = found ? YamlNodes.Find(teacherNode, "checkpoint").Value : null;
         YamlNode? pretrainedNode = found ? YamlNodes.Find(teacherNode, "pretrained").Value : null;
         bool hasCheckpoint = checkpointNode is not null && !YamlNodes.IsNull(checkpointNode);

@@ -43,7 +43,7 @@ public static class RecipeValidator
         var source = loaded.Source;
         var errors = new List<RecipeError>();
 
-        var teacherModules = ModuleNamesOnMeta(recipe.Teacher, "teacher", source, errors);
+        var teacherModules = recipe.HasTeacher ? ModuleNamesOnMeta(recipe.Teacher, "teacher", source, errors) : [];
         var studentModules = ModuleNamesOnMeta(recipe.Student, "student", source, errors);
         if (teacherModules is null || studentModules is null) return errors;
 
@@ -65,7 +65,7 @@ public static class RecipeValidator
                 var (node, path) = source.Locate(stage, key);
                 errors.Add(source.Error(node, path, message));
             }
-        if (errors.Count > 0 || recipe.Distill.Terms.Count == 0) return errors;
+        if (errors.Count > 0 || recipe.Distill.Terms.Count == 0 || !recipe.HasTeacher) return errors;
 
         ProbeLossTerms(recipe, source, losses ?? LossRegistry.Default, errors);
         return errors;

@@ -90,6 +90,7 @@ public sealed class RunExecutor
             Recipe = Recipe, RecipePath = RecipePath, RecipeSha256 = RecipeSha256, RunDir = RunDir, Device = device,
             Resuming = Resume, ExtraCallbacks = ExtraCallbacks, Log = Log, Inputs = inputs,
         };
+        summary.Labels ??= inputs.Train.ClassNames; // labels collected from the training split are known to eval/predict later
         WriteHfSources();
         if (Recipe.Teacher.Checkpoint is { } teacherCkpt) LoadTeacher(run, teacherCkpt, summary);
         else if (Recipe.Teacher.Pretrained is { } folder && !Recipe.Stages.OfType<TrainTeacherStageSpec>().Any())
@@ -216,10 +217,10 @@ public sealed class RunExecutor
         run.Teacher = teacher;
         if (summary.Stages.Any(s => s.Kind == "teacher_checkpoint")) return;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var metrics = Evaluator.Evaluate(teacher, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+        var (metrics, bySplit) = run.Evaluate(teacher);
         summary.Add(new StageResult
         {
-            Name = "teacher", Kind = "teacher_checkpoint", Metrics = metrics, Params = teacher.ParameterCount(),
+            Name = "teacher", Kind = "teacher_checkpoint", Metrics = metrics, MetricsBySplit = bySplit, Params = teacher.ParameterCount(),
             ModelBytes = teacher.ParameterBytes(), WallSeconds = clock.Elapsed.TotalSeconds,
             Extra = new Dictionary<string, object> { ["checkpoint"] = checkpoint },
         });
@@ -239,10 +240,10 @@ public sealed class RunExecutor
         var extra = new Dictionary<string, object>(run.PendingExtra, StringComparer.Ordinal) { ["pretrained"] = folder };
         run.PendingExtra.Clear();
         if (summary.Stages.Any(s => s.Kind == "teacher_pretrained")) return;
-        var metrics = Evaluator.Evaluate(teacher, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+        var (metrics, bySplit) = run.Evaluate(teacher);
         summary.Add(new StageResult
         {
-            Name = "teacher", Kind = "teacher_pretrained", Metrics = metrics, Params = teacher.ParameterCount(),
+            Name = "teacher", Kind = "teacher_pretrained", Metrics = metrics, MetricsBySplit = bySplit, Params = teacher.ParameterCount(),
             ModelBytes = teacher.ParameterBytes(), WallSeconds = clock.Elapsed.TotalSeconds, Extra = extra,
         });
         summary.Write(run.RunDir);

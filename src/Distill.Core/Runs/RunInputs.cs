@@ -9,8 +9,9 @@ namespace Distill.Runs;
 /// The pre-flight of <c>distill run</c> and <c>distill validate</c>: every input file the run will read that can be
 /// checked cheaply is checked before the run folder exists, so that bad input is exit code 2 with nothing written.
 /// <list type="bullet">
-/// <item>Data: both splits are opened, which reads and verifies every file (MNIST: the gzip trailer's CRC-32 and
-/// length, the IDX header against the size and the labels; CIFAR-10: the record size and labels; ...). The opened splits
+/// <item>Data: the training split and every evaluation split are opened, which reads and verifies every file (MNIST:
+/// the gzip trailer's CRC-32 and length, the IDX header against the size and the labels; CIFAR-10: the record size and
+/// labels; text tables: every row; image and audio folders: every file decoded once; ...). The opened splits
 /// are handed to the run, so the data is read once.</item>
 /// <item><c>pretrained</c> folders: safetensors headers bounds-checked against the file, or a <c>pytorch_model.bin</c>
 /// run through the restricted unpickler; no tensor data is read (the run loads the weights once).</item>
@@ -20,25 +21,30 @@ namespace Distill.Runs;
 /// </summary>
 public sealed class RunInputs : IDisposable
 {
-    private RunInputs(IDataset train, IDataset eval)
+    private RunInputs(IDataset train, IReadOnlyList<(string Split, IDataset Data)> evals)
     {
         Train = train;
-        Eval = eval;
+        Evals = evals;
     }
 
     /// <summary>The training split as opened, before <c>train_limit</c>.</summary>
     public IDataset Train { get; }
 
-    /// <summary>The evaluation split as opened, before <c>eval_limit</c>.</summary>
-    public IDataset Eval { get; }
+    /// <summary>The first evaluation split as opened, before <c>eval_limit</c>.</summary>
+    public IDataset Eval => Evals[0].Data;
+
+    /// <summary>Every evaluation split as opened (the recipe's order), before <c>eval_limit</c>.</summary>
+    public IReadOnlyList<(string Split, IDataset Data)> Evals { get; }
 
     /// <summary>Checks a validated recipe's input files; throws an <see cref="InvalidInputException"/> listing every problem.</summary>
     public static RunInputs Check(Recipe recipe)
     {
         var problems = new List<InvalidInputException>();
         var kind = DatasetRegistry.Default.Get(recipe.Data.Dataset);
-        var train = Open(kind, recipe.Data, recipe.Data.TrainSplit, problems);
-        var eval = recipe.Data.EvalSplit == recipe.Data.TrainSplit ? train : Open(kind, recipe.Data, recipe.Data.EvalSplit, problems);
+        IDataSettings data = recipe.Data;
+        var train = Open(kind, recipe.Data, data.TrainSplit, problems);
+        var evals = data.EvalSplitNames
+            .Select(split => (Split: split, Data: split == data.TrainSplit ? train : Open(kind, recipe.Data, split, problems))).ToList();
 
         foreach (var (role, spec) in new[] { ("teacher", recipe.Teacher), ("student", recipe.Student) })
             if (spec.Pretrained is { } folder)
@@ -64,10 +70,27 @@ public sealed class RunInputs : IDisposable
         if (problems.Count > 0)
         {
             Dispose(train);
-            if (!ReferenceEquals(eval, train)) Dispose(eval);
+            foreach (var (_, eval) in evals) if (!ReferenceEquals(eval, train)) Dispose(eval);
             throw InvalidInputException.Combine(problems);
         }
-        return new RunInputs(train!, eval!);
+        return new RunInputs(train!, [.. evals.Select(e => (e.Split, e.Data!))]);
+    }
+
+    /// <summary>
+    /// Opens the named splits of the recipe's data as a run would (each after <c>eval_limit</c>, with the run's seed),
+    /// for <c>distill eval</c>; every problem is reported together as one <see cref="InvalidInputException"/>.
+    /// </summary>
+    public static IReadOnlyList<(string Split, IDataset Data)> OpenEvalSplits(Recipe recipe, IReadOnlyList<string> splits)
+    {
+        var problems = new List<InvalidInputException>();
+        var kind = DatasetRegistry.Default.Get(recipe.Data.Dataset);
+        var opened = splits.Select(split => (Split: split, Data: Open(kind, recipe.Data, split, problems))).ToList();
+        if (problems.Count > 0)
+        {
+            foreach (var (_, data) in opened) Dispose(data);
+            throw InvalidInputException.Combine(problems);
+        }
+        return [.. opened.Select(o => (o.Split, SubsetDataset.Limit(o.Data!, recipe.Data.EvalLimit, recipe.Train.Seed)))];
     }
 
     private static IDataset? Open(DatasetKind kind, DataSpec data, string split, List<InvalidInputException> problems)
@@ -93,6 +116,6 @@ public sealed class RunInputs : IDisposable
     public void Dispose()
     {
         Dispose(Train);
-        if (!ReferenceEquals(Eval, Train)) Dispose(Eval);
+        foreach (var (_, eval) in Evals) if (!ReferenceEquals(eval, Train)) Dispose(eval);
     }
 }

@@ -1,13 +1,17 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Distill.Stages;
+using Distill.Training;
 
 namespace Distill.Runs;
 
 /// <summary>
 /// <c>&lt;run&gt;/summary.json</c>, a contract scripts rely on (README "summary.json"):
 /// <c>{"recipe": path, "recipe_sha256": hex, "stages": [{"name", "kind", "metrics": {"accuracy", "macro_f1", "loss", ...},
-/// "params", "model_bytes", "wall_seconds", "steps", ...stage-specific keys}, ...]}</c>.
+/// "metrics_by_split": {"&lt;split&gt;": {...}, ...}, "params", "model_bytes", "wall_seconds", "steps", ...stage-specific keys}, ...],
+/// "labels": [class names]}</c>. <c>metrics</c> are the first evaluation split's; <c>metrics_by_split</c> (every
+/// evaluation split, in the recipe's order) is written for the stages that evaluate the run's splits; <c>labels</c>
+/// when the dataset knows its class names.
 /// Rewritten atomically after every stage; a resumed run reads it to know which stages are done.
 /// </summary>
 public sealed class RunSummary(string recipePath, string recipeSha256)
@@ -28,6 +32,9 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
 
     public IReadOnlyList<StageResult> Stages => _stages;
 
+    /// <summary>The dataset's class names in label order (recorded so that labels collected from the training split are known later); null = not recorded.</summary>
+    public IReadOnlyList<string>? Labels { get; set; }
+
     public void Add(StageResult result) => _stages.Add(result);
 
     public JsonObject ToJson()
@@ -42,17 +49,29 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
                 ["name"] = s.Name,
                 ["kind"] = s.Kind,
                 ["metrics"] = metrics,
-                ["params"] = s.Params,
-                ["model_bytes"] = s.ModelBytes,
-                ["wall_seconds"] = Math.Round(s.WallSeconds, 3),
-                ["steps"] = s.Steps,
             };
+            if (s.MetricsBySplit is { } bySplit)
+            {
+                var splits = new JsonObject();
+                foreach (var split in bySplit)
+                {
+                    var m = new JsonObject();
+                    foreach (var (k, v) in split.Metrics) m[k] = Number(v);
+                    splits[split.Split] = m;
+                }
+                o["metrics_by_split"] = splits;
+            }
+            o["params"] = s.Params;
+            o["model_bytes"] = s.ModelBytes;
+            o["wall_seconds"] = Math.Round(s.WallSeconds, 3);
+            o["steps"] = s.Steps;
             foreach (var (k, v) in s.Extra) o[k] = v is double d ? Number(d) : JsonSerializer.SerializeToNode(v);
             stages.Add(o);
         }
         var root = new JsonObject { ["recipe"] = RecipePath, ["recipe_sha256"] = RecipeSha256 };
         if (ResumeSha256 is not null) root["resume_sha256"] = ResumeSha256;
         if (ResumeChanges.Count > 0) root["resume_changes"] = new JsonArray(ResumeChanges.Select(c => (JsonNode)JsonValue.Create(c)).ToArray());
+        if (Labels is { } labels) root["labels"] = new JsonArray([.. labels.Select(l => JsonValue.Create(l))]);
         root["stages"] = stages;
         return root;
     }
@@ -93,7 +112,8 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
             ResumeSha256 = (string?)root["resume_sha256"],
         };
         foreach (var change in root["resume_changes"]?.AsArray() ?? []) summary.ResumeChanges.Add((string)change!);
-        string[] standard = ["name", "kind", "metrics", "params", "model_bytes", "wall_seconds", "steps"];
+        if (root["labels"] is JsonArray labels) summary.Labels = [.. labels.Select(l => (string)l!)];
+        string[] standard = ["name", "kind", "metrics", "metrics_by_split", "params", "model_bytes", "wall_seconds", "steps"];
         foreach (var node in root["stages"]?.AsArray() ?? [])
         {
             var o = node!.AsObject();
@@ -102,6 +122,10 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
                 Name = (string)o["name"]!,
                 Kind = (string)o["kind"]!,
                 Metrics = o["metrics"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value is null ? double.NaN : (double)kv.Value),
+                MetricsBySplit = o["metrics_by_split"] is JsonObject bySplit
+                    ? [.. bySplit.Select(kv => new SplitMetrics(kv.Key,
+                        kv.Value!.AsObject().ToDictionary(m => m.Key, m => m.Value is null ? double.NaN : (double)m.Value)))]
+                    : null,
                 Params = (long)o["params"]!,
                 ModelBytes = (long)o["model_bytes"]!,
                 WallSeconds = (double)o["wall_seconds"]!,

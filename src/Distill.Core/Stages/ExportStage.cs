@@ -41,7 +41,7 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
 
         var loaded = ModelArtifact.Load(path, ModelRegistry.Default).to(run.Device);
         double maxDiff = MaxAbsDifference(student, loaded);
-        var metrics = Evaluator.Evaluate(loaded, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+        var (metrics, bySplit) = run.Evaluate(loaded);
         double latency = LatencyProfiler.MedianMsPerBatch([loaded], run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device, spec.LatencyRuns)[0];
         CheckpointIO.SaveModel(run.ModelDir(spec), loaded, new CheckpointState
         {
@@ -86,7 +86,7 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
         run.Student = loaded;
         return new StageResult
         {
-            Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, Params = parameters, ModelBytes = loaded.ParameterBytes(),
+            Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, MetricsBySplit = bySplit, Params = parameters, ModelBytes = loaded.ParameterBytes(),
             WallSeconds = clock.Elapsed.TotalSeconds, Extra = extra,
         };
     }

@@ -52,14 +52,14 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         {
             plan.Start(masks);
             masks.Apply();
-            var metrics = Evaluator.Evaluate(student, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+            var (metrics, bySplit) = run.Evaluate(student);
             CheckpointIO.SaveModel(run.ModelDir(spec), student, new CheckpointState
             {
                 Stage = spec.DisplayName, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256,
             });
             result = new StageResult
             {
-                Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, Params = student.ParameterCount(),
+                Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, MetricsBySplit = bySplit, Params = student.ParameterCount(),
                 ModelBytes = student.ParameterBytes(), WallSeconds = 0,
                 Extra = new Dictionary<string, object> { ["model_dir"] = Path.GetRelativePath(run.RunDir, run.ModelDir(spec)) },
             };
@@ -116,11 +116,11 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         }
         else
         {
-            var metrics = Evaluator.Evaluate(smaller, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+            var (metrics, bySplit) = run.Evaluate(smaller);
             CheckpointIO.SaveModel(run.ModelDir(spec), smaller, new CheckpointState { Stage = spec.DisplayName, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256 });
             result = new StageResult
             {
-                Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, Params = smaller.ParameterCount(), ModelBytes = smaller.ParameterBytes(),
+                Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, MetricsBySplit = bySplit, Params = smaller.ParameterCount(), ModelBytes = smaller.ParameterBytes(),
                 WallSeconds = 0, Extra = new Dictionary<string, object> { ["model_dir"] = Path.GetRelativePath(run.RunDir, run.ModelDir(spec)) },
             };
         }

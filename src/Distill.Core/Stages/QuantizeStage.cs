@@ -304,14 +304,14 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
     /// <summary>Evaluates and saves a model quantized without training.</summary>
     private StageResult Untrained(RunContext run, DistillModel student)
     {
-        var metrics = Evaluator.Evaluate(student, run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
+        var (metrics, bySplit) = run.Evaluate(student);
         CheckpointIO.SaveModel(run.ModelDir(spec), student, new CheckpointState
         {
             Stage = spec.DisplayName, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256,
         });
         return new StageResult
         {
-            Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, Params = student.ParameterCount(),
+            Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, MetricsBySplit = bySplit, Params = student.ParameterCount(),
             ModelBytes = student.ParameterBytes(), WallSeconds = 0,
             Extra = new Dictionary<string, object> { ["model_dir"] = Path.GetRelativePath(run.RunDir, run.ModelDir(spec)) },
         };

@@ -13,7 +13,7 @@ namespace Distill.Stages;
 public sealed class RunContext
 {
     private IDataset? _train;
-    private IDataset? _eval;
+    private IReadOnlyList<EvalSplit>? _evals;
 
     public required Recipe Recipe { get; init; }
 
@@ -53,8 +53,19 @@ public sealed class RunContext
     public IDataset TrainData => _train ??= SubsetDataset.Limit(
         Inputs?.Train ?? DatasetKind.Open(Recipe.Data, Recipe.Data.TrainSplit), Recipe.Data.TrainLimit, Recipe.Train.Seed);
 
-    public IDataset EvalData => _eval ??= SubsetDataset.Limit(
-        Inputs?.Eval ?? DatasetKind.Open(Recipe.Data, Recipe.Data.EvalSplit), Recipe.Data.EvalLimit, Recipe.Train.Seed);
+    /// <summary>The first evaluation split (after <c>eval_limit</c>): the one reported as <c>metrics</c> and choosing the best checkpoint.</summary>
+    public IDataset EvalData => EvalSplits[0].Data;
+
+    /// <summary>Every evaluation split in the recipe's order, each after <c>eval_limit</c>.</summary>
+    public IReadOnlyList<EvalSplit> EvalSplits => _evals ??= [.. ((IDataSettings)Recipe.Data).EvalSplitNames.Select((split, i) => new EvalSplit(split,
+        SubsetDataset.Limit(Inputs?.Evals[i].Data ?? DatasetKind.Open(Recipe.Data, split), Recipe.Data.EvalLimit, Recipe.Train.Seed)))];
+
+    /// <summary>Evaluates a model on every evaluation split: the first split's metrics and all of them.</summary>
+    public (IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<SplitMetrics> BySplit) Evaluate(DistillModel model)
+    {
+        var bySplit = Evaluator.EvaluateAll(model, EvalSplits, Recipe.Data.EvalBatchSize, Device);
+        return (bySplit[0].Metrics, bySplit);
+    }
 
     /// <summary>Effective training settings of a stage: its own <c>train:</c> (already merged over the top level) or the top level.</summary>
     public TrainSpec TrainFor(StageSpec stage) => stage.Train ?? Recipe.Train;

@@ -1,3 +1,5 @@
+using Distill.Training;
+
 namespace Distill.Stages;
 
 /// <summary>One stage's entry in summary.json (see README "summary.json"). Later stage kinds add keys through <see cref="Extra"/>.</summary>
@@ -8,6 +10,9 @@ public sealed record StageResult
 
     /// <summary>Evaluation metrics of the model the stage produced: <c>accuracy</c>, <c>macro_f1</c>, <c>loss</c>.</summary>
     public required IReadOnlyDictionary<string, double> Metrics { get; init; }
+
+    /// <summary>The metrics of every evaluation split in the recipe's order (the first equals <see cref="Metrics"/>); null when the stage did not evaluate the run's splits.</summary>
+    public IReadOnlyList<SplitMetrics>? MetricsBySplit { get; init; }
 
     public required long Params { get; init; }
 

@@ -41,8 +41,10 @@ internal static class StageTraining
             callbacks.Add(new TensorBoardCallback(Path.Combine(run.RunDir, "tb", stage.DisplayName), spec.LogEvery, spec.HistogramEvery));
         callbacks.AddRange(run.ExtraCallbacks(stage.DisplayName));
 
-        new Trainer(spec, callbacks).Fit(session, precision.Inputs(trainData ?? run.TrainData), precision.Inputs(run.EvalData), run.Recipe.Data.EvalBatchSize, run.Device);
-        var metrics = final.Metrics ?? Evaluator.Evaluate(model, precision.Inputs(run.EvalData), run.Recipe.Data.EvalBatchSize, run.Device);
+        var evals = run.EvalSplits.Select(s => s with { Data = precision.Inputs(s.Data) }).ToList();
+        new Trainer(spec, callbacks).Fit(session, precision.Inputs(trainData ?? run.TrainData), evals, run.Recipe.Data.EvalBatchSize, run.Device);
+        var bySplit = final.BySplit ?? Evaluator.EvaluateAll(model, evals, run.Recipe.Data.EvalBatchSize, run.Device);
+        var metrics = bySplit[0].Metrics;
         CheckpointIO.SaveModel(run.ModelDir(stage), model, new CheckpointState
         {
             Stage = stage.DisplayName, Kind = stage.Kind, Step = session.Step, TotalSteps = session.TotalSteps,
@@ -53,6 +55,7 @@ internal static class StageTraining
             Name = stage.DisplayName,
             Kind = stage.Kind,
             Metrics = metrics,
+            MetricsBySplit = bySplit,
             Params = model.ParameterCount(),
             ModelBytes = model.ParameterBytes(),
             WallSeconds = clock.Elapsed.TotalSeconds,
@@ -68,11 +71,11 @@ internal static class StageTraining
     /// <summary>Remembers the last evaluation, which the trainer runs at the final step.</summary>
     private sealed class FinalMetrics : ITrainerCallback
     {
-        public IReadOnlyDictionary<string, double>? Metrics { get; private set; }
+        public IReadOnlyList<SplitMetrics>? BySplit { get; private set; }
 
         public void OnEval(TrainingSession session, EvalInfo eval)
         {
-            if (eval.Step == session.TotalSteps) Metrics = eval.Metrics;
+            if (eval.Step == session.TotalSteps) BySplit = eval.BySplit;
         }
     }
 }

@@ -10,6 +10,21 @@ public static class Evaluator
 {
     public static IReadOnlyDictionary<string, double> Evaluate(DistillModel model, IDataset data, int batchSize, Device device)
     {
+        var (metrics, loss) = Confusion(model, data, batchSize, device);
+        return new Dictionary<string, double>
+        {
+            ["accuracy"] = metrics.Accuracy,
+            ["macro_f1"] = metrics.MacroF1,
+            ["loss"] = loss,
+        };
+    }
+
+    /// <summary>
+    /// The confusion matrix of the whole split and the mean cross-entropy, computed exactly as <see cref="Evaluate"/>
+    /// reports them (same batches, same arithmetic), for <c>distill eval</c>'s per-class report.
+    /// </summary>
+    public static (ClassificationMetrics Metrics, double Loss) Confusion(DistillModel model, IDataset data, int batchSize, Device device)
+    {
         model.eval();
         var metrics = new ClassificationMetrics(data.NumClasses);
         double lossSum = 0;
@@ -25,11 +40,13 @@ public static class Evaluator
             lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
             metrics.Add(labels.cpu().data<long>().ToArray(), logits.argmax(1).cpu().data<long>().ToArray());
         }
-        return new Dictionary<string, double>
-        {
-            ["accuracy"] = metrics.Accuracy,
-            ["macro_f1"] = metrics.MacroF1,
-            ["loss"] = lossSum / Math.Max(1, data.Count),
-        };
+        return (metrics, lossSum / Math.Max(1, data.Count));
+    }
+
+    /// <summary>Each split in order, with <see cref="Evaluate"/>; the first is the one reported as the stage's metrics.</summary>
+    public static IReadOnlyList<SplitMetrics> EvaluateAll(DistillModel model, IReadOnlyList<EvalSplit> splits, int batchSize, Device device)
+    {
+        if (splits.Count == 0) throw new ArgumentException("No split to evaluate.", nameof(splits));
+        return [.. splits.Select(s => new SplitMetrics(s.Name, Evaluate(model, s.Data, batchSize, device)))];
     }
 }

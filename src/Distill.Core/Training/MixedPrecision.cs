@@ -43,6 +43,8 @@ public sealed class MixedPrecision
     {
         public int Count => source.Count;
         public int NumClasses => source.NumClasses;
+
+        public IReadOnlyList<string> ClassNames => source.ClassNames;
         public int Label(int index) => source.Label(index);
 
         public Batch GetBatch(ReadOnlySpan<int> indices)

@@ -23,8 +23,18 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
     public static long TotalSteps(TrainSpec spec, int examples) =>
         spec.Steps ?? (long)Math.Ceiling(spec.Epochs!.Value * StepsPerEpoch(spec, examples));
 
-    /// <summary>Runs from <see cref="TrainingSession.Step"/> to <see cref="TrainingSession.TotalSteps"/>.</summary>
-    public void Fit(TrainingSession session, IDataset train, IDataset eval, int evalBatchSize, Device device)
+    /// <summary>Runs from <see cref="TrainingSession.Step"/> to <see cref="TrainingSession.TotalSteps"/>, evaluating on <paramref name="eval"/>.</summary>
+    public void Fit(TrainingSession session, IDataset train, IDataset eval, int evalBatchSize, Device device) =>
+        Fit(session, train, [new EvalSplit("", eval)], evalBatchSize, device, named: false);
+
+    /// <summary>
+    /// Runs from <see cref="TrainingSession.Step"/> to <see cref="TrainingSession.TotalSteps"/>; every evaluation covers
+    /// each of <paramref name="evals"/> (<see cref="EvalInfo.BySplit"/>), the first one choosing the best checkpoint.
+    /// </summary>
+    public void Fit(TrainingSession session, IDataset train, IReadOnlyList<EvalSplit> evals, int evalBatchSize, Device device) =>
+        Fit(session, train, evals, evalBatchSize, device, named: true);
+
+    private void Fit(TrainingSession session, IDataset train, IReadOnlyList<EvalSplit> evals, int evalBatchSize, Device device, bool named)
     {
         if (train.Count < spec.BatchSize)
             throw new InvalidOperationException($"Stage '{session.Stage}': batch_size {spec.BatchSize} is larger than the {train.Count} training examples.");
@@ -98,10 +108,11 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
                 bool last = session.Step == session.TotalSteps;
                 if (last || (spec.EvalEvery is { } every && session.Step % every == 0))
                 {
-                    var metrics = Evaluator.Evaluate(model, eval, evalBatchSize, device);
+                    var bySplit = Evaluator.EvaluateAll(model, evals, evalBatchSize, device);
+                    var metrics = bySplit[0].Metrics;
                     bool best = double.IsNaN(session.BestAccuracy) || metrics["accuracy"] > session.BestAccuracy;
                     if (best) session.BestAccuracy = metrics["accuracy"];
-                    foreach (var cb in callbacks) cb.OnEval(session, new EvalInfo(session.Step, metrics, best));
+                    foreach (var cb in callbacks) cb.OnEval(session, new EvalInfo(session.Step, metrics, best, named ? bySplit : null));
                     model.train();
                     session.Objective.Trainable?.train();
                 }

@@ -24,5 +24,9 @@ public sealed record TrainingSession(string Stage, DistillModel Model, IObjectiv
 /// <summary>One optimizer step done: the values are plain numbers, read after the step's scope closed.</summary>
 public sealed record StepInfo(long Step, long TotalSteps, double LearningRate, double Total, IReadOnlyList<(string Name, double Value)> Terms, double ExamplesPerSecond);
 
-/// <summary>An evaluation done at <paramref name="Step"/>; <paramref name="IsBest"/> when its accuracy beats every earlier one.</summary>
-public sealed record EvalInfo(long Step, IReadOnlyDictionary<string, double> Metrics, bool IsBest);
+/// <summary>
+/// An evaluation done at <paramref name="Step"/>: <paramref name="Metrics"/> are the first split's, which decides
+/// <paramref name="IsBest"/> (its accuracy beats every earlier one); <paramref name="BySplit"/> holds every split's
+/// when the trainer evaluated named splits (null otherwise).
+/// </summary>
+public sealed record EvalInfo(long Step, IReadOnlyDictionary<string, double> Metrics, bool IsBest, IReadOnlyList<SplitMetrics>? BySplit = null);

@@ -39,6 +39,8 @@ public sealed class Cifar10Dataset : IDataset
     public static IReadOnlyList<string> ClassNames { get; } =
         ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
 
+    IReadOnlyList<string> IDataset.ClassNames => ClassNames;
+
     public int Count => _data.Length / RecordBytes;
 
     public int NumClasses => 10;
@@ -98,8 +100,11 @@ public sealed class Cifar10Dataset : IDataset
         ["train", "test"],
         _ => [new InputSpec("pixel_values", [3, Side, Side], ScalarType.Float32)],
         Validate,
-        (spec, split) => Open(spec.Path, split, spec.Preprocessing),
-        "CIFAR-10 32x32 colour photos (binary format): train_subset_10k.bin / test_5k.bin (or train.bin / test.bin), 10 classes");
+        (spec, split) => Open(spec.Path, split, spec.Mean, spec.Std),
+        "CIFAR-10 32x32 colour photos (binary format): train_subset_10k.bin / test_5k.bin (or train.bin / test.bin), 10 classes")
+    {
+        ClassNames = _ => ClassNames,
+    };
 
     /// <summary>The file name of a split in the shared data (<c>train_subset_10k.bin</c>, <c>test_5k.bin</c>).</summary>
     public static string FileName(string split) => split switch
@@ -125,9 +130,9 @@ public sealed class Cifar10Dataset : IDataset
         return found.Count == 1 ? found[0] : null;
     }
 
-    private static IEnumerable<(string Key, string Message)> Validate(DataSpec spec)
+    private static IEnumerable<(string Key, string Message)> Validate(IDataSettings spec)
     {
-        foreach (var (key, split) in new[] { ("train_split", spec.TrainSplit), ("eval_split", spec.EvalSplit) })
+        foreach (var (key, split) in spec.SplitKeys)
         {
             if (split is not ("train" or "test")) { yield return (key, $"cifar10 has splits 'train' and 'test', not '{split}'"); continue; }
             string? file;
@@ -139,23 +144,26 @@ public sealed class Cifar10Dataset : IDataset
             else if (new FileInfo(file).Length % RecordBytes != 0)
                 yield return ("path", $"{file} is {new FileInfo(file).Length} bytes, not a whole number of {RecordBytes}-byte CIFAR-10 records");
         }
-        foreach (var problem in ValidatePreprocessing(spec.Preprocessing)) yield return problem;
+        foreach (var problem in ValidatePreprocessing(spec.Mean, spec.Std)) yield return problem;
     }
 
-    private static IEnumerable<(string Key, string Message)> ValidatePreprocessing(PreprocessSpec pre)
+    private static IEnumerable<(string Key, string Message)> ValidatePreprocessing(IReadOnlyList<double>? mean, IReadOnlyList<double>? std)
     {
-        if ((pre.Mean is null) != (pre.Std is null)) yield return ("preprocessing", "give both mean and std, or neither");
-        if (pre.Mean is { Count: not 3 }) yield return ("preprocessing.mean", "CIFAR-10 has three channels (R, G, B): give three values");
-        if (pre.Std is { Count: not 3 }) yield return ("preprocessing.std", "CIFAR-10 has three channels (R, G, B): give three values");
-        if (pre.Std is { } s)
+        if ((mean is null) != (std is null)) yield return ("preprocessing", "give both mean and std, or neither");
+        if (mean is { Count: not 3 }) yield return ("preprocessing.mean", "CIFAR-10 has three channels (R, G, B): give three values");
+        if (std is { Count: not 3 }) yield return ("preprocessing.std", "CIFAR-10 has three channels (R, G, B): give three values");
+        if (std is { } s)
             for (int i = 0; i < s.Count; i++)
                 if (!(s[i] > 0)) yield return ($"preprocessing.std[{i}]", "must be > 0");
     }
 
-    /// <summary>Opens a split; pixels are x/255, then (x − mean) / std when the recipe gives mean and std.</summary>
-    public static Cifar10Dataset Open(string dir, string split, PreprocessSpec pre)
+    /// <summary>Opens a split normalised with the recipe's preprocessing.</summary>
+    public static Cifar10Dataset Open(string dir, string split, PreprocessSpec pre) => Open(dir, split, pre.Mean, pre.Std);
+
+    /// <summary>Opens a split; pixels are x/255, then (x − mean) / std when mean and std are given (three values each).</summary>
+    public static Cifar10Dataset Open(string dir, string split, IReadOnlyList<double>? mean, IReadOnlyList<double>? std)
     {
-        var problems = ValidatePreprocessing(pre).ToList();
+        var problems = ValidatePreprocessing(mean, std).ToList();
         if (problems.Count > 0)
             throw new ArgumentException("cifar10: " + string.Join("; ", problems.Select(p => $"{p.Key}: {p.Message}")) + ".");
         var normalise = new ViTImageProcessor
@@ -163,9 +171,9 @@ public sealed class Cifar10Dataset : IDataset
             DoResize = false,
             DoRescale = true,
             RescaleFactor = 1.0 / 255.0,
-            DoNormalize = pre.Mean is not null,
-            ImageMean = pre.Mean ?? [0.0],
-            ImageStd = pre.Std ?? [1.0],
+            DoNormalize = mean is not null,
+            ImageMean = mean ?? [0.0],
+            ImageStd = std ?? [1.0],
         };
         return new Cifar10Dataset(Read(dir, split), normalise.LookupTables(3), null);
     }

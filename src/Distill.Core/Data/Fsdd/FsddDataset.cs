@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Distill.Audio;
 using Distill.Models;
-using Distill.Recipes;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -50,6 +49,8 @@ public sealed partial class FsddDataset : IDataset
 
     public int NumClasses => 10;
 
+    IReadOnlyList<string> IDataset.ClassNames => Mnist.MnistDataset.ClassNames;
+
     public int Label(int index) => _labels[index];
 
     /// <summary>The file example <paramref name="index"/> was read from.</summary>
@@ -87,19 +88,22 @@ public sealed partial class FsddDataset : IDataset
         _ => [new InputSpec("input_values", [ProbeSamples], ScalarType.Float32), new InputSpec("attention_mask", [ProbeSamples], ScalarType.Int32)],
         Validate,
         (spec, split) => Open(spec.Path, split),
-        "Free Spoken Digit Dataset: spoken digits 0-9, 8 kHz wav resampled to 16 kHz; train = index 5-49, test = index 0-4 (variable length, padded per batch)");
+        "Free Spoken Digit Dataset: spoken digits 0-9, 8 kHz wav resampled to 16 kHz; train = index 5-49, test = index 0-4 (variable length, padded per batch)")
+    {
+        ClassNames = _ => Mnist.MnistDataset.ClassNames,
+    };
 
     [GeneratedRegex(@"^(?<digit>[0-9])_(?<speaker>[A-Za-z]+)_(?<index>[0-9]+)\.wav$")]
     private static partial Regex FileNamePattern();
 
-    private static IEnumerable<(string Key, string Message)> Validate(DataSpec spec)
+    private static IEnumerable<(string Key, string Message)> Validate(IDataSettings spec)
     {
-        foreach (var (key, split) in new[] { ("train_split", spec.TrainSplit), ("eval_split", spec.EvalSplit) })
+        foreach (var (key, split) in spec.SplitKeys)
             if (split is not ("train" or "test"))
                 yield return (key, $"fsdd has splits 'train' (index 5-49) and 'test' (index 0-4), not '{split}'");
         if (RecordingsFolder(spec.Path) is null)
             yield return ("path", $"'{spec.Path}' holds no .wav files (directly or in recordings/); point it at the FSDD recordings");
-        if (spec.Preprocessing.Mean is not null || spec.Preprocessing.Std is not null)
+        if (spec.Mean is not null || spec.Std is not null)
             yield return ("preprocessing", "fsdd normalises each clip to zero mean and unit variance itself; remove mean and std");
     }
 

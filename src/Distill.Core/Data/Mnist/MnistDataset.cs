@@ -18,12 +18,12 @@ public sealed class MnistDataset : IDataset
     private readonly float[] _mean;
     private readonly float[] _std;
 
-    private MnistDataset(byte[] pixels, byte[] labels, PreprocessSpec pre)
+    private MnistDataset(byte[] pixels, byte[] labels, IReadOnlyList<double>? mean, IReadOnlyList<double>? std)
     {
         _pixels = pixels;
         _labels = labels;
-        _mean = pre.Mean is { } m ? m.Select(v => (float)v).ToArray() : [0f];
-        _std = pre.Std is { } s ? s.Select(v => (float)v).ToArray() : [1f];
+        _mean = mean is { } m ? m.Select(v => (float)v).ToArray() : [0f];
+        _std = std is { } s ? s.Select(v => (float)v).ToArray() : [1f];
     }
 
     public int Count => _labels.Length;
@@ -48,29 +48,36 @@ public sealed class MnistDataset : IDataset
         return new Batch(new Dictionary<string, Tensor> { ["pixel_values"] = pixels }, torch.tensor(y));
     }
 
+    /// <summary>Class names in label order: the digits.</summary>
+    public static IReadOnlyList<string> ClassNames { get; } = [.. Enumerable.Range(0, 10).Select(d => d.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    IReadOnlyList<string> IDataset.ClassNames => ClassNames;
+
     /// <summary>The registry entry for <c>dataset: mnist</c>.</summary>
     public static DatasetKind Kind { get; } = new(
         "mnist",
         ["train", "test"],
         _ => [new InputSpec("pixel_values", [1, Side, Side], ScalarType.Float32)],
         Validate,
-        (spec, split) => Open(spec.Path, split, spec.Preprocessing),
-        "MNIST handwritten digits (IDX files), 60k train / 10k test, 10 classes");
-
-    private static IEnumerable<(string Key, string Message)> Validate(DataSpec spec)
+        (spec, split) => Open(spec.Path, split, spec.Mean, spec.Std),
+        "MNIST handwritten digits (IDX files), 60k train / 10k test, 10 classes")
     {
-        foreach (var (key, split) in new[] { ("train_split", spec.TrainSplit), ("eval_split", spec.EvalSplit) })
+        ClassNames = _ => ClassNames,
+    };
+
+    private static IEnumerable<(string Key, string Message)> Validate(IDataSettings spec)
+    {
+        foreach (var (key, split) in spec.SplitKeys)
         {
             if (split is not ("train" or "test")) { yield return (key, $"mnist has splits 'train' and 'test', not '{split}'"); continue; }
             foreach (var f in Files(split))
                 if (Find(spec.Path, f) is null)
                     yield return ("path", $"'{spec.Path}' has no {f} or {f}.gz (the {split} split of MNIST)");
         }
-        var pre = spec.Preprocessing;
-        if ((pre.Mean is null) != (pre.Std is null)) yield return ("preprocessing", "give both mean and std, or neither");
-        if (pre.Mean is { Count: not 1 }) yield return ("preprocessing.mean", "MNIST has one channel: give one value");
-        if (pre.Std is { Count: not 1 }) yield return ("preprocessing.std", "MNIST has one channel: give one value");
-        if (pre.Std is { Count: 1 } s && s[0] <= 0) yield return ("preprocessing.std", "must be > 0");
+        if ((spec.Mean is null) != (spec.Std is null)) yield return ("preprocessing", "give both mean and std, or neither");
+        if (spec.Mean is { Count: not 1 }) yield return ("preprocessing.mean", "MNIST has one channel: give one value");
+        if (spec.Std is { Count: not 1 }) yield return ("preprocessing.std", "MNIST has one channel: give one value");
+        if (spec.Std is { Count: 1 } s && s[0] <= 0) yield return ("preprocessing.std", "must be > 0");
     }
 
     private static string[] Files(string split) => split == "train"
@@ -82,8 +89,11 @@ public sealed class MnistDataset : IDataset
         : File.Exists(Path.Combine(dir, name + ".gz")) ? Path.Combine(dir, name + ".gz")
         : null;
 
-    /// <summary>Opens a split from a folder of IDX files.</summary>
-    public static MnistDataset Open(string dir, string split, PreprocessSpec pre)
+    /// <summary>Opens a split from a folder of IDX files, normalised with the recipe's preprocessing.</summary>
+    public static MnistDataset Open(string dir, string split, PreprocessSpec pre) => Open(dir, split, pre.Mean, pre.Std);
+
+    /// <summary>Opens a split from a folder of IDX files; pixels are x/255, then (x − mean) / std when both are given (one value each).</summary>
+    public static MnistDataset Open(string dir, string split, IReadOnlyList<double>? mean, IReadOnlyList<double>? std)
     {
         var files = Files(split);
         string imagesPath = Find(dir, files[0]) ?? throw new FileNotFoundException($"{dir}: missing {files[0]}(.gz)");
@@ -96,7 +106,7 @@ public sealed class MnistDataset : IDataset
             throw Bad(labelsPath, $"{labelDims[0]} labels for {imageDims[0]} images in {imagesPath}");
         foreach (byte l in labels)
             if (l > 9) throw Bad(labelsPath, $"label {l} is outside 0-9");
-        return new MnistDataset(images, labels, pre);
+        return new MnistDataset(images, labels, mean, std);
     }
 
     private static byte[] ReadIdx(string path, int magic, out int[] dims)

@@ -1,5 +1,4 @@
 using Distill.Models;
-using Distill.Recipes;
 using Distill.Text;
 using static TorchSharp.torch;
 
@@ -36,6 +35,11 @@ public sealed class Sst2Dataset : IDataset
 
     public int NumClasses => 2;
 
+    /// <summary>Class names in label order.</summary>
+    public static IReadOnlyList<string> ClassNames { get; } = ["negative", "positive"];
+
+    IReadOnlyList<string> IDataset.ClassNames => ClassNames;
+
     public int Label(int index) => _labels[index];
 
     /// <summary>The sentence of example <paramref name="index"/> (PTB bracket escapes already mapped back).</summary>
@@ -71,11 +75,14 @@ public sealed class Sst2Dataset : IDataset
         Validate,
         (spec, split) => Open(spec.Path, split, BertTextTokenizer.FromFolder(spec.Tokenizer
             ?? throw new ArgumentException("data.tokenizer: sst2 needs a BERT tokenizer folder (with vocab.txt or tokenizer.json).")), spec.MaxLength),
-        "SST-2 binary sentiment (GLUE), train.tsv 67,349 / dev.tsv 872 sentences, tokenized for BERT; needs data.tokenizer");
-
-    private static IEnumerable<(string Key, string Message)> Validate(DataSpec spec)
+        "SST-2 binary sentiment (GLUE), train.tsv 67,349 / dev.tsv 872 sentences, tokenized for BERT; needs data.tokenizer")
     {
-        foreach (var (key, split) in new[] { ("train_split", spec.TrainSplit), ("eval_split", spec.EvalSplit) })
+        ClassNames = _ => ClassNames,
+    };
+
+    private static IEnumerable<(string Key, string Message)> Validate(IDataSettings spec)
+    {
+        foreach (var (key, split) in spec.SplitKeys)
         {
             if (split is not ("train" or "dev")) { yield return (key, $"sst2 has splits 'train' and 'dev', not '{split}' (the labelled test set is not public); use 'dev' for evaluation"); continue; }
             string file = System.IO.Path.Combine(spec.Path, split + ".tsv");

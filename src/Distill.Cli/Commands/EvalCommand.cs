@@ -1,0 +1,124 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Distill.Data;
+using Distill.Recipes;
+using Distill.Runs;
+using Distill.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using TorchSharp;
+
+namespace Distill.Cli.Commands;
+
+/// <summary><c>distill eval</c>: a trained model on a recipe's data, with per-class metrics and the confusion matrix.</summary>
+public sealed class EvalCommand : Command<EvalCommand.Settings>
+{
+    public const string Summary = "evaluate a trained model on a recipe's data: accuracy, macro-F1, per-class precision/recall, confusion matrix";
+
+    public const string Details = """
+        <model> is a run's model folder (<run>/models/<stage>), a HuggingFace folder with its classification head, or
+        a compressed artifact (model.dcmp). The recipe supplies the data section and its pre-processing (tokenizer,
+        image size, sampling rate, labels); its model sections are not used. Evaluates the recipe's evaluation
+        splits, or the --split ones, each after data.eval_limit and in batches of data.eval_batch_size, exactly as a
+        run evaluates, so on the same split it reports the accuracy the run recorded. Prints, per split, accuracy,
+        macro-F1, the per-class table and the confusion matrix (rows: true class, columns: predicted); --out writes
+        them as JSON: the first split's accuracy, macro_f1, loss, per_class and confusion_matrix at the top level,
+        every split under "splits". Bad input (model, recipe, data) is exit 2 before anything is written.
+        """;
+
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<model>")]
+        [Description("a run's models/<stage> folder, an HF folder or a model.dcmp artifact")]
+        public string Model { get; init; } = "";
+
+        [CommandOption("--recipe <RECIPE>")]
+        [Description("the recipe whose data section (splits, pre-processing, labels) to evaluate on; required")]
+        public string? Recipe { get; init; }
+
+        [CommandOption("--split <SPLIT>")]
+        [Description("a split to evaluate (repeatable); default: the recipe's eval_splits / eval_split")]
+        public string[]? Split { get; init; }
+
+        [CommandOption("--set <KEY=VALUE>")]
+        [Description("override a recipe value (repeatable), e.g. --set data.eval_limit=null")]
+        public string[]? Set { get; init; }
+
+        [CommandOption("--out <FILE>")]
+        [Description("write the metrics as JSON to this file")]
+        public string? Out { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        string recipePath = settings.Recipe ?? throw new UsageException("--recipe <recipe.yaml> is required (it supplies the data and its pre-processing).");
+        string? outPath = settings.Out is null ? null : OutputFile.Check(settings.Out, "--out");
+        var loaded = RecipeLoader.Load(recipePath, settings.Set ?? []);
+        if (!loaded.Succeeded) return RecipeErrors.Report(loaded.Errors, Console.Error);
+        var recipe = loaded.Recipe!;
+        IReadOnlyList<string> splits = settings.Split is { Length: > 0 } given ? given : ((IDataSettings)recipe.Data).EvalSplitNames;
+
+        var (model, modelKind) = SavedModel.Load(settings.Model);
+        using var _ = model;
+        var data = RunInputs.OpenEvalSplits(recipe, splits);
+        var classes = data[0].Data.ClassNames;
+        SavedModelInputs.Check(model, settings.Model, recipe, classes.Count);
+
+        var device = torch.device(recipe.Train.Device);
+        var onDevice = model.to(device);
+        List<ClassificationReport> reports;
+        try
+        {
+            reports = [.. data.Select(d =>
+            {
+                var (metrics, loss) = Evaluator.Confusion(onDevice, d.Data, recipe.Data.EvalBatchSize, device);
+                return new ClassificationReport(d.Split, classes, metrics, loss);
+            })];
+        }
+        catch (Exception e) when (e is not InvalidInputException && Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
+        {
+            Console.Error.WriteLine($"error: the evaluation failed: {ErrorText.Of(e)}\n(set DISTILL_DEBUG=1 for the stack trace)");
+            return ExitCodes.Failure;
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (Console.IsOutputRedirected) console.Profile.Width = 160;
+        console.MarkupLine($"[bold]{Markup.Escape(settings.Model)}[/] ({modelKind}, {model.Family}) on {Markup.Escape(recipe.Data.Dataset)} data from {Markup.Escape(recipe.Data.Path)}");
+        foreach (var report in reports) Print(console, report);
+
+        if (outPath is not null)
+        {
+            var json = reports[0].ToJson();
+            json["model"] = Path.GetFullPath(settings.Model);
+            json["model_kind"] = modelKind;
+            json["recipe"] = recipePath;
+            var all = new JsonObject();
+            foreach (var report in reports) all[report.Split] = report.ToJson();
+            json["splits"] = all;
+            OutputFile.WriteAtomically(outPath, w => w.Write(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
+            console.MarkupLine($"metrics: [blue]{Markup.Escape(outPath)}[/]");
+        }
+        return ExitCodes.Success;
+    }
+
+    private static void Print(IAnsiConsole console, ClassificationReport report)
+    {
+        string F(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
+        console.MarkupLine($"\n[bold]{Markup.Escape(report.Split)}[/]: {report.Metrics.Count} examples, accuracy [bold]{F(report.Accuracy)}[/], macro-F1 {F(report.MacroF1)}, loss {F(report.Loss)}");
+        var perClass = new Table().Title("per class");
+        foreach (var h in new[] { "class", "precision", "recall", "F1", "support" }) perClass.AddColumn(new TableColumn(h).RightAligned());
+        for (int c = 0; c < report.ClassNames.Count; c++)
+            perClass.AddRow(Markup.Escape(report.ClassNames[c]), F(report.Metrics.Precision(c)), F(report.Metrics.Recall(c)), F(report.Metrics.F1(c)),
+                report.Metrics.Support(c).ToString(CultureInfo.InvariantCulture));
+        console.Write(perClass);
+        var confusion = new Table().Title("confusion matrix (rows: true, columns: predicted)");
+        confusion.AddColumn("true \\ predicted");
+        foreach (var name in report.ClassNames) confusion.AddColumn(new TableColumn(Markup.Escape(name)).RightAligned());
+        for (int c = 0; c < report.ClassNames.Count; c++)
+            confusion.AddRow([Markup.Escape(report.ClassNames[c]), .. Enumerable.Range(0, report.ClassNames.Count)
+                .Select(p => report.Metrics.Confusion(c, p).ToString(CultureInfo.InvariantCulture))]);
+        console.Write(confusion);
+    }
+}
