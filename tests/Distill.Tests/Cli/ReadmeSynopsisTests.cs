@@ -16,6 +16,8 @@ public partial class ReadmeSynopsisTests
     [Theory]
     [InlineData("run")]
     [InlineData("validate")]
+    [InlineData("eval")]
+    [InlineData("predict")]
     [InlineData("forward")]
     [InlineData("export")]
     [InlineData("import onnx")]
