@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Distill.Checkpoints;
 using Distill.Hf;
+using Distill.Runs;
 using Spectre.Console.Cli;
 
 namespace Distill.Cli.Commands;
@@ -48,7 +49,9 @@ public sealed class ExportCommand : Command<ExportCommand.Settings>
         string outDir = settings.Out ?? throw new UsageException("--out <hf-folder> is required.");
         try
         {
-            var result = HfRunExport.Export(settings.RunDir, stage, outDir, settings.FilesFrom, settings.Overwrite);
+            // The class names a run recorded (datasets with named labels) become the folder's id2label.
+            var labels = File.Exists(Path.Combine(settings.RunDir, RunSummary.FileName)) ? RunSummary.Read(settings.RunDir).Labels : null;
+            var result = HfRunExport.Export(settings.RunDir, stage, outDir, settings.FilesFrom, settings.Overwrite, labels: labels);
             Console.WriteLine($"exported stage '{stage}' to {result.OutDir}: {result.Keys.Count} tensors; files: {string.Join(", ", result.Files)}");
             if (result.DroppedKeys.Count > 0) Console.WriteLine($"  left out (not part of the HF model): {string.Join(", ", result.DroppedKeys)}");
             if (!result.Files.Any(f => HfRunExport.TokenizerFiles.Contains(f)))

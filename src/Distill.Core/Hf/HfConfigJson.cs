@@ -22,7 +22,9 @@ public static class HfConfigJson
     };
 
     /// <summary>The config.json text for a model of <paramref name="family"/> with <paramref name="config"/>.</summary>
-    public static string Write(IModelConfig config, HfFamily family)
+    /// <param name="labels">The class names the run trained on, in label order (summary.json <c>labels</c>): they name
+    /// the head's outputs when their count is the head's; otherwise the config's own <c>id2label</c>, else <c>LABEL_i</c>.</param>
+    public static string Write(IModelConfig config, HfFamily family, IReadOnlyList<string>? labels = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(family);
@@ -39,7 +41,7 @@ public static class HfConfigJson
         for (int i = 0; i < numLabels; i++)
         {
             string id = i.ToString(CultureInfo.InvariantCulture);
-            string name = given?[id]?.GetValue<string>() ?? $"LABEL_{id}";
+            string name = labels is { } l && l.Count == numLabels ? l[i] : given?[id]?.GetValue<string>() ?? $"LABEL_{id}";
             id2label[id] = name;
             label2id[name] = i;
         }

@@ -32,8 +32,10 @@ public static class HfRunExport
     /// <param name="overwrite">Replace a non-empty <paramref name="outDir"/>.</param>
     /// <param name="registry">HF registry; <see cref="HfArchitectureRegistry.Default"/> when null.</param>
     /// <exception cref="HfFolderException">No such run or stage, a non-HF family, or an unusable target.</exception>
+    /// <param name="labels">The class names the run trained on (summary.json <c>labels</c>), written as
+    /// <c>id2label</c>/<c>label2id</c>; null keeps the model config's own names.</param>
     public static HfExportResult Export(string runDir, string stage, string outDir, string? filesFrom = null, bool overwrite = false,
-        HfArchitectureRegistry? registry = null)
+        HfArchitectureRegistry? registry = null, IReadOnlyList<string>? labels = null)
     {
         registry ??= HfArchitectureRegistry.Default;
         string run = Path.GetFullPath(runDir);
@@ -48,7 +50,7 @@ public static class HfRunExport
 
         var files = TokenizerSources(run, state.Kind, filesFrom);
         using var model = CheckpointIO.LoadModel(located, ModelRegistry.Default);
-        string configJson = HfConfigJson.Write(model.Config, family);
+        string configJson = HfConfigJson.Write(model.Config, family, labels);
         var keep = ReferenceKeys(configJson, family, model.Config, registry);
         var missing = keep.Except(model.state_dict().Keys).Order(StringComparer.Ordinal).ToList();
         if (missing.Count > 0)

@@ -146,6 +146,28 @@ public sealed class HfExportTests : IDisposable
     }
 
     [Fact]
+    public void TheClassNamesARunRecordedBecomeTheFoldersId2Label()
+    {
+        string folder = HfTestData.Folder(HfTestData.BertCls);
+        using var model = LoadFromHf(folder);
+        string run = FakeRun(model, "baseline", "baseline", null);
+        string outDir = _tmp.File("labelled");
+        // Without recorded labels the config's own names stay (the fixture's: negative, positive).
+        Assert.Equal(0, CliCapture.Run("export", run, "--stage", "baseline", "--out", outDir, "--files-from", folder).Code);
+        var plain = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "config.json")))!;
+        Assert.Equal("negative", (string)plain["id2label"]!["0"]!);
+
+        // A run of a dataset with named labels records them in summary.json; export writes them.
+        File.WriteAllText(Path.Combine(run, "summary.json"),
+            """{"recipe": "r.yaml", "recipe_sha256": "x", "labels": ["bad", "good"], "stages": []}""");
+        Assert.Equal(0, CliCapture.Run("export", run, "--stage", "baseline", "--out", outDir, "--files-from", folder, "--overwrite").Code);
+        var named = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "config.json")))!;
+        Assert.Equal("bad", (string)named["id2label"]!["0"]!);
+        Assert.Equal("good", (string)named["id2label"]!["1"]!);
+        Assert.Equal(1, (int)named["label2id"]!["good"]!);
+    }
+
+    [Fact]
     public void ExportCommandExitCodes()
     {
         string folder = HfTestData.Folder(HfTestData.VitCls);
