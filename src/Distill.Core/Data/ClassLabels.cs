@@ -1,4 +1,6 @@
 using System.Globalization;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Distill.Data;
 
@@ -74,4 +76,19 @@ public sealed class ClassLabels
 
     private static bool IsInteger(string s) =>
         s.Length > 0 && long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _);
+
+    /// <summary>
+    /// The labels of a batch of a table or folder dataset as a (B) int64 tensor, or null when any example is unlabelled
+    /// (label −1: the inputs of <c>distill predict</c>), so that no loss is computed on made-up labels.
+    /// </summary>
+    public static Tensor? BatchLabels(int[] labels, ReadOnlySpan<int> indices)
+    {
+        var batch = new long[indices.Length];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            batch[i] = labels[indices[i]];
+            if (batch[i] < 0) return null;
+        }
+        return torch.tensor(batch);
+    }
 }

@@ -60,18 +60,11 @@ public sealed class AudioFolderDataset : IDataset
     {
         if (indices.Length == 0) throw new ArgumentException("audio_folder: a batch needs at least one example index.");
         var clips = new float[indices.Length][];
-        var labels = new long[indices.Length];
-        bool labelled = true;
-        for (int i = 0; i < indices.Length; i++)
-        {
-            clips[i] = _clips[indices[i]];
-            labels[i] = _labels[indices[i]];
-            labelled &= labels[i] >= 0;
-        }
+        for (int i = 0; i < indices.Length; i++) clips[i] = _clips[indices[i]];
         var features = _extractor.Extract(clips, _extractor.SamplingRate);
         var inputs = new Dictionary<string, Tensor> { ["input_values"] = features.InputValues }; // (B, L) float32
         if (features.AttentionMask is { } mask) inputs["attention_mask"] = mask;                  // (B, L) int32
-        return new Batch(inputs, labelled ? torch.tensor(labels) : null);
+        return new Batch(inputs, ClassLabels.BatchLabels(_labels, indices));
     }
 
     /// <summary>The registry entry for <c>dataset: audio_folder</c>.</summary>

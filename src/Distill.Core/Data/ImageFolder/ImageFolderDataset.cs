@@ -57,8 +57,6 @@ public sealed class ImageFolderDataset : IDataset
         var (oh, ow) = _outputSize;
         int size = _channels * oh * ow;
         var x = new float[indices.Length * size];
-        var y = new long[indices.Length];
-        bool labelled = true;
         for (int i = 0; i < indices.Length; i++)
         {
             string file = _files[indices[i]];
@@ -66,11 +64,9 @@ public sealed class ImageFolderDataset : IDataset
             if (_processor.OutputSize(h, w) != _outputSize)
                 throw new InvalidInputException(file, $"{file}: is {h}×{w}, not {oh}×{ow} like the other images; set data.preprocessing.size to resize every image.");
             _processor.PreprocessInto(pixels, h, w, _channels, x.AsSpan(i * size, size));
-            y[i] = _labels[indices[i]];
-            labelled &= y[i] >= 0;
         }
         var inputs = new Dictionary<string, Tensor> { ["pixel_values"] = torch.tensor(x, new long[] { indices.Length, _channels, oh, ow }) }; // (B, C, H, W)
-        return new Batch(inputs, labelled ? torch.tensor(y) : null);
+        return new Batch(inputs, ClassLabels.BatchLabels(_labels, indices));
     }
 
     /// <summary>The registry entry for <c>dataset: image_folder</c>.</summary>

@@ -43,15 +43,8 @@ public sealed class TextClassificationDataset : IDataset
     {
         if (indices.Length == 0) throw new ArgumentException("text_classification: a batch needs at least one example index.");
         var encodings = new BertEncoding[indices.Length];
-        var labels = new long[indices.Length];
-        bool labelled = true;
-        for (int i = 0; i < indices.Length; i++)
-        {
-            encodings[i] = _encodings[indices[i]];
-            labels[i] = _labels[indices[i]];
-            labelled &= labels[i] >= 0;
-        }
-        return new Batch(_tokenizer.ToTensors(encodings), labelled ? torch.tensor(labels) : null); // inputs (B, T), labels (B)
+        for (int i = 0; i < indices.Length; i++) encodings[i] = _encodings[indices[i]];
+        return new Batch(_tokenizer.ToTensors(encodings), ClassLabels.BatchLabels(_labels, indices)); // inputs (B, T), labels (B)
     }
 
     /// <summary>The registry entry for <c>dataset: text_classification</c>.</summary>
