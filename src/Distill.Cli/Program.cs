@@ -8,7 +8,6 @@ using Spectre.Console.Cli;
 // help footer (DistillHelpProvider). Exceptions propagate so that usage errors map to exit code 2 here.
 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
 if (Console.IsOutputRedirected) console.Profile.Width = 120; // logs and pipes: wrap help at a readable width, not 80
-string[] Commands = ["run", "validate", "eval", "predict", "forward", "export", "import", "profile", "bench"];
 var app = new CommandApp();
 app.Configure(config =>
 {
@@ -60,7 +59,8 @@ catch (Exception e) when (e is CommandAppException or UsageException)
 {
     // CommandParseException / CommandRuntimeException: unknown command or option, missing argument, bad value.
     string? command = args.FirstOrDefault(a => !a.StartsWith('-'));
-    bool known = command is not null && Commands.Contains(command);
+    // The first word is a command unless Spectre names that very word as the unknown command.
+    bool known = command is not null && e.Message != $"Unknown command '{command}'.";
     string message = WithDashes(e.Message, args);
     // Spectre reads a stray word after a command without arguments as a sub-command.
     if (known && message.StartsWith("Unknown command '", StringComparison.Ordinal))
