@@ -38,8 +38,6 @@ public partial class LayeringTests
         "Compression/CompressionTable.cs -> Distill.Runs",
         "Compression/CompressionTable.cs -> Distill.Stages",
         "Compression/Quantization/QuantizationRecord.cs -> Distill.Stages",
-        "Data/Cifar10/Cifar10Dataset.cs -> Distill.Recipes",
-        "Data/Mnist/MnistDataset.cs -> Distill.Recipes",
         "Design/BertDesign.cs -> Distill.Recipes",
         "Design/CnnDesign.cs -> Distill.Recipes",
         "Design/DesignFamily.cs -> Distill.Recipes",

@@ -28,7 +28,7 @@ public sealed class NonFiniteGuardTests : IDisposable
     /// <summary>One real optimizer step, so that the optimizer has moments to save.</summary>
     private static void Step(CnnModel model, TrainingSession session)
     {
-        var data = Distill.Data.Mnist.MnistDataset.Open(TestRecipes.MnistDir, "test", new PreprocessSpec());
+        var data = Distill.Data.Mnist.MnistDataset.Open(TestRecipes.MnistDir, "test", null, null);
         var batch = data.GetBatch([0, 1, 2, 3]);
         session.Optimizer.zero_grad();
         session.Objective.Compute(model, batch).Total.backward();
