@@ -46,11 +46,6 @@ public partial class LayeringTests
         "Recipes/ModelSpecResolver.cs -> Distill.Stages",
         "Recipes/RecipeLoader.cs -> Distill.Stages",
         "Recipes/StageResolver.cs -> Distill.Stages",
-        "Training/LrSchedule.cs -> Distill.Recipes",
-        "Training/MasterWeightOptimizer.cs -> Distill.Recipes",
-        "Training/MixedPrecision.cs -> Distill.Recipes",
-        "Training/OptimizerFactory.cs -> Distill.Recipes",
-        "Training/Trainer.cs -> Distill.Recipes",
     ];
 
     [GeneratedRegex(@"^namespace Distill\.(?<ns>\w+)", RegexOptions.Multiline)]
