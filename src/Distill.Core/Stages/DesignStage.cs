@@ -100,7 +100,7 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
 
         run.StudentFactory = init => BuildStudent(run, family, pick.Config, init, log: false);
         var student = BuildStudent(run, family, pick.Config, ParamInit.Seeded(run.TrainFor(spec).Seed), log: true);
-        CheckpointIO.SaveModel(run.ModelDir(spec), student, new CheckpointState { Stage = name, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256 });
+        TrainingCheckpoints.SaveModel(run.ModelDir(spec), student, new CheckpointState { Stage = name, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256 });
         run.Student = student;
         return new StageResult
         {

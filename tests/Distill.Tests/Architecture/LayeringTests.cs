@@ -32,8 +32,6 @@ public partial class LayeringTests
     [
         "Caching/TeacherCacheKey.cs -> Distill.Recipes",
         "Caching/TeacherCacheSetup.cs -> Distill.Stages",
-        "Checkpoints/CheckpointIO.cs -> Distill.Models",
-        "Checkpoints/CheckpointIO.cs -> Distill.Training",
         "Compression/CompressionReport.cs -> Distill.Stages",
         "Compression/CompressionTable.cs -> Distill.Runs",
         "Compression/CompressionTable.cs -> Distill.Stages",
