@@ -1,8 +1,8 @@
 namespace Distill.Training;
 
 /// <summary>
-/// The values of a recipe's train section as <see cref="Trainer"/>, <see cref="LrSchedule"/> and
-/// <see cref="OptimizerFactory"/> read them: plain values, so that training (layer 2) does not depend on the recipe records
+/// The values of a recipe's train section as <see cref="Trainer"/> reads them (its <see cref="LrSchedule"/> included;
+/// the optimizer's part is <see cref="IOptimizerSettings"/>): plain values, so that training (layer 2) does not depend on the recipe records
 /// above it. The recipe's <c>TrainSpec</c> implements it.
 /// </summary>
 public interface ITrainSettings : IOptimizerSettings
