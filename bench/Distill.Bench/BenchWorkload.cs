@@ -4,6 +4,7 @@ using Distill.Models.Bert;
 using Distill.Models.Cnn;
 using Distill.Models.Vit;
 using Distill.Recipes;
+using Distill.Training;
 
 namespace Distill.Bench;
 

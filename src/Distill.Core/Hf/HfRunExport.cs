@@ -49,7 +49,7 @@ public static class HfRunExport
                 $"{located}: stage '{stage}' holds a '{state.Family}' model; export writes HuggingFace folders and is only for the HF families ({string.Join(", ", registry.Families.Select(f => f.Family))}).");
 
         var files = TokenizerSources(run, state.Kind, filesFrom);
-        using var model = CheckpointIO.LoadModel(located, ModelRegistry.Default);
+        using var model = ModelCheckpoint.Load(located, ModelRegistry.Default);
         string configJson = HfConfigJson.Write(model.Config, family, labels);
         var keep = ReferenceKeys(configJson, family, model.Config, registry);
         var missing = keep.Except(model.state_dict().Keys).Order(StringComparer.Ordinal).ToList();

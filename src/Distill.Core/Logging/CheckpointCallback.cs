@@ -24,7 +24,7 @@ public sealed class CheckpointCallback(string stageDir, string kind, int every, 
     {
         if (step.Step % every != 0 || step.Step == step.TotalSteps) return;
         _pending?.Discard();
-        _pending = CheckpointIO.StageSession(LastDir, session, kind, recipeSha256);
+        _pending = TrainingCheckpoints.StageSession(LastDir, session, kind, recipeSha256);
     }
 
     // The trainer calls this after the step's loss passed its guards: the staged weights gave a good loss.
@@ -33,7 +33,7 @@ public sealed class CheckpointCallback(string stageDir, string kind, int every, 
     public void OnEval(TrainingSession session, EvalInfo eval)
     {
         if (eval.IsBest)
-            CheckpointIO.SaveModel(BestDir, session.Model, new CheckpointState
+            TrainingCheckpoints.SaveModel(BestDir, session.Model, new CheckpointState
             {
                 Stage = session.Stage, Kind = kind, Step = eval.Step, TotalSteps = session.TotalSteps,
                 BestAccuracy = eval.Metrics["accuracy"], RecipeSha256 = recipeSha256,
@@ -43,7 +43,7 @@ public sealed class CheckpointCallback(string stageDir, string kind, int every, 
     public void OnStageEnd(TrainingSession session)
     {
         Commit();
-        CheckpointIO.SaveSession(LastDir, session, kind, recipeSha256);
+        TrainingCheckpoints.SaveSession(LastDir, session, kind, recipeSha256);
     }
 
     public void OnAborted(TrainingSession session, Exception error)

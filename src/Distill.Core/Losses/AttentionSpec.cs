@@ -1,5 +1,3 @@
-using Distill.Recipes;
-
 namespace Distill.Losses;
 
 /// <summary><c>kind: attention</c> — attention-map transfer between mapped layers (TinyBERT), by KL or MSE over heads.</summary>

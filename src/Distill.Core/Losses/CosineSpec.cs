@@ -1,5 +1,3 @@
-using Distill.Recipes;
-
 namespace Distill.Losses;
 
 /// <summary><c>kind: cosine</c> — DistilBERT cosine-embedding loss: 1 − cos(h_student, h_teacher) per token, on mapped layers.</summary>

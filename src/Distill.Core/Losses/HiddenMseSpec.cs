@@ -1,5 +1,3 @@
-using Distill.Recipes;
-
 namespace Distill.Losses;
 
 /// <summary><c>kind: hidden_mse</c> — TinyBERT hidden-state loss: MSE(W·h_student, h_teacher) over mapped layers (W learned when widths differ).</summary>

@@ -1,4 +1,3 @@
-using Distill.Recipes;
 using Distill.Schema;
 
 namespace Distill.Losses;

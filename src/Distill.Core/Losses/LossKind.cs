@@ -1,5 +1,3 @@
-using Distill.Recipes;
-
 namespace Distill.Losses;
 
 /// <summary>A registered loss kind: its spec record type and its factory.</summary>

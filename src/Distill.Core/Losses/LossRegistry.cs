@@ -1,5 +1,3 @@
-using Distill.Recipes;
-
 namespace Distill.Losses;
 
 /// <summary>Named loss kinds usable in <c>distill.terms</c>. Unknown keys are an error listing the valid ones.</summary>

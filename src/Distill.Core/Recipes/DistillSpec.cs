@@ -1,3 +1,5 @@
+using Distill.Losses;
+
 namespace Distill.Recipes;
 
 /// <summary>The distillation objective: a weighted sum of named loss terms.</summary>

@@ -1,16 +1,10 @@
 using Distill.Schema;
+using Distill.Training;
 
 namespace Distill.Recipes;
 
-public enum OptimizerKind { Adamw, Sgd }
-
-public enum ScheduleKind { Constant, Linear, Cosine }
-
-/// <summary>Numeric precision of training: <c>fp32</c>, or <c>bf16</c> (models and float inputs in bfloat16, fp32 master weights in the optimizer).</summary>
-public enum Precision { Fp32, Bf16 }
-
-/// <summary>Optimisation settings. Exactly one of <c>epochs</c> and <c>steps</c> sets the length.</summary>
-public sealed record TrainSpec
+/// <summary>Optimisation settings. Exactly one of <c>epochs</c> and <c>steps</c> sets the length. The trainer reads them through <see cref="ITrainSettings"/>.</summary>
+public sealed record TrainSpec : ITrainSettings
 {
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adamw;
 
@@ -44,13 +38,10 @@ public sealed record TrainSpec
     [Bounds(0, 1e30, ExclusiveMinimum = true)] public double? MaxLoss { get; init; }
 
     /// <summary>
-    /// Stop when a step's total loss exceeds this factor times the median of the previous <see cref="LossSpikeWindow"/>
+    /// Stop when a step's total loss exceeds this factor times the median of the previous <see cref="Trainer.LossSpikeWindow"/>
     /// steps' losses (checked once 3 are known; the window is saved in checkpoints); null = off.
     /// </summary>
     [Bounds(1, 1e9, ExclusiveMinimum = true)] public double? LossSpike { get; init; }
-
-    /// <summary>Steps whose median the <see cref="LossSpike"/> rule compares with.</summary>
-    public const int LossSpikeWindow = 20;
 
     public long Seed { get; init; } = 42;
 

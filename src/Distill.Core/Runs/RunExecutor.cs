@@ -268,7 +268,7 @@ public sealed class RunExecutor
     private static void RestoreOutput(RunContext run, StageSpec spec, ModelRole role)
     {
         if (role == ModelRole.None) return;
-        var model = CheckpointIO.LoadModel(CheckpointIO.Locate(run.ModelDir(spec)) ?? run.ModelDir(spec), ModelRegistry.Default).to(run.Device);
+        var model = ModelCheckpoint.Load(CheckpointIO.Locate(run.ModelDir(spec)) ?? run.ModelDir(spec), ModelRegistry.Default).to(run.Device);
         model.eval();
         if (role == ModelRole.Teacher) run.Teacher = model;
         else run.Student = model;

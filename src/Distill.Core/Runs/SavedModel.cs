@@ -26,7 +26,7 @@ public static class SavedModel
             if (CheckpointIO.Locate(full) is { } checkpoint)
             {
                 CheckpointIO.Verify(checkpoint);
-                return (CheckpointIO.LoadModel(checkpoint, ModelRegistry.Default), "Distill model folder");
+                return (ModelCheckpoint.Load(checkpoint, ModelRegistry.Default), "Distill model folder");
             }
             if (File.Exists(Path.Combine(full, "model.dcmp")))
                 return (ModelArtifact.Load(Path.Combine(full, "model.dcmp"), ModelRegistry.Default), "compressed artifact");

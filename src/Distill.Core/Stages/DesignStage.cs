@@ -100,7 +100,7 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
 
         run.StudentFactory = init => BuildStudent(run, family, pick.Config, init, log: false);
         var student = BuildStudent(run, family, pick.Config, ParamInit.Seeded(run.TrainFor(spec).Seed), log: true);
-        CheckpointIO.SaveModel(run.ModelDir(spec), student, new CheckpointState { Stage = name, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256 });
+        TrainingCheckpoints.SaveModel(run.ModelDir(spec), student, new CheckpointState { Stage = name, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256 });
         run.Student = student;
         return new StageResult
         {
@@ -134,7 +134,7 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
 
     /// <summary>Student module paths named by the recipe's distill terms (hint layers...): a candidate must have them.</summary>
     private static HashSet<string> RequiredStudentModules(RunContext run) =>
-        run.Recipe.Distill.Terms.OfType<Recipes.IModulePathSpec>().SelectMany(t => t.ModulePaths())
+        run.Recipe.Distill.Terms.OfType<Schema.IModulePathSpec>().SelectMany(t => t.ModulePaths())
             .Where(p => p.Student).Select(p => p.Path).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>A fresh student of the picked config, seeded, on the run's device, with the teacher's tensors where they fit.</summary>

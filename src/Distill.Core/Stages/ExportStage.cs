@@ -43,7 +43,7 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
         double maxDiff = MaxAbsDifference(student, loaded);
         var (metrics, bySplit) = run.Evaluate(loaded);
         double latency = LatencyProfiler.MedianMsPerBatch([loaded], run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device, spec.LatencyRuns)[0];
-        CheckpointIO.SaveModel(run.ModelDir(spec), loaded, new CheckpointState
+        TrainingCheckpoints.SaveModel(run.ModelDir(spec), loaded, new CheckpointState
         {
             Stage = spec.DisplayName, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256,
         });

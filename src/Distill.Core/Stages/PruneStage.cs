@@ -53,7 +53,7 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
             plan.Start(masks);
             masks.Apply();
             var (metrics, bySplit) = run.Evaluate(student);
-            CheckpointIO.SaveModel(run.ModelDir(spec), student, new CheckpointState
+            TrainingCheckpoints.SaveModel(run.ModelDir(spec), student, new CheckpointState
             {
                 Stage = spec.DisplayName, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256,
             });
@@ -117,7 +117,7 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         else
         {
             var (metrics, bySplit) = run.Evaluate(smaller);
-            CheckpointIO.SaveModel(run.ModelDir(spec), smaller, new CheckpointState { Stage = spec.DisplayName, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256 });
+            TrainingCheckpoints.SaveModel(run.ModelDir(spec), smaller, new CheckpointState { Stage = spec.DisplayName, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256 });
             result = new StageResult
             {
                 Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, MetricsBySplit = bySplit, Params = smaller.ParameterCount(), ModelBytes = smaller.ParameterBytes(),

@@ -305,7 +305,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
     private StageResult Untrained(RunContext run, DistillModel student)
     {
         var (metrics, bySplit) = run.Evaluate(student);
-        CheckpointIO.SaveModel(run.ModelDir(spec), student, new CheckpointState
+        TrainingCheckpoints.SaveModel(run.ModelDir(spec), student, new CheckpointState
         {
             Stage = spec.DisplayName, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256,
         });

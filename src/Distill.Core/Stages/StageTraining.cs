@@ -29,7 +29,7 @@ internal static class StageTraining
         string ckptDir = run.CheckpointDir(stage);
         if (run.Resuming && CheckpointIO.Locate(Path.Combine(ckptDir, "last")) is { } last)
         {
-            CheckpointIO.RestoreSession(last, session);
+            TrainingCheckpoints.RestoreSession(last, session);
             (optimizer as MasterWeightOptimizer)?.SyncFromModel();
             run.Log.WriteLine($"[{stage.DisplayName}] resuming at step {session.Step} of {session.TotalSteps} from {last}");
         }
@@ -45,7 +45,7 @@ internal static class StageTraining
         new Trainer(spec, callbacks).Fit(session, precision.Inputs(trainData ?? run.TrainData), evals, run.Recipe.Data.EvalBatchSize, run.Device);
         var bySplit = final.BySplit ?? Evaluator.EvaluateAll(model, evals, run.Recipe.Data.EvalBatchSize, run.Device);
         var metrics = bySplit[0].Metrics;
-        CheckpointIO.SaveModel(run.ModelDir(stage), model, new CheckpointState
+        TrainingCheckpoints.SaveModel(run.ModelDir(stage), model, new CheckpointState
         {
             Stage = stage.DisplayName, Kind = stage.Kind, Step = session.Step, TotalSteps = session.TotalSteps,
             BestAccuracy = double.IsNaN(session.BestAccuracy) ? null : session.BestAccuracy, RecipeSha256 = run.RecipeSha256,

@@ -1,5 +1,3 @@
-using Distill.Recipes;
-
 namespace Distill.Training;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using Distill.Recipes;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,7 +16,7 @@ public sealed class MasterWeightOptimizer : OptimizerHelper
     private readonly List<(Parameter Model, Parameter Master)> _pairs;
     private readonly OptimizerHelper _inner;
 
-    public MasterWeightOptimizer(TrainSpec spec, IEnumerable<Parameter> parameters)
+    public MasterWeightOptimizer(IOptimizerSettings spec, IEnumerable<Parameter> parameters)
     {
         using (torch.no_grad())
             _pairs = parameters.Select(p => (p, new Parameter(p.detach().to_type(ScalarType.Float32).clone(), requires_grad: true))).ToList();

@@ -1,6 +1,5 @@
 using Distill.Data;
 using Distill.Models;
-using Distill.Recipes;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,7 +7,7 @@ using static TorchSharp.torch;
 namespace Distill.Training;
 
 /// <summary>
-/// Applies <see cref="TrainSpec.Precision"/>. There is no autocast in TorchSharp, so <c>bf16</c> converts modules
+/// Applies a <see cref="Training.Precision"/> (the recipe's <c>train.precision</c>). There is no autocast in TorchSharp, so <c>bf16</c> converts modules
 /// (<c>module.to(bfloat16)</c>) and every floating-point batch input, and trains through
 /// <see cref="MasterWeightOptimizer"/>: the optimizer steps fp32 copies of the weights and writes them back rounded to
 /// bf16, so updates smaller than bf16's resolution (2^-8 relative) accumulate instead of vanishing. Losses promote bf16
@@ -33,7 +32,7 @@ public sealed class MixedPrecision
     }
 
     /// <summary>The optimizer the spec names; with bf16 wrapped so that it updates fp32 master weights.</summary>
-    public OptimizerHelper CreateOptimizer(TrainSpec spec, IEnumerable<Parameter> parameters) =>
+    public OptimizerHelper CreateOptimizer(IOptimizerSettings spec, IEnumerable<Parameter> parameters) =>
         Precision == Precision.Bf16 ? new MasterWeightOptimizer(spec, parameters) : OptimizerFactory.Create(spec, parameters);
 
     /// <summary>The dataset itself, or (bf16) a view whose floating-point inputs are converted to bfloat16; ids, masks and labels unchanged.</summary>

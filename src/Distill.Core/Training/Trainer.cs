@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Distill.Data;
 using Distill.Models;
-using Distill.Recipes;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,13 +13,16 @@ namespace Distill.Training;
 /// from the session's generator, and that generator's state is part of a checkpoint, so N steps + resume + M steps
 /// replays exactly the N + M steps of an uninterrupted run (whatever else draws from torch's global generator).
 /// </summary>
-public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> callbacks)
+public sealed class Trainer(ITrainSettings spec, IReadOnlyList<ITrainerCallback> callbacks)
 {
+    /// <summary>Steps whose median the <c>loss_spike</c> rule compares with (the window is saved in checkpoints).</summary>
+    public const int LossSpikeWindow = 20;
+
     /// <summary>Optimizer steps of one epoch (the last partial batch is dropped so every step sees a full batch).</summary>
-    public static long StepsPerEpoch(TrainSpec spec, int examples) => Math.Max(1, examples / spec.BatchSize);
+    public static long StepsPerEpoch(ITrainSettings spec, int examples) => Math.Max(1, examples / spec.BatchSize);
 
     /// <summary>Total optimizer steps of a stage with these settings on <paramref name="examples"/> training examples.</summary>
-    public static long TotalSteps(TrainSpec spec, int examples) =>
+    public static long TotalSteps(ITrainSettings spec, int examples) =>
         spec.Steps ?? (long)Math.Ceiling(spec.Epochs!.Value * StepsPerEpoch(spec, examples));
 
     /// <summary>Runs from <see cref="TrainingSession.Step"/> to <see cref="TrainingSession.TotalSteps"/>, evaluating on <paramref name="eval"/>.</summary>
@@ -123,7 +125,7 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
 
     /// <summary>
     /// <c>train.max_loss</c> and <c>train.loss_spike</c>: a finite loss that shows divergence stops the run before the
-    /// weights overflow. The spike rule compares with the median of the previous <see cref="TrainSpec.LossSpikeWindow"/>
+    /// weights overflow. The spike rule compares with the median of the previous <see cref="LossSpikeWindow"/>
     /// totals once 3 are known (a median is not moved by one earlier outlier; a non-positive median disables it).
     /// </summary>
     private void CheckLossGuards(string stage, long step, double total, (string Name, double Value)[] terms, List<double> recent)
@@ -140,7 +142,7 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
                     $"is more than train.loss_spike = {k:G4} × {median:G4}, the median of the previous {recent.Count} steps{breakdown}");
         }
         recent.Add(total);
-        if (recent.Count > TrainSpec.LossSpikeWindow) recent.RemoveAt(0);
+        if (recent.Count > LossSpikeWindow) recent.RemoveAt(0);
     }
 
     /// <summary>A Fisher–Yates permutation of 0..n-1 from a generator seeded by (seed, epoch): reproducible across runs and resumes.</summary>

@@ -44,7 +44,7 @@ internal sealed class CacheFixture : IDisposable
     public string CacheDir => Path.Combine(Root, "cache");
     public TeacherNeeds Needs => TeacherNeeds.From(Terms);
 
-    public IDataset Train() => MnistDataset.Open(Spec.Path, "train", Spec.Preprocessing);
+    public IDataset Train() => MnistDataset.Open(Spec.Path, "train", Spec.Preprocessing.Mean, Spec.Preprocessing.Std);
 
     public TeacherCacheKey Key(IDataset train, CacheEncoding encoding = CacheEncoding.Fp32, int? topK = null) =>
         TeacherCacheKey.Compute(Teacher, train, Spec, "train", 42, Needs, encoding, topK);

@@ -28,7 +28,7 @@ public sealed class NonFiniteGuardTests : IDisposable
     /// <summary>One real optimizer step, so that the optimizer has moments to save.</summary>
     private static void Step(CnnModel model, TrainingSession session)
     {
-        var data = Distill.Data.Mnist.MnistDataset.Open(TestRecipes.MnistDir, "test", new PreprocessSpec());
+        var data = Distill.Data.Mnist.MnistDataset.Open(TestRecipes.MnistDir, "test", null, null);
         var batch = data.GetBatch([0, 1, 2, 3]);
         session.Optimizer.zero_grad();
         session.Objective.Compute(model, batch).Total.backward();
@@ -41,12 +41,12 @@ public sealed class NonFiniteGuardTests : IDisposable
         var (model, session) = Session(OptimizerKind.Sgd);
         Step(model, session);
         string last = Path.Combine(_tmp.Path, "last");
-        CheckpointIO.SaveSession(last, session, "baseline", "t");
+        TrainingCheckpoints.SaveSession(last, session, "baseline", "t");
         string before = CheckpointChecksums.Sha256(Path.Combine(last, "model.safetensors"));
 
         session.Step = 12;
         using (torch.no_grad()) model.state_dict()["blocks.1.norm.running_var"][0] = float.PositiveInfinity;
-        var e = Assert.Throws<NonFiniteStateException>(() => CheckpointIO.SaveSession(last, session, "baseline", "t"));
+        var e = Assert.Throws<NonFiniteStateException>(() => TrainingCheckpoints.SaveSession(last, session, "baseline", "t"));
         Assert.Equal("blocks.1.norm.running_var", e.Tensor);
         Assert.Equal(12, e.Step);
         Assert.Contains("blocks.1.norm.running_var holds 1 non-finite value", e.Message);
@@ -55,7 +55,7 @@ public sealed class NonFiniteGuardTests : IDisposable
         Assert.Equal(10, CheckpointIO.Verify(last).Step);
         Assert.Single(Directory.GetFileSystemEntries(_tmp.Path)); // no temp folder beside it
 
-        Assert.Throws<NonFiniteStateException>(() => CheckpointIO.SaveModel(Path.Combine(_tmp.Path, "best"), model, new CheckpointState { Stage = "baseline", Step = 12 }));
+        Assert.Throws<NonFiniteStateException>(() => TrainingCheckpoints.SaveModel(Path.Combine(_tmp.Path, "best"), model, new CheckpointState { Stage = "baseline", Step = 12 }));
         Assert.False(Directory.Exists(Path.Combine(_tmp.Path, "best")));
     }
 
@@ -69,7 +69,7 @@ public sealed class NonFiniteGuardTests : IDisposable
         var state = session.Optimizer.state_dict().State[^1]; // the classifier's bias: the last parameter
         var moment = (torch.Tensor)state.GetType().GetField(field)!.GetValue(state)!;
         using (torch.no_grad()) moment.fill_(float.NaN);
-        var e = Assert.Throws<NonFiniteStateException>(() => CheckpointIO.SaveSession(Path.Combine(_tmp.Path, "last"), session, "baseline", "t"));
+        var e = Assert.Throws<NonFiniteStateException>(() => TrainingCheckpoints.SaveSession(Path.Combine(_tmp.Path, "last"), session, "baseline", "t"));
         Assert.Equal($"optimizer.{model.named_parameters().Last().name}.{field}", e.Tensor);
     }
 }

@@ -1,3 +1,4 @@
+using Distill.Losses;
 using Distill.Models.Mlp;
 using Distill.Recipes;
 

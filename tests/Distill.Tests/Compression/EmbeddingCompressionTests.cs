@@ -130,7 +130,7 @@ public class EmbeddingCompressionTests
 
             // The quantize stage's model, its grids, and the model read back from the artifact.
             string quantized = Path.Combine(dir, "models", "quantize");
-            using var inMemory = CheckpointIO.LoadModel(quantized, ModelRegistry.Default);
+            using var inMemory = ModelCheckpoint.Load(quantized, ModelRegistry.Default);
             var grid = QuantizationRecord.Load(quantized).Weights["bert.embeddings.word_embeddings.weight"];
             using var loaded = ModelArtifact.Load(artifact, ModelRegistry.Default);
             var a = inMemory.state_dict();

@@ -215,7 +215,7 @@ public sealed class HeadPruningRecipeTests
 
             string folder = Path.Combine(dir, "hf");
             HfRunExport.Export(dir, "prune", folder);
-            using var fromRun = CheckpointIO.LoadModel(Path.Combine(dir, "models", "prune"), ModelRegistry.Default);
+            using var fromRun = ModelCheckpoint.Load(Path.Combine(dir, "models", "prune"), ModelRegistry.Default);
             var info = HfPretrained.Inspect(folder);
             using var fromHf = ModelRegistry.Default.Get(info.Family.Family).Build(info.Config);
             Assert.True(HfPretrained.LoadInto(fromHf, folder).IsExact);

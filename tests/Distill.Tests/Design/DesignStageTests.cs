@@ -65,7 +65,7 @@ public class DesignStageTests
             // the distill stage trained exactly that architecture.
             Assert.Equal([8], pickConfig.Channels);
             Assert.Equal(16, pickConfig.HiddenSize);
-            var distilled = CheckpointIO.LoadModel(Path.Combine(dir, "models", "distill"), ModelRegistry.Default);
+            var distilled = ModelCheckpoint.Load(Path.Combine(dir, "models", "distill"), ModelRegistry.Default);
             Assert.Equal(pickConfig.Channels, ((CnnConfig)distilled.Config).Channels);
             Assert.Equal(pickConfig.HiddenSize, ((CnnConfig)distilled.Config).HiddenSize);
             Assert.NotEqual(((CnnConfig)recipe.Student.Config!).Channels, ((CnnConfig)distilled.Config).Channels);
@@ -180,7 +180,7 @@ public class DesignStageTests
             Execute(Recipe([teacher, design]), dir);
             var summary = Execute(Recipe([teacher, design, new BaselineStageSpec()]), dir, resume: true);
             Assert.Equal(["train_teacher", "hakd", "baseline"], summary.Stages.Select(s => s.Name));
-            var trained = (CnnConfig)CheckpointIO.LoadModel(Path.Combine(dir, "models", "baseline"), ModelRegistry.Default).Config;
+            var trained = (CnnConfig)ModelCheckpoint.Load(Path.Combine(dir, "models", "baseline"), ModelRegistry.Default).Config;
             Assert.Equal([8], trained.Channels);
         }
         finally

@@ -17,7 +17,7 @@ public sealed class LatencyProfilerInterleavingTests
     [Fact]
     public void Interleaved_ReportsEachModelsOwnTime_InArgumentOrder()
     {
-        var data = MnistDataset.Open(CompressionTestRecipes.MnistDir, "test", new PreprocessSpec());
+        var data = MnistDataset.Open(CompressionTestRecipes.MnistDir, "test", null, null);
         using var big = ModelRegistry.Default.Get("mlp").Build(new MlpConfig { HiddenSizes = [2048, 2048] });
         using var small = ModelRegistry.Default.Get("mlp").Build(new MlpConfig { HiddenSizes = [8] });
         big.train();

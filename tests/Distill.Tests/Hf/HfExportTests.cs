@@ -5,6 +5,7 @@ using Distill.Models;
 using Distill.Models.Bert;
 using Distill.Models.Cnn;
 using Distill.Models.Vit;
+using Distill.Training;
 using Distill.Tests.Checkpoints;
 using Distill.Tests.Recipes;
 using TorchSharp;
@@ -28,7 +29,7 @@ public sealed class HfExportTests : IDisposable
     private string FakeRun(DistillModel model, string stage, string kind, HfRunSources? sources)
     {
         string run = _tmp.File("run-" + Guid.NewGuid().ToString("N")[..8]);
-        CheckpointIO.SaveModel(Path.Combine(run, "models", stage), model, new CheckpointState { Stage = stage, Kind = kind });
+        TrainingCheckpoints.SaveModel(Path.Combine(run, "models", stage), model, new CheckpointState { Stage = stage, Kind = kind });
         sources?.Write(run);
         return run;
     }

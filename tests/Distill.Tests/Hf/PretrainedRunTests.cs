@@ -95,7 +95,7 @@ public sealed class PretrainedRunTests(ITestOutputHelper log) : IDisposable
 
         // Round trip: the run's model and the exported folder hold the same tensors and compute the same outputs.
         using var scope = NewDisposeScope();
-        using var trained = CheckpointIO.LoadModel(Path.Combine(runDir, "models", "distill"), Distill.Models.ModelRegistry.Default);
+        using var trained = Distill.Models.ModelCheckpoint.Load(Path.Combine(runDir, "models", "distill"), Distill.Models.ModelRegistry.Default);
         var back = HfFolder.LoadModel(outDir, HfArchitectureRegistry.Default);
         using var backModel = back.Model;
         Assert.True(back.Report.IsExact, back.Report.ToString());

@@ -60,8 +60,8 @@ public class MixedPrecisionTests
     [Fact]
     public void Bf16RunFollowsTheFp32RunAndSavesBf16Weights()
     {
-        var (fp32, _) = Run(Distill.Recipes.Precision.Fp32);
-        var (bf16, weights) = Run(Distill.Recipes.Precision.Bf16);
+        var (fp32, _) = Run(Distill.Training.Precision.Fp32);
+        var (bf16, weights) = Run(Distill.Training.Precision.Bf16);
         Assert.Equal(fp32.Count, bf16.Count);
         Assert.True(bf16[^1] < bf16[0] * 0.8, $"bf16 loss did not fall: {string.Join(", ", bf16)}");
         for (int i = 0; i < fp32.Count; i++)
@@ -69,7 +69,7 @@ public class MixedPrecisionTests
         Assert.All(weights.Where(w => w.Value.is_floating_point()), w => Assert.Equal(ScalarType.BFloat16, w.Value.dtype));
     }
 
-    private static (List<double> Losses, Dictionary<string, Tensor> Weights) Run(Distill.Recipes.Precision precision)
+    private static (List<double> Losses, Dictionary<string, Tensor> Weights) Run(Distill.Training.Precision precision)
     {
         string dir = TestRecipes.TempDir();
         try

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Distill.Recipes;
+using Distill.Training;
 using Distill.Schema;
 using Xunit;
 using YamlDotNet.RepresentationModel;

@@ -2,6 +2,7 @@ using Distill.Losses;
 using Distill.Models.Cnn;
 using Distill.Models.Mlp;
 using Distill.Recipes;
+using Distill.Training;
 using Distill.Stages;
 using Xunit;
 using static Distill.Tests.Recipes.RecipeFixtures;

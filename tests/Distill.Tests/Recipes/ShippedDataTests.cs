@@ -106,7 +106,7 @@ public partial class ShippedDataTests
         for (int j = 0; j < kept.Count; j++)
             Assert.Equal($"{j}\t{sharedIndex[kept[j]][1]}\t{source}.bin:{kept[j]}\t{sharedIndex[kept[j]][2]}", index[j + 1]);
 
-        var data = Cifar10Dataset.Open(Path.Combine(Data, "cifar10"), split, new PreprocessSpec());
+        var data = Cifar10Dataset.Open(Path.Combine(Data, "cifar10"), split, null, null);
         Assert.Equal(10 * perClass, data.Count);
         Assert.Equal(File.ReadAllBytes(Path.Combine(TestPaths.SharedData, "cifar10", "batches.meta.txt")),
             File.ReadAllBytes(Path.Combine(Data, "cifar10", "batches.meta.txt")));
@@ -162,10 +162,10 @@ public partial class ShippedDataTests
         {
             var record = new byte[Cifar10Dataset.RecordBytes];
             File.WriteAllBytes(Path.Combine(dir, "test.bin"), record);
-            Assert.Equal(1, Cifar10Dataset.Open(dir, "test", new PreprocessSpec()).Count);
+            Assert.Equal(1, Cifar10Dataset.Open(dir, "test", null, null).Count);
 
             File.WriteAllBytes(Path.Combine(dir, "test_5k.bin"), record);
-            var e = Assert.Throws<InvalidDataException>(() => Cifar10Dataset.Open(dir, "test", new PreprocessSpec()));
+            var e = Assert.Throws<InvalidDataException>(() => Cifar10Dataset.Open(dir, "test", null, null));
             Assert.Contains("test_5k.bin", e.Message);
             Assert.Contains("test.bin", e.Message);
             var spec = new DataSpec { Dataset = "cifar10", Path = dir, TrainSplit = "test", EvalSplit = "test" };

@@ -84,7 +84,7 @@ public class ResumeTests
         // The teacher trains for 4 steps; the distill stage (soft targets + a hint through a 1x1-conv projector) is
         // interrupted after 3 of its 8 steps: projector, optimizer and generator state must all come back.
         const int teacherSteps = 4, n = 3, m = 5;
-        Distill.Recipes.LossTermSpec[] terms =
+        Distill.Losses.LossTermSpec[] terms =
         [
             new Distill.Losses.SoftTargetSpec { Name = "kd", Temperature = 4, Alpha = 0.9 },
             new Distill.Losses.HintSpec { Name = "hint", Student = "blocks.1", Teacher = "blocks.1", Weight = 0.5 },

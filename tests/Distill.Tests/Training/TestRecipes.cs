@@ -1,3 +1,4 @@
+using Distill.Losses;
 using Distill.Models.Cnn;
 using Distill.Recipes;
 using Distill.Stages;

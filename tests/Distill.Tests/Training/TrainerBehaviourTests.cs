@@ -66,7 +66,7 @@ public class TrainerBehaviourTests
             var objective = new NanAt(5);
             using var opt = OptimizerFactory.Create(recipe.Train, model.parameters());
             var session = new TrainingSession("s", model, objective, opt, 10, new Generator(1, CPU));
-            var data = Distill.Data.Mnist.MnistDataset.Open(TestRecipes.MnistDir, "test", new PreprocessSpec());
+            var data = Distill.Data.Mnist.MnistDataset.Open(TestRecipes.MnistDir, "test", null, null);
             var ckpt = new Distill.Logging.CheckpointCallback(Path.Combine(dir, "s"), "baseline", 2, "t");
             var e = Assert.Throws<NonFiniteLossException>(() =>
                 new Trainer(recipe.Train with { EvalEvery = null }, [ckpt]).Fit(session, data, data, 500, torch.CPU));
@@ -113,7 +113,7 @@ public class TrainerBehaviourTests
         using var objective = new DistillObjective(teacher, [new LogitMse()]);
         using var opt = OptimizerFactory.Create(recipe.Train, student.parameters());
         var session = new TrainingSession("d", student, objective, opt, 6, new Generator(3, CPU));
-        var data = Distill.Data.Mnist.MnistDataset.Open(TestRecipes.MnistDir, "test", new PreprocessSpec());
+        var data = Distill.Data.Mnist.MnistDataset.Open(TestRecipes.MnistDir, "test", null, null);
         new Trainer(recipe.Train with { EvalEvery = null }, []).Fit(session, data, data, 1000, torch.CPU);
         Assert.False(teacher.training);
         // Every tensor of the teacher, parameters and BatchNorm running statistics alike, is bit-identical.

@@ -21,7 +21,7 @@ public class Cifar10DatasetTests(ITestOutputHelper output)
     [InlineData("test", 1_000, "test_index.tsv")]
     public void CountsAndLabelsMatchTheIndex(string split, int count, string index)
     {
-        var data = Cifar10Dataset.Open(Dir, split, new PreprocessSpec());
+        var data = Cifar10Dataset.Open(Dir, split, null, null);
         Assert.Equal(count, data.Count);
         Assert.Equal(10, data.NumClasses);
         var labels = IndexLabels(index);
@@ -35,7 +35,7 @@ public class Cifar10DatasetTests(ITestOutputHelper output)
     {
         // Records 0-3 of test_5k, kept as the first records of data/cifar10/test.bin, are the four reference images (SOURCES.md §6b).
         var reference = VitReference.Outputs(VitReference.BaseFolder);
-        var batch = Cifar10Dataset.Open(Dir, "test", Half).GetBatch([0, 1, 2, 3]);
+        var batch = Cifar10Dataset.Open(Dir, "test", Half.Mean, Half.Std).GetBatch([0, 1, 2, 3]);
         double diff = VitReference.MaxAbsDiff(batch["pixel_values"], reference["pixel_values"]);
         output.WriteLine($"recipe mean/std path: max abs diff {diff:E2}");
         Assert.True(diff <= 1e-6);
@@ -51,7 +51,7 @@ public class Cifar10DatasetTests(ITestOutputHelper output)
     [Fact]
     public void WithoutMeanAndStdPixelsAreScaledToUnitRange()
     {
-        var data = Cifar10Dataset.Open(Dir, "train", new PreprocessSpec());
+        var data = Cifar10Dataset.Open(Dir, "train", null, null);
         var x = data.GetBatch([0])["pixel_values"];
         Assert.Equal(new long[] { 1, 3, 32, 32 }, x.shape);
         var raw = data.RawPixels(0).ToArray().Select(b => b / 255f).ToArray();
@@ -71,7 +71,7 @@ public class Cifar10DatasetTests(ITestOutputHelper output)
         Assert.Contains(kind.Validate(spec with { Preprocessing = new() { Mean = [0.5, 0.5, 0.5] } }), p => p.Key == "preprocessing");
         Assert.Contains(kind.Validate(spec with { EvalSplit = "validation" }), p => p.Key == "eval_split");
         Assert.Contains(kind.Validate(spec with { Path = Path.GetTempPath() }), p => p.Key == "path");
-        Assert.Throws<ArgumentException>(() => Cifar10Dataset.Open(Dir, "test", new PreprocessSpec { Mean = [0.5, 0.5, 0.5], Std = [0.5, 0, 0.5] }));
+        Assert.Throws<ArgumentException>(() => Cifar10Dataset.Open(Dir, "test", [0.5, 0.5, 0.5], [0.5, 0, 0.5]));
     }
 
     [Fact]
@@ -82,12 +82,12 @@ public class Cifar10DatasetTests(ITestOutputHelper output)
         try
         {
             File.WriteAllBytes(Path.Combine(dir, "test_5k.bin"), new byte[Cifar10Dataset.RecordBytes + 5]);
-            var e = Assert.Throws<InvalidDataException>(() => Cifar10Dataset.Open(dir, "test", new PreprocessSpec()));
+            var e = Assert.Throws<InvalidDataException>(() => Cifar10Dataset.Open(dir, "test", null, null));
             Assert.Contains("test_5k.bin", e.Message);
             var bad = new byte[Cifar10Dataset.RecordBytes * 2];
             bad[Cifar10Dataset.RecordBytes] = 12;
             File.WriteAllBytes(Path.Combine(dir, "test_5k.bin"), bad);
-            e = Assert.Throws<InvalidDataException>(() => Cifar10Dataset.Open(dir, "test", new PreprocessSpec()));
+            e = Assert.Throws<InvalidDataException>(() => Cifar10Dataset.Open(dir, "test", null, null));
             Assert.Contains("record 1", e.Message);
         }
         finally { Directory.Delete(dir, true); }

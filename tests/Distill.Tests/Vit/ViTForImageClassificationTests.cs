@@ -28,7 +28,7 @@ public class ViTForImageClassificationTests(ITestOutputHelper output)
         Assert.Equal("vit", model.Family);
         Assert.Equal(2, model.NumHiddenLayers);
         var data = MnistDataset.Open(Path.Combine(TestPaths.Data, "mnist"), "test",
-            new PreprocessSpec { Mean = [0.1307], Std = [0.3081] });
+            [0.1307], [0.3081]);
         var batch = data.GetBatch(Enumerable.Range(0, 32).ToArray());
         Assert.Equal(new long[] { 32, 1, 28, 28 }, batch["pixel_values"].shape);
 

@@ -1,5 +1,4 @@
 using Distill.Models;
-using Distill.Recipes;
 using Distill.Vision;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -156,9 +155,6 @@ public sealed class Cifar10Dataset : IDataset
             for (int i = 0; i < s.Count; i++)
                 if (!(s[i] > 0)) yield return ($"preprocessing.std[{i}]", "must be > 0");
     }
-
-    /// <summary>Opens a split normalised with the recipe's preprocessing.</summary>
-    public static Cifar10Dataset Open(string dir, string split, PreprocessSpec pre) => Open(dir, split, pre.Mean, pre.Std);
 
     /// <summary>Opens a split; pixels are x/255, then (x − mean) / std when mean and std are given (three values each).</summary>
     public static Cifar10Dataset Open(string dir, string split, IReadOnlyList<double>? mean, IReadOnlyList<double>? std)

@@ -1,5 +1,4 @@
 using Distill.Models;
-using Distill.Recipes;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -88,9 +87,6 @@ public sealed class MnistDataset : IDataset
         File.Exists(Path.Combine(dir, name)) ? Path.Combine(dir, name)
         : File.Exists(Path.Combine(dir, name + ".gz")) ? Path.Combine(dir, name + ".gz")
         : null;
-
-    /// <summary>Opens a split from a folder of IDX files, normalised with the recipe's preprocessing.</summary>
-    public static MnistDataset Open(string dir, string split, PreprocessSpec pre) => Open(dir, split, pre.Mean, pre.Std);
 
     /// <summary>Opens a split from a folder of IDX files; pixels are x/255, then (x − mean) / std when both are given (one value each).</summary>
     public static MnistDataset Open(string dir, string split, IReadOnlyList<double>? mean, IReadOnlyList<double>? std)

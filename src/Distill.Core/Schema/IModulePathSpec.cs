@@ -1,4 +1,4 @@
-namespace Distill.Recipes;
+namespace Distill.Schema;
 
 /// <summary>
 /// A spec that names module paths of the teacher or student (hint terms, pruning patterns...). Validation checks every

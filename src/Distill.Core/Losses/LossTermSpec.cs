@@ -1,6 +1,6 @@
 using Distill.Schema;
 
-namespace Distill.Recipes;
+namespace Distill.Losses;
 
 /// <summary>One named, weighted term of the distillation loss. <c>kind</c> selects the loss (see <c>LossRegistry</c>).</summary>
 [Polymorphic("kind", typeof(LossTermResolver))]

@@ -1,7 +1,6 @@
-using Distill.Losses;
 using Distill.Schema;
 
-namespace Distill.Recipes;
+namespace Distill.Losses;
 
 /// <summary>Resolves <c>kind:</c> of a loss term to its spec record through <see cref="LossRegistry.Default"/>.</summary>
 public sealed class LossTermResolver : ITypeResolver
