@@ -16,6 +16,12 @@ namespace Distill.Training;
 /// </summary>
 public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> callbacks)
 {
+    /// <summary>
+    /// Batches built ahead on a background thread while a step runs (<c>data.prefetch</c>, <see cref="BatchPrefetcher"/>);
+    /// 0 = each batch is built on the training thread. The same batches either way.
+    /// </summary>
+    public int Prefetch { get; init; }
+
     /// <summary>Optimizer steps of one epoch (the last partial batch is dropped so every step sees a full batch).</summary>
     public static long StepsPerEpoch(TrainSpec spec, int examples) => Math.Max(1, examples / spec.BatchSize);
 
@@ -42,10 +48,9 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
         var schedule = new LrSchedule(spec.Lr, spec.Schedule, spec.WarmupSteps, session.TotalSteps);
         long stepsPerEpoch = StepsPerEpoch(spec, train.Count);
         var trainable = model.parameters().Concat(session.Objective.Trainable?.parameters() ?? []).ToList();
-        int[]? order = null;
-        long orderEpoch = -1;
         var clock = Stopwatch.StartNew();
         long examplesSinceClock = 0;
+        BatchPrefetcher? feed = null; // the batches up to the next evaluation, built ahead (data.prefetch)
 
         try
         {
@@ -54,6 +59,7 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
         }
         catch (Exception e)
         {
+            feed?.Dispose(); // stops the worker and frees the batches not taken
             foreach (var cb in callbacks) cb.OnAborted(session, e);
             throw;
         }
@@ -68,13 +74,8 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
             while (session.Step < session.TotalSteps)
             {
                 long step = session.Step;
-                long epoch = step / stepsPerEpoch;
-                if (epoch != orderEpoch)
-                {
-                    order = Permutation(train.Count, spec.Seed, epoch);
-                    orderEpoch = epoch;
-                }
-                int offset = (int)(step % stepsPerEpoch) * spec.BatchSize;
+                long until = spec.EvalEvery is { } each ? Math.Min(session.TotalSteps, (step / each + 1) * each) : session.TotalSteps;
+                feed ??= new BatchPrefetcher(train, EpochBatches(train.Count, spec.BatchSize, spec.Seed, stepsPerEpoch, step, until), Prefetch);
                 double lr = schedule.At(step);
                 foreach (var group in session.Optimizer.ParamGroups) group.LearningRate = lr;
 
@@ -82,7 +83,7 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
                 (string, double)[] terms;
                 using (var scope = torch.NewDisposeScope())
                 {
-                    var batch = train.GetBatch(order.AsSpan(offset, spec.BatchSize)).To(device);
+                    var batch = feed.Take(scope).To(device); // the step scope owns the batch
                     var loss = session.Objective.Compute(model, batch);
                     total = loss.Total.item<float>();
                     terms = loss.Terms.Select(t => (t.Name, (double)t.Value.detach().item<float>())).ToArray();
@@ -108,7 +109,10 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
                 bool last = session.Step == session.TotalSteps;
                 if (last || (spec.EvalEvery is { } every && session.Step % every == 0))
                 {
-                    var bySplit = Evaluator.EvaluateAll(model, evals, evalBatchSize, device);
+                    // The feed ends here (its worker is done): only this thread reads data while evaluating.
+                    feed.Dispose();
+                    feed = null;
+                    var bySplit = Evaluator.EvaluateAll(model, evals, evalBatchSize, device, Prefetch);
                     var metrics = bySplit[0].Metrics;
                     bool best = double.IsNaN(session.BestAccuracy) || metrics["accuracy"] > session.BestAccuracy;
                     if (best) session.BestAccuracy = metrics["accuracy"];
@@ -141,6 +145,27 @@ public sealed class Trainer(TrainSpec spec, IReadOnlyList<ITrainerCallback> call
         }
         recent.Add(total);
         if (recent.Count > TrainSpec.LossSpikeWindow) recent.RemoveAt(0);
+    }
+
+    /// <summary>
+    /// The example indices of steps <paramref name="from"/> to <paramref name="to"/> − 1: step s takes the
+    /// (s mod stepsPerEpoch)-th run of <paramref name="batchSize"/> examples of epoch s / stepsPerEpoch's <see cref="Permutation"/>.
+    /// </summary>
+    public static IEnumerable<int[]> EpochBatches(int count, int batchSize, long seed, long stepsPerEpoch, long from, long to)
+    {
+        int[]? order = null;
+        long orderEpoch = -1;
+        for (long step = from; step < to; step++)
+        {
+            long epoch = step / stepsPerEpoch;
+            if (epoch != orderEpoch)
+            {
+                order = Permutation(count, seed, epoch);
+                orderEpoch = epoch;
+            }
+            int offset = (int)(step % stepsPerEpoch) * batchSize;
+            yield return order![offset..(offset + batchSize)];
+        }
     }
 
     /// <summary>A Fisher–Yates permutation of 0..n-1 from a generator seeded by (seed, epoch): reproducible across runs and resumes.</summary>
