@@ -73,7 +73,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         {
             reports = [.. data.Select(d =>
             {
-                var (metrics, loss) = Evaluator.Confusion(onDevice, d.Data, recipe.Data.EvalBatchSize, device);
+                var (metrics, loss) = Evaluator.Confusion(onDevice, d.Data, recipe.Data.EvalBatchSize, device, recipe.Data.Prefetch);
                 return new ClassificationReport(d.Split, classes, metrics, loss);
             })];
         }

@@ -22,9 +22,15 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
         names the classes (data.labels, or those of its training split):
           text_classification: --input is a CSV/TSV/JSON Lines file (its text_column, and text_pair_column if the
                                recipe has one) or any other file as plain text, one example per non-empty line;
+          sst2:                the same (the column is text_column, else "sentence"), cleaned up and tokenized as
+                               SST-2's sentences are;
           image_folder:        an image file or a folder of images (searched recursively);
-          audio_folder:        a WAV file or a folder of WAV files (searched recursively).
-        Inputs run in batches of data.eval_batch_size (or --batch-size). --out gets one line per example, in input
+          mnist, cifar10:      the same, decoded as grey (mnist) or RGB (cifar10), resized to 28x28 / 32x32 (Pillow
+                               bilinear) when they have another size, then normalised as the preset's examples are;
+          audio_folder, fsdd:  a WAV file or a folder of WAV files (searched recursively), mixed to mono and resampled
+                               to the model's rate (fsdd: 16 kHz).
+        Inputs run in batches of data.eval_batch_size (or --batch-size), the next ones read ahead (data.prefetch).
+        --out gets one line per example, in input
         order: {"index", "input" (the file, or the text), "label" (the class id), "label_name", "probabilities"
         ({class name: probability})}. It is written to a temporary file and renamed, so a failure leaves no partial file.
         """;
@@ -84,7 +90,7 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
         var counts = new long[classes.Count];
         try
         {
-            Predict(data, inputs, classes, onDevice, device, batchSize, counts, outPath);
+            Predict(data, inputs, classes, onDevice, device, batchSize, recipe.Data.Prefetch, counts, outPath);
         }
         catch (Exception e) when (e is not InvalidInputException && Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
         {
@@ -104,18 +110,18 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
 
     /// <summary>Runs the inputs in batches and writes one JSON line per example (temp file, then rename); counts the predicted classes.</summary>
     private static void Predict(IDataset data, IReadOnlyList<string> inputs, IReadOnlyList<string> classes, Distill.Models.DistillModel model,
-        Device device, int batchSize, long[] counts, string outPath)
+        Device device, int batchSize, int prefetch, long[] counts, string outPath)
     {
         model.eval();
         OutputFile.WriteAtomically(outPath, writer =>
         {
             using var noGrad = torch.no_grad();
-            var indices = Enumerable.Range(0, data.Count).ToArray();
+            using var feed = new BatchPrefetcher(data, BatchPrefetcher.Sequential(data.Count, batchSize), prefetch);
             for (int start = 0; start < data.Count; start += batchSize)
             {
                 using var scope = torch.NewDisposeScope();
                 int n = Math.Min(batchSize, data.Count - start);
-                var batch = data.GetBatch(indices.AsSpan(start, n)).To(device);
+                var batch = feed.Take(scope).To(device); // the batch's scope is this one
                 var probabilities = nn.functional.softmax(model.call(batch).Logits.to_type(ScalarType.Float32), 1).cpu(); // (B, classes)
                 var p = probabilities.data<float>().ToArray();
                 for (int i = 0; i < n; i++)

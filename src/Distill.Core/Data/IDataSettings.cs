@@ -20,6 +20,9 @@ public interface IDataSettings
     /// <summary>Every split with the recipe key that names it (<c>train_split</c>, <c>eval_split</c> or <c>eval_splits[i]</c>), training first.</summary>
     IReadOnlyList<(string Key, string Split)> SplitKeys { get; }
 
+    /// <summary>Batches built ahead of training and evaluation on a background thread (<see cref="BatchPrefetcher"/>); 0 = off.</summary>
+    int Prefetch { get; }
+
     /// <summary>Text: the tokenizer folder (absolute), or null.</summary>
     string? Tokenizer { get; }
 

@@ -39,6 +39,12 @@ public sealed record DataSpec : IDataSettings
     /// <summary>Evaluation-time batch size (no gradients, so larger than training's).</summary>
     [Bounds(1, 65536)] public int EvalBatchSize { get; init; } = 1000;
 
+    /// <summary>
+    /// Batches built ahead on a background thread while training and evaluation run on the current one (reading and
+    /// decoding the next batches overlaps the step); 0 = off, each batch is built when its step starts. Same results either way.
+    /// </summary>
+    [Bounds(0, 64)] public int Prefetch { get; init; } = BatchPrefetcher.DefaultDepth;
+
     public PreprocessSpec Preprocessing { get; init; } = new();
 
     /// <summary>Text datasets: folder of the tokenizer (HF <c>vocab.txt</c> or <c>tokenizer.json</c>, optional <c>tokenizer_config.json</c>), relative to the recipe's folder.</summary>

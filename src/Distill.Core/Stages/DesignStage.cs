@@ -193,8 +193,8 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
             using var optimizer = OptimizerFactory.Create(train, parameters);
             var session = new TrainingSession($"{spec.DisplayName}/proxy", student, objective, optimizer, train.Steps!.Value,
                 new Generator(unchecked((ulong)train.Seed), run.Device));
-            new Trainer(train, []).Fit(session, trainData, evalData, run.Recipe.Data.EvalBatchSize, run.Device);
-            scores[c.Index] = Evaluator.Evaluate(student, evalData, run.Recipe.Data.EvalBatchSize, run.Device)["accuracy"];
+            new Trainer(train, []) { Prefetch = run.Recipe.Data.Prefetch }.Fit(session, trainData, evalData, run.Recipe.Data.EvalBatchSize, run.Device);
+            scores[c.Index] = Evaluator.Evaluate(student, evalData, run.Recipe.Data.EvalBatchSize, run.Device, run.Recipe.Data.Prefetch)["accuracy"];
             (objective as IDisposable)?.Dispose();
             log(string.Create(CultureInfo.InvariantCulture, $"proxy {c.Label}: accuracy {scores[c.Index]:0.0000} after {train.Steps} steps"));
         }

@@ -63,7 +63,7 @@ public sealed class RunContext
     /// <summary>Evaluates a model on every evaluation split: the first split's metrics and all of them.</summary>
     public (IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<SplitMetrics> BySplit) Evaluate(DistillModel model)
     {
-        var bySplit = Evaluator.EvaluateAll(model, EvalSplits, Recipe.Data.EvalBatchSize, Device);
+        var bySplit = Evaluator.EvaluateAll(model, EvalSplits, Recipe.Data.EvalBatchSize, Device, Recipe.Data.Prefetch);
         return (bySplit[0].Metrics, bySplit);
     }
 

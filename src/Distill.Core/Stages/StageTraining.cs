@@ -42,8 +42,8 @@ internal static class StageTraining
         callbacks.AddRange(run.ExtraCallbacks(stage.DisplayName));
 
         var evals = run.EvalSplits.Select(s => s with { Data = precision.Inputs(s.Data) }).ToList();
-        new Trainer(spec, callbacks).Fit(session, precision.Inputs(trainData ?? run.TrainData), evals, run.Recipe.Data.EvalBatchSize, run.Device);
-        var bySplit = final.BySplit ?? Evaluator.EvaluateAll(model, evals, run.Recipe.Data.EvalBatchSize, run.Device);
+        new Trainer(spec, callbacks) { Prefetch = run.Recipe.Data.Prefetch }.Fit(session, precision.Inputs(trainData ?? run.TrainData), evals, run.Recipe.Data.EvalBatchSize, run.Device);
+        var bySplit = final.BySplit ?? Evaluator.EvaluateAll(model, evals, run.Recipe.Data.EvalBatchSize, run.Device, run.Recipe.Data.Prefetch);
         var metrics = bySplit[0].Metrics;
         TrainingCheckpoints.SaveModel(run.ModelDir(stage), model, new CheckpointState
         {

@@ -18,6 +18,12 @@ public sealed class Trainer(ITrainSettings spec, IReadOnlyList<ITrainerCallback>
     /// <summary>Steps whose median the <c>loss_spike</c> rule compares with (the window is saved in checkpoints).</summary>
     public const int LossSpikeWindow = 20;
 
+    /// <summary>
+    /// Batches built ahead on a background thread while a step runs (<c>data.prefetch</c>, <see cref="BatchPrefetcher"/>);
+    /// 0 = each batch is built on the training thread. The same batches either way.
+    /// </summary>
+    public int Prefetch { get; init; }
+
     /// <summary>Optimizer steps of one epoch (the last partial batch is dropped so every step sees a full batch).</summary>
     public static long StepsPerEpoch(ITrainSettings spec, int examples) => Math.Max(1, examples / spec.BatchSize);
 
@@ -44,10 +50,9 @@ public sealed class Trainer(ITrainSettings spec, IReadOnlyList<ITrainerCallback>
         var schedule = new LrSchedule(spec.Lr, spec.Schedule, spec.WarmupSteps, session.TotalSteps);
         long stepsPerEpoch = StepsPerEpoch(spec, train.Count);
         var trainable = model.parameters().Concat(session.Objective.Trainable?.parameters() ?? []).ToList();
-        int[]? order = null;
-        long orderEpoch = -1;
         var clock = Stopwatch.StartNew();
         long examplesSinceClock = 0;
+        BatchPrefetcher? feed = null; // the batches up to the next evaluation, built ahead (data.prefetch)
 
         try
         {
@@ -56,6 +61,7 @@ public sealed class Trainer(ITrainSettings spec, IReadOnlyList<ITrainerCallback>
         }
         catch (Exception e)
         {
+            feed?.Dispose(); // stops the worker and frees the batches not taken
             foreach (var cb in callbacks) cb.OnAborted(session, e);
             throw;
         }
@@ -70,13 +76,8 @@ public sealed class Trainer(ITrainSettings spec, IReadOnlyList<ITrainerCallback>
             while (session.Step < session.TotalSteps)
             {
                 long step = session.Step;
-                long epoch = step / stepsPerEpoch;
-                if (epoch != orderEpoch)
-                {
-                    order = Permutation(train.Count, spec.Seed, epoch);
-                    orderEpoch = epoch;
-                }
-                int offset = (int)(step % stepsPerEpoch) * spec.BatchSize;
+                long until = spec.EvalEvery is { } each ? Math.Min(session.TotalSteps, (step / each + 1) * each) : session.TotalSteps;
+                feed ??= new BatchPrefetcher(train, EpochBatches(train.Count, spec.BatchSize, spec.Seed, stepsPerEpoch, step, until), Prefetch);
                 double lr = schedule.At(step);
                 foreach (var group in session.Optimizer.ParamGroups) group.LearningRate = lr;
 
@@ -84,7 +85,7 @@ public sealed class Trainer(ITrainSettings spec, IReadOnlyList<ITrainerCallback>
                 (string, double)[] terms;
                 using (var scope = torch.NewDisposeScope())
                 {
-                    var batch = train.GetBatch(order.AsSpan(offset, spec.BatchSize)).To(device);
+                    var batch = feed.Take(scope).To(device); // the step scope owns the batch
                     var loss = session.Objective.Compute(model, batch);
                     total = loss.Total.item<float>();
                     terms = loss.Terms.Select(t => (t.Name, (double)t.Value.detach().item<float>())).ToArray();
@@ -110,7 +111,10 @@ public sealed class Trainer(ITrainSettings spec, IReadOnlyList<ITrainerCallback>
                 bool last = session.Step == session.TotalSteps;
                 if (last || (spec.EvalEvery is { } every && session.Step % every == 0))
                 {
-                    var bySplit = Evaluator.EvaluateAll(model, evals, evalBatchSize, device);
+                    // The feed ends here (its worker is done): only this thread reads data while evaluating.
+                    feed.Dispose();
+                    feed = null;
+                    var bySplit = Evaluator.EvaluateAll(model, evals, evalBatchSize, device, Prefetch);
                     var metrics = bySplit[0].Metrics;
                     bool best = double.IsNaN(session.BestAccuracy) || metrics["accuracy"] > session.BestAccuracy;
                     if (best) session.BestAccuracy = metrics["accuracy"];
@@ -143,6 +147,27 @@ public sealed class Trainer(ITrainSettings spec, IReadOnlyList<ITrainerCallback>
         }
         recent.Add(total);
         if (recent.Count > LossSpikeWindow) recent.RemoveAt(0);
+    }
+
+    /// <summary>
+    /// The example indices of steps <paramref name="from"/> to <paramref name="to"/> − 1: step s takes the
+    /// (s mod stepsPerEpoch)-th run of <paramref name="batchSize"/> examples of epoch s / stepsPerEpoch's <see cref="Permutation"/>.
+    /// </summary>
+    public static IEnumerable<int[]> EpochBatches(int count, int batchSize, long seed, long stepsPerEpoch, long from, long to)
+    {
+        int[]? order = null;
+        long orderEpoch = -1;
+        for (long step = from; step < to; step++)
+        {
+            long epoch = step / stepsPerEpoch;
+            if (epoch != orderEpoch)
+            {
+                order = Permutation(count, seed, epoch);
+                orderEpoch = epoch;
+            }
+            int offset = (int)(step % stepsPerEpoch) * batchSize;
+            yield return order![offset..(offset + batchSize)];
+        }
     }
 
     /// <summary>A Fisher–Yates permutation of 0..n-1 from a generator seeded by (seed, epoch): reproducible across runs and resumes.</summary>

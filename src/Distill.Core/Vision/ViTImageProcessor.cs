@@ -17,7 +17,7 @@ namespace Distill.Vision;
 /// </list>
 /// With neither rescale nor normalize, HF returns uint8 tensors; this class returns the same values as float32.
 /// </summary>
-public sealed record ViTImageProcessor
+public sealed record ViTImageProcessor : IImageProcessor
 {
     /// <summary>PIL resampling filter ids accepted for <c>resample</c>: 2 = BILINEAR, 3 = BICUBIC.</summary>
     public static readonly IReadOnlyDictionary<int, string> SupportedResample = new Dictionary<int, string> { [2] = "bilinear", [3] = "bicubic" };

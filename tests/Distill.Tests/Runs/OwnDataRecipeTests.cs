@@ -46,7 +46,7 @@ public sealed class OwnDataRecipeTests : IDisposable
     public void DataKeysOfOtherKindsAndBothEvalSplitKeysAreErrors()
     {
         var result = RecipeLoader.Load(_data.Recipe(data: "  text_column: sentence\n  eval_split: test"));
-        Assert.Contains(result.Errors, e => e.KeyPath == "data.text_column" && e.Message.Contains("the image_folder dataset does not read text_column (it is for text_classification)"));
+        Assert.Contains(result.Errors, e => e.KeyPath == "data.text_column" && e.Message.Contains("the image_folder dataset does not read text_column (it is for sst2, text_classification)"));
         Assert.Contains(result.Errors, e => e.KeyPath == "data.eval_splits" && e.Message.Contains("eval_split and eval_splits are both given"));
         result = RecipeLoader.Load(_data.Recipe(data: "  labels: [a, a]"));
         Assert.Contains(result.Errors, e => e.KeyPath == "data.labels[1]" && e.Message.Contains("listed twice"));

@@ -175,14 +175,21 @@ public sealed class AudioFolderDataset : IDataset
     }
 
     /// <summary>Unlabelled clips for <c>distill predict</c>: one WAV file, or every WAV in a folder (recursively, ordinal order).</summary>
-    public static AudioFolderDataset OpenInputs(IDataSettings spec, string input, IReadOnlyList<string> classNames)
+    public static AudioFolderDataset OpenInputs(IDataSettings spec, string input, IReadOnlyList<string> classNames) =>
+        OpenInputs(input, Extractor(spec), classNames);
+
+    /// <summary>
+    /// Unlabelled clips for <c>distill predict</c>: one WAV file, or every WAV in a folder (recursively, ordinal order),
+    /// each decoded, mixed to mono and resampled to <paramref name="extractor"/>'s rate once here (errors name the file).
+    /// </summary>
+    public static AudioFolderDataset OpenInputs(string input, Wav2Vec2FeatureExtractor extractor, IReadOnlyList<string> classNames)
     {
         var files = System.IO.File.Exists(input)
             ? [input]
             : Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
                 .Where(f => f.EndsWith(".wav", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal).ToList();
         if (files.Count == 0) throw new InvalidInputException(input, $"{input}: holds no .wav files.");
-        return new AudioFolderDataset([.. files], [.. files.Select(_ => -1)], classNames, Extractor(spec));
+        return new AudioFolderDataset([.. files], [.. files.Select(_ => -1)], classNames, extractor);
     }
 
     private static WavAudio Read(string file)

@@ -103,6 +103,13 @@ public sealed class Cifar10Dataset : IDataset
         "CIFAR-10 32x32 colour photos (binary format): train_subset_10k.bin / test_5k.bin (or train.bin / test.bin), 10 classes")
     {
         ClassNames = _ => ClassNames,
+        OpenInputs = (spec, input, names) =>
+        {
+            // Image files decoded as RGB, resized to 32×32 (Pillow bilinear) when needed, then the split's own normalisation.
+            var processor = Normaliser(spec.Mean, spec.Std) with { DoResize = true, Size = (Side, Side) };
+            var data = ImageFolder.ImageFolderDataset.OpenInputs(input, processor, 3, (Side, Side), names);
+            return (data, [.. Enumerable.Range(0, data.Count).Select(data.File)]);
+        },
     };
 
     /// <summary>The file name of a split in the shared data (<c>train_subset_10k.bin</c>, <c>test_5k.bin</c>).</summary>
@@ -162,17 +169,19 @@ public sealed class Cifar10Dataset : IDataset
         var problems = ValidatePreprocessing(mean, std).ToList();
         if (problems.Count > 0)
             throw new ArgumentException("cifar10: " + string.Join("; ", problems.Select(p => $"{p.Key}: {p.Message}")) + ".");
-        var normalise = new ViTImageProcessor
-        {
-            DoResize = false,
-            DoRescale = true,
-            RescaleFactor = 1.0 / 255.0,
-            DoNormalize = mean is not null,
-            ImageMean = mean ?? [0.0],
-            ImageStd = std ?? [1.0],
-        };
-        return new Cifar10Dataset(Read(dir, split), normalise.LookupTables(3), null);
+        return new Cifar10Dataset(Read(dir, split), Normaliser(mean, std).LookupTables(3), null);
     }
+
+    /// <summary>The pixel arithmetic of a split opened with mean and std (or neither): x/255, then (x − mean) / std, as HF's ViTImageProcessor computes it; no resize.</summary>
+    public static ViTImageProcessor Normaliser(IReadOnlyList<double>? mean, IReadOnlyList<double>? std) => new()
+    {
+        DoResize = false,
+        DoRescale = true,
+        RescaleFactor = 1.0 / 255.0,
+        DoNormalize = mean is not null,
+        ImageMean = mean ?? [0.0],
+        ImageStd = std ?? [1.0],
+    };
 
     /// <summary>Opens a split pre-processed by an HF model folder's image processor (resized when its size is not 32×32).</summary>
     public static Cifar10Dataset Open(string dir, string split, ViTImageProcessor processor)

@@ -42,8 +42,12 @@ public sealed partial class FsddDataset : IDataset
         _clips = clips;
         _labels = labels;
         _files = files;
-        _extractor = new Wav2Vec2FeatureExtractor { SamplingRate = samplingRate, DoNormalize = true, ReturnAttentionMask = true };
+        _extractor = Extractor(samplingRate);
     }
+
+    /// <summary>The feature extractor of the batches: per-clip normalisation, padding to the longest clip, <c>attention_mask</c>.</summary>
+    public static Wav2Vec2FeatureExtractor Extractor(int samplingRate = TargetSamplingRate) =>
+        new() { SamplingRate = samplingRate, DoNormalize = true, ReturnAttentionMask = true };
 
     public int Count => _clips.Length;
 
@@ -91,6 +95,12 @@ public sealed partial class FsddDataset : IDataset
         "Free Spoken Digit Dataset: spoken digits 0-9, 8 kHz wav resampled to 16 kHz; train = index 5-49, test = index 0-4 (variable length, padded per batch)")
     {
         ClassNames = _ => Mnist.MnistDataset.ClassNames,
+        OpenInputs = (_, input, names) =>
+        {
+            // The audio_folder reader: any WAV encoding and rate, mixed to mono and resampled to 16 kHz as the splits are.
+            var data = AudioFolder.AudioFolderDataset.OpenInputs(input, Extractor(), names);
+            return (data, [.. Enumerable.Range(0, data.Count).Select(data.File)]);
+        },
     };
 
     [GeneratedRegex(@"^(?<digit>[0-9])_(?<speaker>[A-Za-z]+)_(?<index>[0-9]+)\.wav$")]

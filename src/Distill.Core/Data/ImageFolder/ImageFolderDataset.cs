@@ -25,11 +25,11 @@ public sealed class ImageFolderDataset : IDataset
 
     private readonly string[] _files;
     private readonly int[] _labels;
-    private readonly ViTImageProcessor _processor;
+    private readonly IImageProcessor _processor;
     private readonly int _channels;
     private readonly (int Height, int Width) _outputSize;
 
-    private ImageFolderDataset(string[] files, int[] labels, IReadOnlyList<string> classNames, ViTImageProcessor processor, int channels, (int, int) outputSize)
+    private ImageFolderDataset(string[] files, int[] labels, IReadOnlyList<string> classNames, IImageProcessor processor, int channels, (int, int) outputSize)
     {
         _files = files;
         _labels = labels;
@@ -175,18 +175,27 @@ public sealed class ImageFolderDataset : IDataset
     public static ImageFolderDataset OpenInputs(IDataSettings spec, string input, IReadOnlyList<string> classNames)
     {
         var processor = Processor(spec);
+        return OpenInputs(input, processor, spec.Channels, OutputSize(spec, processor), classNames);
+    }
+
+    /// <summary>
+    /// Unlabelled images for <c>distill predict</c>, decoded as <paramref name="channels"/> (1 = grey, 3 = RGB) and
+    /// pre-processed by <paramref name="processor"/> into (channels, output) each: one image file, or every image in a
+    /// folder (recursively, ordinal order). Each file is decoded once here (errors name it), then again per batch.
+    /// </summary>
+    public static ImageFolderDataset OpenInputs(string input, IImageProcessor processor, int channels, (int Height, int Width) output, IReadOnlyList<string> classNames)
+    {
         var files = System.IO.File.Exists(input)
             ? [input]
             : Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
                 .Where(f => Extensions.Any(e => f.EndsWith(e, StringComparison.OrdinalIgnoreCase))).Order(StringComparer.Ordinal).ToList();
         if (files.Count == 0) throw new InvalidInputException(input, $"{input}: holds no images ({string.Join(", ", Extensions)}).");
-        var output = OutputSize(spec, processor);
         foreach (var file in files)
         {
-            var (_, h, w) = ImageFile.Decode(file, spec.Channels);
+            var (_, h, w) = ImageFile.Decode(file, channels);
             if (processor.OutputSize(h, w) != output)
                 throw new InvalidInputException(file, $"{file}: is {h}×{w}, but the model takes {output.Height}×{output.Width} images; set data.preprocessing.size to resize.");
         }
-        return new ImageFolderDataset([.. files], [.. files.Select(_ => -1)], classNames, processor, spec.Channels, output);
+        return new ImageFolderDataset([.. files], [.. files.Select(_ => -1)], classNames, processor, channels, output);
     }
 }

@@ -14,15 +14,13 @@ public sealed class MnistDataset : IDataset
     private const int Side = 28;
     private readonly byte[] _pixels;
     private readonly byte[] _labels;
-    private readonly float[] _mean;
-    private readonly float[] _std;
+    private readonly MnistPixels _normalise;
 
     private MnistDataset(byte[] pixels, byte[] labels, IReadOnlyList<double>? mean, IReadOnlyList<double>? std)
     {
         _pixels = pixels;
         _labels = labels;
-        _mean = mean is { } m ? m.Select(v => (float)v).ToArray() : [0f];
-        _std = std is { } s ? s.Select(v => (float)v).ToArray() : [1f];
+        _normalise = new MnistPixels(mean, std);
     }
 
     public int Count => _labels.Length;
@@ -36,11 +34,10 @@ public sealed class MnistDataset : IDataset
         int n = indices.Length, size = Side * Side;
         var x = new float[n * size];
         var y = new long[n];
-        float scale = 1f / 255f / _std[0], shift = _mean[0] / _std[0];
         for (int i = 0; i < n; i++)
         {
             int src = indices[i] * size, dst = i * size;
-            for (int p = 0; p < size; p++) x[dst + p] = _pixels[src + p] * scale - shift;
+            for (int p = 0; p < size; p++) x[dst + p] = _normalise.Value(_pixels[src + p]);
             y[i] = _labels[indices[i]];
         }
         var pixels = torch.tensor(x, new long[] { n, 1, Side, Side }); // (B, 1, 28, 28)
@@ -62,6 +59,12 @@ public sealed class MnistDataset : IDataset
         "MNIST handwritten digits (IDX files), 60k train / 10k test, 10 classes")
     {
         ClassNames = _ => ClassNames,
+        OpenInputs = (spec, input, names) =>
+        {
+            // Image files decoded to grey and pre-processed by MNIST's own arithmetic (resized to 28×28 first when needed).
+            var data = ImageFolder.ImageFolderDataset.OpenInputs(input, new MnistPixels(spec.Mean, spec.Std), 1, (Side, Side), names);
+            return (data, [.. Enumerable.Range(0, data.Count).Select(data.File)]);
+        },
     };
 
     private static IEnumerable<(string Key, string Message)> Validate(IDataSettings spec)

@@ -78,7 +78,20 @@ public sealed class Sst2Dataset : IDataset
         "SST-2 binary sentiment (GLUE), train.tsv 67,349 / dev.tsv 872 sentences, tokenized for BERT; needs data.tokenizer")
     {
         ClassNames = _ => ClassNames,
+        OpenInputs = (spec, input, names) =>
+        {
+            // The text_classification reader (a CSV/TSV/JSONL column or plain lines); texts cleaned up as the splits' are.
+            var tokenizer = BertTextTokenizer.FromFolder(spec.Tokenizer
+                ?? throw new ArgumentException("data.tokenizer: sst2 needs a BERT tokenizer folder (with vocab.txt or tokenizer.json)."));
+            var (data, rows) = TextClassification.TextClassificationDataset.OpenInputs(
+                input, tokenizer, spec.MaxLength, spec.TextColumn ?? PredictColumn, null, names, Unescape);
+            return (data, [.. rows.Select(r => r.Text)]);
+        },
+        Reads = new HashSet<string>(StringComparer.Ordinal) { "text_column" },
     };
+
+    /// <summary>The column <c>distill predict</c> reads from a CSV/TSV/JSONL input without <c>data.text_column</c>: SST-2's (GLUE's) name.</summary>
+    public const string PredictColumn = "sentence";
 
     private static IEnumerable<(string Key, string Message)> Validate(IDataSettings spec)
     {

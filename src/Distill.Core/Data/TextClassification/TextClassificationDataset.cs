@@ -134,16 +134,29 @@ public sealed class TextClassificationDataset : IDataset
     {
         var tokenizer = BertTextTokenizer.FromFolder(spec.Tokenizer
             ?? throw new ArgumentException("data.tokenizer: text_classification needs a BERT tokenizer folder (with vocab.txt or tokenizer.json)."));
+        return OpenInputs(file, tokenizer, spec.MaxLength, spec.TextColumn!, spec.TextPairColumn, classNames);
+    }
+
+    /// <summary>
+    /// Unlabelled texts for <c>distill predict</c>: the <paramref name="textColumn"/> (and <paramref name="pairColumn"/>)
+    /// of a CSV/TSV/JSON Lines file, or any other file as plain text, one example per non-empty line; each text mapped
+    /// by <paramref name="normalise"/> (a preset's own clean-up of its training texts) before it is tokenized. The rows
+    /// keep the texts as given.
+    /// </summary>
+    public static (TextClassificationDataset Data, IReadOnlyList<TextRow> Rows) OpenInputs(string file, BertTextTokenizer tokenizer, int maxLength,
+        string textColumn, string? pairColumn, IReadOnlyList<string> classNames, Func<string, string>? normalise = null)
+    {
         IReadOnlyList<TextRow> rows;
         if (TextTable.Extensions.Any(e => file.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
-            rows = TextTable.Read(file, spec.TextColumn!, spec.TextPairColumn, null);
+            rows = TextTable.Read(file, textColumn, pairColumn, null);
         else
         {
             var lines = File.ReadAllLines(file);
             rows = [.. lines.Select((text, i) => new TextRow(i + 1, text, null, null)).Where(r => r.Text.Trim().Length > 0)];
             if (rows.Count == 0) throw new InvalidInputException(file, $"{file}: no text (every line is empty); give one text per line.");
         }
-        var data = new TextClassificationDataset(Encode(rows, tokenizer, spec.MaxLength), [.. rows.Select(_ => -1)], classNames, tokenizer);
+        var encoded = normalise is null ? rows : [.. rows.Select(r => r with { Text = normalise(r.Text), Pair = r.Pair is { } p ? normalise(p) : null })];
+        var data = new TextClassificationDataset(Encode(encoded, tokenizer, maxLength), [.. rows.Select(_ => -1)], classNames, tokenizer);
         return (data, rows);
     }
 
