@@ -42,7 +42,7 @@ public class PrefetchTrainingTests
         return (record, model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(ScalarType.Float64).data<double>().ToArray())); // float32 and int64 exactly
     }
 
-    private static IDataset Mnist() => Distill.Data.Mnist.MnistDataset.Open(TestRecipes.MnistDir, "test", new PreprocessSpec());
+    private static IDataset Mnist() => Distill.Data.Mnist.MnistDataset.Open(TestRecipes.MnistDir, "test", null, null);
 
     [Fact]
     public void PrefetchOnAndOffGiveBitIdenticalLossesEvaluationsAndWeights()
