@@ -1,4 +1,5 @@
 using Distill.Models;
+using Distill.Recipes;
 using Distill.Stages.Results;
 
 namespace Distill.Stages;

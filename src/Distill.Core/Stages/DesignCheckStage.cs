@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Distill.Design;
+using Distill.Recipes;
 using Distill.Stages.Results;
 
 namespace Distill.Stages;

@@ -5,6 +5,7 @@ using Distill.Data;
 using Distill.Design;
 using Distill.Logging;
 using Distill.Models;
+using Distill.Recipes;
 using Distill.Stages.Results;
 using Distill.Training;
 using TorchSharp;

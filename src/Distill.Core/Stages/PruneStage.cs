@@ -3,6 +3,7 @@ using Distill.Checkpoints;
 using Distill.Compression.Pruning;
 using Distill.Compression;
 using Distill.Design;
+using Distill.Recipes;
 using Distill.Stages.Results;
 using Distill.Training;
 using TorchSharp;

@@ -7,6 +7,7 @@ using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
 using Distill.Logging;
 using Distill.Models;
+using Distill.Recipes;
 using Distill.Stages.Results;
 using Distill.Training;
 using TorchSharp;

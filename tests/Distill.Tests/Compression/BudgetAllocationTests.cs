@@ -1,9 +1,10 @@
 using Distill.Compression.Allocation;
 using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
+using Distill.Recipes;
 using Distill.Runs;
-using Distill.Stages;
 using Distill.Stages.Results;
+using Distill.Stages;
 using Xunit;
 
 namespace Distill.Tests.Compression;

@@ -1,9 +1,10 @@
 using Distill.Checkpoints;
 using Distill.Compression.Artifact;
 using Distill.Models;
+using Distill.Recipes;
 using Distill.Runs;
-using Distill.Stages;
 using Distill.Stages.Results;
+using Distill.Stages;
 using Distill.Tests.Training;
 using Distill.Training;
 using TorchSharp;

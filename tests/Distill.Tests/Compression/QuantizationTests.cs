@@ -1,11 +1,12 @@
 using Distill.Compression.Artifact;
 using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
-using Distill.Models;
 using Distill.Models.Mlp;
+using Distill.Models;
+using Distill.Recipes;
 using Distill.Runs;
-using Distill.Stages;
 using Distill.Stages.Results;
+using Distill.Stages;
 using Distill.Training;
 using TorchSharp;
 using Xunit;

@@ -1,13 +1,14 @@
 using Distill.Compression.Artifact;
 using Distill.Compression.Pruning;
-using Distill.Models;
 using Distill.Models.Bert;
 using Distill.Models.Cnn;
 using Distill.Models.Mlp;
 using Distill.Models.Vit;
+using Distill.Models;
+using Distill.Recipes;
 using Distill.Runs;
-using Distill.Stages;
 using Distill.Stages.Results;
+using Distill.Stages;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

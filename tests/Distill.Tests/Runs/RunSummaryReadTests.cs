@@ -50,6 +50,15 @@ public class RunSummaryReadTests
     }
 
     [Fact]
+    public void EveryStageKindHasARunnerAndAResultRecord()
+    {
+        Assert.Equal(Distill.Recipes.StageSpecRegistry.Default.Keys.Order(), Distill.Stages.StageRegistry.Default.Keys.Order());
+        var resultKinds = StageResult.Types.Keys.ToHashSet();
+        Assert.Superset(Distill.Stages.StageRegistry.Default.Keys.ToHashSet(), resultKinds);
+        Assert.Equal(["teacher_checkpoint", "teacher_pretrained"], resultKinds.Except(Distill.Stages.StageRegistry.Default.Keys).Order());
+    }
+
+    [Fact]
     public void AnUnknownKindIsAnUnreadableSummary()
     {
         string dir = TestRecipes.TempDir();
