@@ -102,7 +102,7 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         if (run.Recipe.Output.Tensorboard) WriteTensorBoard(run, name, profile, outcome, markdown, spec.Budget.LatencyMs, png);
 
         var designed = Designed(family, pick.Config);
-        var student = inputs.Models.BuildDesigned(designed, ParamInit.Seeded(run.TrainFor(spec).Seed), inputs.Teacher, log: true);
+        var student = inputs.Factory.BuildDesigned(designed, ParamInit.Seeded(run.TrainFor(spec).Seed), inputs.Teacher, log: true);
         CheckpointIO.SaveModel(run.ModelDir(spec), student, new CheckpointState { Stage = name, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256 });
         var result = Result(run, profile, outcome, verdict, source, svgPath) with
         {
@@ -176,7 +176,7 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         foreach (var c in top.Accepted)
         {
             var init = ParamInit.Seeded(train.Seed);
-            using var student = inputs.Models.BuildDesigned(Designed(family, c.Config), init, inputs.Teacher, log: false);
+            using var student = inputs.Factory.BuildDesigned(Designed(family, c.Config), init, inputs.Teacher, log: false);
             IObjective objective = new CrossEntropyObjective();
             if (inputs.Teacher is { } teacher && run.Recipe.Distill.Terms.Count > 0)
                 objective = DistillTerms.Objective(run, $"{spec.DisplayName}/proxy", student, teacher, init);
