@@ -69,7 +69,7 @@ public static class BenchWorker
             var needs = TeacherNeeds.From(terms);
             var cacheSpec = new TeacherCacheSpec { Encoding = CacheEncoding.Fp16 };
             TeacherCache.EnsureDeterministic(train);
-            var key = TeacherCacheKey.Compute(teacher, train, dataSpec, "train", job.Seed, needs, cacheSpec.Encoding, cacheSpec.TopK);
+            var key = TeacherCacheKey.Compute(teacher, train, Distill.Stages.DistillStage.CacheData(dataSpec, job.Seed) with { Split = "train" }, needs, cacheSpec.Encoding, cacheSpec.TopK);
             cache = TeacherCache.OpenOrBuild(dir, key, teacher, train, needs, cacheSpec, 256, torch.CPU);
             trainData = new IndexedDataset(train);
         }

@@ -24,8 +24,8 @@ public static class SummaryTable
         AnsiConsole.Write(table);
         PrintSplits(summary);
         PrintCompression(summary);
-        foreach (var s in summary.Stages.Where(s => s.Extra.TryGetValue("warning", out var w) && w is not null))
-            AnsiConsole.MarkupLine($"[yellow]warning[/] [[{Markup.Escape(s.Name)}]]: {Markup.Escape(s.Extra["warning"].ToString() ?? "")}");
+        foreach (var s in summary.Stages.Where(s => s.Warning is not null))
+            AnsiConsole.MarkupLine($"[yellow]warning[/] [[{Markup.Escape(s.Name)}]]: {Markup.Escape(s.Warning!)}");
         AnsiConsole.MarkupLine($"summary: [blue]{Markup.Escape(Path.Combine(runDir, RunSummary.FileName))}[/]");
     }
 

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Distill.Data;
 using Distill.Models;
-using Distill.Recipes;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -37,11 +36,11 @@ public sealed record TeacherCacheKey(string Teacher, string Data, string Preproc
         return diff;
     }
 
-    /// <summary>Hashes everything the cache depends on. <paramref name="limitSeed"/> is the seed <c>train_limit</c>'s subset was drawn with.</summary>
-    public static TeacherCacheKey Compute(DistillModel teacher, IDataset train, DataSpec data, string split, long limitSeed,
+    /// <summary>Hashes everything the cache depends on.</summary>
+    public static TeacherCacheKey Compute(DistillModel teacher, IDataset train, TeacherCacheData data,
         TeacherNeeds needs, CacheEncoding encoding, int? topK) => new(
         HashTeacher(teacher),
-        HashData(data, split, train.Count, limitSeed),
+        HashData(data, train.Count),
         HashPreprocessing(data),
         HashInputs(train),
         HashText($"v{FormatVersion}|{encoding}|top_k={topK?.ToString() ?? "all"}|{needs}"));
@@ -59,18 +58,18 @@ public sealed record TeacherCacheKey(string Teacher, string Data, string Preproc
         return Hex(h);
     }
 
-    public static string HashData(DataSpec data, string split, int count, long limitSeed)
+    public static string HashData(TeacherCacheData data, int count)
     {
         using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Add(h, $"{data.Dataset}|{split}|{count}|limit={data.TrainLimit?.ToString() ?? "all"}|seed={(data.TrainLimit is null ? 0 : limitSeed)}");
+        Add(h, $"{data.Dataset}|{data.Split}|{count}|limit={data.TrainLimit?.ToString() ?? "all"}|seed={(data.TrainLimit is null ? 0 : data.LimitSeed)}");
         AddFolder(h, data.Path);
         return Hex(h);
     }
 
-    public static string HashPreprocessing(DataSpec data)
+    public static string HashPreprocessing(TeacherCacheData data)
     {
         using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Add(h, JsonSerializer.Serialize(data.Preprocessing));
+        Add(h, data.PreprocessingJson);
         Add(h, $"max_length={data.MaxLength}");
         if (data.Tokenizer is { } tok) AddFolder(h, tok);
         return Hex(h);

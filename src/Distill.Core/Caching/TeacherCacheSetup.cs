@@ -1,6 +1,7 @@
+using Distill.Data;
 using Distill.Losses;
 using Distill.Models;
-using Distill.Stages;
+using static TorchSharp.torch;
 
 namespace Distill.Caching;
 
@@ -8,20 +9,18 @@ namespace Distill.Caching;
 public static class TeacherCacheSetup
 {
     /// <summary>
-    /// Checks that the run can use a cache (the training batches are deterministic),
-    /// hashes teacher, data and pre-processing, and returns the matching cache, building it when needed.
+    /// Checks that the training batches are deterministic (a cache needs them so), hashes teacher, data and
+    /// pre-processing, and returns the matching cache in <paramref name="dir"/>, building it when needed.
     /// </summary>
-    public static TeacherCache Prepare(RunContext run, DistillModel teacher, IReadOnlyList<ILossTerm> terms, TeacherCacheSpec spec)
+    /// <param name="batchSize">Examples per teacher forward pass while building, unless <paramref name="spec"/> sets its own.</param>
+    public static TeacherCache Prepare(DistillModel teacher, IReadOnlyList<ILossTerm> terms, TeacherCacheSpec spec, IDataset train,
+        TeacherCacheData data, string dir, int batchSize, Device device, TextWriter log)
     {
         var needs = TeacherNeeds.From(terms);
-        TeacherCache.EnsureDeterministic(run.TrainData);
-        string dir = spec.Dir is null
-            ? Path.Combine(run.RunDir, "teacher_cache")
-            : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(run.RecipePath)) ?? ".", spec.Dir));
-        var data = run.Recipe.Data;
-        var key = TeacherCacheKey.Compute(teacher, run.TrainData, data, data.TrainSplit, run.Recipe.Train.Seed, needs, spec.Encoding, spec.TopK);
-        var cache = TeacherCache.OpenOrBuild(dir, key, teacher, run.TrainData, needs, spec, spec.BatchSize ?? data.EvalBatchSize, run.Device);
-        run.Log.WriteLine(cache.Built
+        TeacherCache.EnsureDeterministic(train);
+        var key = TeacherCacheKey.Compute(teacher, train, data, needs, spec.Encoding, spec.TopK);
+        var cache = TeacherCache.OpenOrBuild(dir, key, teacher, train, needs, spec, spec.BatchSize ?? batchSize, device);
+        log.WriteLine(cache.Built
             ? $"[teacher cache] built {dir} ({cache.Manifest.Count} examples, {cache.DataBytes / 1e6:F1} MB {spec.Encoding}, {cache.BuildSeconds:F1} s; {cache.BuildReason})"
             : $"[teacher cache] reusing {dir} ({cache.Manifest.Count} examples, {cache.DataBytes / 1e6:F1} MB)");
         return cache;

@@ -2,7 +2,6 @@ using Distill.Hf;
 using Distill.Models;
 using Distill.Models.Init;
 using Distill.Schema;
-using Distill.Stages;
 
 namespace Distill.Recipes;
 

@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Distill.Data;
 using Distill.Schema;
-using Distill.Stages;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

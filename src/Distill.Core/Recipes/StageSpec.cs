@@ -2,7 +2,7 @@ using Distill.Schema;
 
 namespace Distill.Recipes;
 
-/// <summary>One stage of a run. <c>kind</c> selects what it does (see <c>StageRegistry</c>).</summary>
+/// <summary>One stage of a run. <c>kind</c> selects what it does (see <see cref="StageSpecRegistry"/>).</summary>
 [Polymorphic("kind", typeof(StageResolver))]
 public abstract record StageSpec
 {

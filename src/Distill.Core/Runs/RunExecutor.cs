@@ -3,6 +3,7 @@ using Distill.Hf;
 using Distill.Models;
 using Distill.Recipes;
 using Distill.Stages;
+using Distill.Stages.Results;
 using Distill.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,7 +15,9 @@ namespace Distill.Runs;
 /// <c>resume</c>, completed stages (those in summary.json) are not rerun — their models are reloaded — and the stage in
 /// progress continues from its last checkpoint. A teacher given as <c>pretrained</c> (a HF folder) with no
 /// <c>train_teacher</c> stage is loaded and evaluated first (summary entry <c>teacher_pretrained</c>); whatever building
-/// a model reports (new heads, teacher initialisation) is added to that stage's summary entry.
+/// a model reports (new heads, teacher initialisation) is in the entry of the stage that built it.
+/// The executor holds the run's current models — the teacher, the student the last stage left, the design stage's pick —
+/// and hands them to each stage (<see cref="StageInputs"/>), replacing them with what the stage returns.
 /// </summary>
 public sealed class RunExecutor
 {
@@ -85,39 +88,42 @@ public sealed class RunExecutor
     private RunSummary ExecuteStages(RunInputs inputs, RunSummary summary)
     {
         var device = torch.device(Recipe.Train.Device);
-        var run = new RunContext
+        var run = new RunEnvironment
         {
             Recipe = Recipe, RecipePath = RecipePath, RecipeSha256 = RecipeSha256, RunDir = RunDir, Device = device,
             Resuming = Resume, ExtraCallbacks = ExtraCallbacks, Log = Log, Inputs = inputs,
         };
+        var factory = new ModelFactory(run);
         summary.Labels ??= inputs.Train.ClassNames; // labels collected from the training split are known to eval/predict later
         WriteHfSources();
-        if (Recipe.Teacher.Checkpoint is { } teacherCkpt) LoadTeacher(run, teacherCkpt, summary);
+        DistillModel? teacher = null, student = null;
+        DesignedStudent? designed = null;
+        if (Recipe.Teacher.Checkpoint is { } teacherCkpt) teacher = LoadTeacher(run, factory, teacherCkpt, summary);
         else if (Recipe.Teacher.Pretrained is { } folder && !Recipe.Stages.OfType<TrainTeacherStageSpec>().Any())
-            LoadPretrainedTeacher(run, folder, summary);
+            teacher = LoadPretrainedTeacher(run, factory, folder, summary);
 
         var done = summary.Stages.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var spec in Recipe.Stages)
         {
             var stage = StageRegistry.Default.Get(spec.Kind).Create(spec);
+            DistillModel? produced;
             if (done.Contains(spec.DisplayName))
             {
-                RestoreOutput(run, spec, stage.Produces);
-                stage.OnResumed(run);
+                produced = ReloadOutput(run, spec, stage.Produces);
+                designed = stage.OnResumed(run, produced) ?? designed;
                 Log.WriteLine($"[{spec.DisplayName}] already complete; reloaded its model from {run.ModelDir(spec)}");
-                continue;
             }
-            var result = stage.Run(run);
-            if (run.PendingExtra.Count > 0)
+            else
             {
-                var extra = new Dictionary<string, object>(result.Extra, StringComparer.Ordinal);
-                foreach (var (k, v) in run.PendingExtra) extra[k] = v;
-                run.PendingExtra.Clear();
-                result = result with { Extra = extra };
+                var output = stage.Run(new StageInputs(run, factory, teacher, student, designed));
+                produced = output.Model;
+                designed = output.Designed ?? designed;
+                summary.Add(output.Result);
+                summary.Write(RunDir);
+                OnStageDone(output.Result);
             }
-            summary.Add(result);
-            summary.Write(RunDir);
-            OnStageDone(result);
+            if (stage.Produces == ModelRole.Teacher) teacher = produced;
+            else if (stage.Produces == ModelRole.Student) student = produced;
         }
         return summary;
     }
@@ -204,49 +210,47 @@ public sealed class RunExecutor
     /// <summary>Whether a failed fresh run has produced something a <c>--resume</c> could use: a completed stage or a checkpoint.</summary>
     private bool HasAnythingToKeep(RunSummary summary)
     {
-        if (summary.Stages.Any(s => s.Kind is not ("teacher_checkpoint" or "teacher_pretrained"))) return true; // those two only evaluate
+        if (summary.Stages.Any(s => s is not (TeacherCheckpointResult or TeacherPretrainedResult))) return true; // those two only evaluate
         string checkpoints = Path.Combine(RunDir, "checkpoints");
         return Directory.Exists(checkpoints)
                && Directory.EnumerateFiles(checkpoints, CheckpointIO.StateFile, SearchOption.AllDirectories).Any();
     }
 
-    private static void LoadTeacher(RunContext run, string checkpoint, RunSummary summary)
+    /// <summary>The teacher of <c>teacher.checkpoint</c>, evaluated once and recorded as a <c>teacher_checkpoint</c> entry.</summary>
+    private static DistillModel LoadTeacher(RunEnvironment run, ModelFactory factory, string checkpoint, RunSummary summary)
     {
-        var teacher = run.BuildModel(run.Recipe.Teacher, run.Recipe.Train.Seed);
+        var (teacher, report) = factory.Build(ModelRole.Teacher, run.Recipe.Teacher, run.Recipe.Train.Seed);
         CheckpointIO.LoadWeights(CheckpointIO.Locate(checkpoint) ?? checkpoint, teacher);
-        run.Teacher = teacher;
-        if (summary.Stages.Any(s => s.Kind == "teacher_checkpoint")) return;
+        if (summary.Stages.Any(s => s is TeacherCheckpointResult)) return teacher;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var (metrics, bySplit) = run.Evaluate(teacher);
-        summary.Add(new StageResult
+        summary.Add(new TeacherCheckpointResult
         {
-            Name = "teacher", Kind = "teacher_checkpoint", Metrics = metrics, MetricsBySplit = bySplit, Params = teacher.ParameterCount(),
-            ModelBytes = teacher.ParameterBytes(), WallSeconds = clock.Elapsed.TotalSeconds,
-            Extra = new Dictionary<string, object> { ["checkpoint"] = checkpoint },
-        });
+            Name = "teacher", Metrics = metrics, MetricsBySplit = bySplit, Params = teacher.ParameterCount(),
+            ModelBytes = teacher.ParameterBytes(), WallSeconds = clock.Elapsed.TotalSeconds, Checkpoint = checkpoint,
+        }.WithBuild(report));
         summary.Write(run.RunDir);
+        return teacher;
     }
 
     /// <summary>
     /// A teacher given as a HF folder and not trained here: loaded (strictly; a resized or missing head is reported),
     /// evaluated once and recorded as a <c>teacher_pretrained</c> entry, like <c>teacher_checkpoint</c>.
     /// </summary>
-    private static void LoadPretrainedTeacher(RunContext run, string folder, RunSummary summary)
+    private static DistillModel LoadPretrainedTeacher(RunEnvironment run, ModelFactory factory, string folder, RunSummary summary)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var teacher = run.BuildModel(run.Recipe.Teacher, run.Recipe.Train.Seed);
+        var (teacher, report) = factory.Build(ModelRole.Teacher, run.Recipe.Teacher, run.Recipe.Train.Seed);
         teacher.eval();
-        run.Teacher = teacher;
-        var extra = new Dictionary<string, object>(run.PendingExtra, StringComparer.Ordinal) { ["pretrained"] = folder };
-        run.PendingExtra.Clear();
-        if (summary.Stages.Any(s => s.Kind == "teacher_pretrained")) return;
+        if (summary.Stages.Any(s => s is TeacherPretrainedResult)) return teacher;
         var (metrics, bySplit) = run.Evaluate(teacher);
-        summary.Add(new StageResult
+        summary.Add(new TeacherPretrainedResult
         {
-            Name = "teacher", Kind = "teacher_pretrained", Metrics = metrics, MetricsBySplit = bySplit, Params = teacher.ParameterCount(),
-            ModelBytes = teacher.ParameterBytes(), WallSeconds = clock.Elapsed.TotalSeconds, Extra = extra,
-        });
+            Name = "teacher", Metrics = metrics, MetricsBySplit = bySplit, Params = teacher.ParameterCount(),
+            ModelBytes = teacher.ParameterBytes(), WallSeconds = clock.Elapsed.TotalSeconds, Pretrained = folder,
+        }.WithBuild(report));
         summary.Write(run.RunDir);
+        return teacher;
     }
 
     /// <summary>
@@ -265,12 +269,12 @@ public sealed class RunExecutor
         sources.Write(RunDir);
     }
 
-    private static void RestoreOutput(RunContext run, StageSpec spec, ModelRole role)
+    /// <summary>The final model of a completed stage, reloaded for the stages after it; null for a stage that produces none.</summary>
+    private static DistillModel? ReloadOutput(RunEnvironment run, StageSpec spec, ModelRole role)
     {
-        if (role == ModelRole.None) return;
+        if (role == ModelRole.None) return null;
         var model = ModelCheckpoint.Load(CheckpointIO.Locate(run.ModelDir(spec)) ?? run.ModelDir(spec), ModelRegistry.Default).to(run.Device);
         model.eval();
-        if (role == ModelRole.Teacher) run.Teacher = model;
-        else run.Student = model;
+        return model;
     }
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Distill.Stages;
-using Distill.Training;
+using Distill.Stages.Results;
 
 namespace Distill.Runs;
 
@@ -9,6 +8,7 @@ namespace Distill.Runs;
 /// <c>&lt;run&gt;/summary.json</c>, a contract scripts rely on (README "summary.json"):
 /// <c>{"recipe": path, "recipe_sha256": hex, "stages": [{"name", "kind", "metrics": {"accuracy", "macro_f1", "loss", ...},
 /// "metrics_by_split": {"&lt;split&gt;": {...}, ...}, "params", "model_bytes", "wall_seconds", "steps", ...stage-specific keys}, ...],
+/// each stage entry a <see cref="StageResult"/> record of its kind (serialised with <see cref="StageResultJson.Options"/>),
 /// "labels": [class names]}</c>. <c>metrics</c> are the first evaluation split's; <c>metrics_by_split</c> (every
 /// evaluation split, in the recipe's order) is written for the stages that evaluate the run's splits; <c>labels</c>
 /// when the dataset knows its class names.
@@ -39,35 +39,7 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
 
     public JsonObject ToJson()
     {
-        var stages = new JsonArray();
-        foreach (var s in _stages)
-        {
-            var metrics = new JsonObject();
-            foreach (var (k, v) in s.Metrics) metrics[k] = Number(v);
-            var o = new JsonObject
-            {
-                ["name"] = s.Name,
-                ["kind"] = s.Kind,
-                ["metrics"] = metrics,
-            };
-            if (s.MetricsBySplit is { } bySplit)
-            {
-                var splits = new JsonObject();
-                foreach (var split in bySplit)
-                {
-                    var m = new JsonObject();
-                    foreach (var (k, v) in split.Metrics) m[k] = Number(v);
-                    splits[split.Split] = m;
-                }
-                o["metrics_by_split"] = splits;
-            }
-            o["params"] = s.Params;
-            o["model_bytes"] = s.ModelBytes;
-            o["wall_seconds"] = Math.Round(s.WallSeconds, 3);
-            o["steps"] = s.Steps;
-            foreach (var (k, v) in s.Extra) o[k] = v is double d ? Number(d) : JsonSerializer.SerializeToNode(v);
-            stages.Add(o);
-        }
+        var stages = new JsonArray([.. _stages.Select(st => JsonSerializer.SerializeToNode(st, StageResultJson.Options))]);
         var root = new JsonObject { ["recipe"] = RecipePath, ["recipe_sha256"] = RecipeSha256 };
         if (ResumeSha256 is not null) root["resume_sha256"] = ResumeSha256;
         if (ResumeChanges.Count > 0) root["resume_changes"] = new JsonArray(ResumeChanges.Select(c => (JsonNode)JsonValue.Create(c)).ToArray());
@@ -75,9 +47,6 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
         root["stages"] = stages;
         return root;
     }
-
-    // JSON has no NaN: a metric that does not exist yet is null.
-    private static JsonNode? Number(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 
     public void Write(string runDir)
     {
@@ -94,7 +63,7 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
         {
             return Parse(path);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or InvalidCastException or FormatException or NullReferenceException or KeyNotFoundException)
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or InvalidCastException or FormatException or NullReferenceException or KeyNotFoundException)
         {
             // It is rewritten whole after every stage, so damage means a hand edit or a broken disk. JsonNode's casts
             // throw NullReferenceException for a key that is missing, InvalidOperationException for one of another type.
@@ -113,26 +82,8 @@ public sealed class RunSummary(string recipePath, string recipeSha256)
         };
         foreach (var change in root["resume_changes"]?.AsArray() ?? []) summary.ResumeChanges.Add((string)change!);
         if (root["labels"] is JsonArray labels) summary.Labels = [.. labels.Select(l => (string)l!)];
-        string[] standard = ["name", "kind", "metrics", "metrics_by_split", "params", "model_bytes", "wall_seconds", "steps"];
         foreach (var node in root["stages"]?.AsArray() ?? [])
-        {
-            var o = node!.AsObject();
-            summary.Add(new StageResult
-            {
-                Name = (string)o["name"]!,
-                Kind = (string)o["kind"]!,
-                Metrics = o["metrics"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value is null ? double.NaN : (double)kv.Value),
-                MetricsBySplit = o["metrics_by_split"] is JsonObject bySplit
-                    ? [.. bySplit.Select(kv => new SplitMetrics(kv.Key,
-                        kv.Value!.AsObject().ToDictionary(m => m.Key, m => m.Value is null ? double.NaN : (double)m.Value)))]
-                    : null,
-                Params = (long)o["params"]!,
-                ModelBytes = (long)o["model_bytes"]!,
-                WallSeconds = (double)o["wall_seconds"]!,
-                Steps = (long?)o["steps"] ?? 0,
-                Extra = o.Where(kv => !standard.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => (object)(kv.Value?.DeepClone() ?? JsonValue.Create((string?)null)!)),
-            });
-        }
+            summary.Add(node.Deserialize<StageResult>(StageResultJson.Options) ?? throw new InvalidOperationException("a stage entry is null"));
         return summary;
     }
 }

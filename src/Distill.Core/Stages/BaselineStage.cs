@@ -1,3 +1,7 @@
+using Distill.Models;
+using Distill.Recipes;
+using Distill.Stages.Results;
+
 namespace Distill.Stages;
 
 /// <summary>Trains a fresh student on labels alone: the reference a distilled student has to beat. Same seed, so the same
@@ -6,11 +10,11 @@ public sealed class BaselineStage(BaselineStageSpec spec) : IStage
 {
     public ModelRole Produces => ModelRole.Student;
 
-    public StageResult Run(RunContext run)
+    public StageOutput Run(StageInputs inputs)
     {
-        var student = run.BuildModel(run.Recipe.Student, run.TrainFor(spec).Seed);
-        var result = StageTraining.Train(run, spec, student, new Training.CrossEntropyObjective());
-        run.Student = student;
-        return result;
+        var run = inputs.Run;
+        var (student, report) = inputs.BuildStudent(ParamInit.Seeded(run.TrainFor(spec).Seed));
+        var result = StageTraining.Train<BaselineResult>(run, spec, student, new Training.CrossEntropyObjective());
+        return new StageOutput(result.WithBuild(report), student);
     }
 }

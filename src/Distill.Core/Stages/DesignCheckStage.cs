@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Distill.Design;
+using Distill.Recipes;
+using Distill.Stages.Results;
 
 namespace Distill.Stages;
 
@@ -8,32 +10,20 @@ public sealed class DesignCheckStage(DesignCheckStageSpec spec) : IStage
 {
     public ModelRole Produces => ModelRole.None;
 
-    public StageResult Run(RunContext run)
+    public StageOutput Run(StageInputs inputs)
     {
+        var run = inputs.Run;
         var clock = Stopwatch.StartNew();
         var design = spec.DesignStage(run.Recipe) ?? throw new InvalidOperationException($"Stage '{spec.DisplayName}' has no design stage before it.");
-        var student = run.Student ?? throw new InvalidOperationException($"Stage '{spec.DisplayName}' has no student to check: put it after a training or compression stage.");
+        var student = inputs.Student ?? throw new InvalidOperationException($"Stage '{spec.DisplayName}' has no student to check: put it after a training or compression stage.");
         var family = DesignFamilies.Get(student.Family);
         var (source, shape) = DesignStage.Open(run.Recipe, design, family);
         var m = source.MeasureModel(student, student.Config);
         var verdict = BudgetVerdict.Of(m, design.Budget.LatencyMs, design.Measure.Statistic);
         run.Log.WriteLine($"[{spec.DisplayName}] {family.Label(student.Config)} at {shape}: {(verdict.Within ? "" : "WARNING: ")}{verdict.Text}");
-        var extra = new Dictionary<string, object>
-        {
-            ["design"] = design.DisplayName,
-            ["student"] = family.Label(student.Config),
-            ["measured"] = System.Text.Json.JsonSerializer.SerializeToNode(m)!,
-            ["within_budget"] = verdict.Within,
-            ["budget_margin_pct"] = verdict.MarginPct,
-            ["deployment"] = shape.ToString(),
-            ["statistic"] = design.Measure.Statistic.ToString().ToLowerInvariant(),
-            ["fingerprint"] = System.Text.Json.JsonSerializer.SerializeToNode(source.Cache.Fingerprint)!,
-        };
-        if (!verdict.Within) extra["warning"] = verdict.Text;
-        return new StageResult
+        var result = new DesignCheckResult
         {
             Name = spec.DisplayName,
-            Kind = spec.Kind,
             Metrics = new Dictionary<string, double>
             {
                 ["latency_ms"] = m.Value(design.Measure.Statistic),
@@ -45,7 +35,16 @@ public sealed class DesignCheckStage(DesignCheckStageSpec spec) : IStage
             Params = student.ParameterCount(),
             ModelBytes = student.ParameterBytes(),
             WallSeconds = clock.Elapsed.TotalSeconds,
-            Extra = extra,
+            Design = design.DisplayName,
+            Student = family.Label(student.Config),
+            Measured = m,
+            WithinBudget = verdict.Within,
+            BudgetMarginPct = verdict.MarginPct,
+            Deployment = shape.ToString(),
+            Statistic = design.Measure.Statistic.ToString().ToLowerInvariant(),
+            Fingerprint = source.Cache.Fingerprint,
+            Warning = verdict.Within ? null : verdict.Text,
         };
+        return new StageOutput(result, null);
     }
 }

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Distill.Checkpoints;
 using Distill.Data;
 using Distill.Design;
 using Distill.Logging;
 using Distill.Models;
+using Distill.Recipes;
+using Distill.Stages.Results;
 using Distill.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -13,10 +14,10 @@ using static TorchSharp.torch;
 namespace Distill.Stages;
 
 /// <summary>
-/// Hardware-aware student design (see <see cref="DesignStageSpec"/> and <see cref="DesignSearch"/>). Afterwards
-/// <see cref="RunContext.StudentFactory"/> builds the picked config (teacher-initialised where shapes allow) wherever a
-/// later stage builds "the recipe's student", and the initial designed student is saved as this stage's model, which
-/// is also how a resumed run gets the pick back (<see cref="OnResumed"/>).
+/// Hardware-aware student design (see <see cref="DesignStageSpec"/> and <see cref="DesignSearch"/>). The stage returns
+/// its pick as a <see cref="DesignedStudent"/>, which the executor hands to every later stage: one that builds "the
+/// recipe's student" builds the picked config instead (teacher-initialised where shapes allow). The initial designed
+/// student is saved as this stage's model, which is also how a resumed run gets the pick back (<see cref="OnResumed"/>).
 /// <para>Outputs: the table in the log and as TensorBoard text (<c>design/table</c>); <c>&lt;run&gt;/design/&lt;stage&gt;/design.svg</c>
 /// and <c>design.png</c> (latency vs parameters, Pareto front, budget, pick; the PNG is also the TensorBoard image
 /// <c>design/plot</c>) and <c>table.md</c>; TensorBoard scalars <c>design/measured_ms</c>,
@@ -28,17 +29,19 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
 {
     public ModelRole Produces => ModelRole.Student;
 
-    public void OnResumed(RunContext run)
+    public DesignedStudent? OnResumed(RunEnvironment run, DistillModel? reloaded)
     {
-        var designed = run.Student ?? throw new InvalidOperationException($"[{spec.DisplayName}] the designed student was not reloaded.");
-        var config = designed.Config;
+        var designed = reloaded ?? throw new InvalidOperationException($"[{spec.DisplayName}] the designed student was not reloaded.");
         var family = DesignFamilies.Get(designed.Family);
-        run.StudentFactory = init => BuildStudent(run, family, config, init, log: false);
-        run.Log.WriteLine($"[{spec.DisplayName}] designed student restored: {family.Label(config)}");
+        run.Log.WriteLine($"[{spec.DisplayName}] designed student restored: {family.Label(designed.Config)}");
+        return Designed(family, designed.Config);
     }
 
-    public StageResult Run(RunContext run)
+    private DesignedStudent Designed(DesignFamily family, IModelConfig config) => new(family.Family, config, spec.InitFromTeacher, spec.DisplayName);
+
+    public StageOutput Run(StageInputs inputs)
     {
+        var run = inputs.Run;
         var clock = Stopwatch.StartNew();
         string name = spec.DisplayName;
         void Log(string line) => run.Log.WriteLine($"[{name}] {line}");
@@ -67,12 +70,12 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         switch (spec.Pick)
         {
             case PickKind.ParamRule:
-                var (teacherCapacity, teacherMs) = TeacherAnchor(run, shape, Log);
+                var (teacherCapacity, teacherMs) = TeacherAnchor(inputs, shape, Log);
                 outcome = DesignSearch.PickByParamRule(profile, spec.Budget, source, teacherCapacity, teacherMs);
                 break;
             case PickKind.Proxy:
                 var top = DesignSearch.PickByCapacity(profile, spec.Budget, source, spec.Measure.Verify, spec.Proxy.TopK, PickKind.Proxy);
-                outcome = top.Accepted.Count > 1 ? RunProxies(run, family, top, Log) : top;
+                outcome = top.Accepted.Count > 1 ? RunProxies(inputs, family, top, Log) : top;
                 break;
             default:
                 outcome = DesignSearch.PickByCapacity(profile, spec.Budget, source, spec.Measure.Verify, 1);
@@ -98,14 +101,12 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         File.WriteAllText(Path.Combine(outDir, "table.md"), markdown);
         if (run.Recipe.Output.Tensorboard) WriteTensorBoard(run, name, profile, outcome, markdown, spec.Budget.LatencyMs, png);
 
-        run.StudentFactory = init => BuildStudent(run, family, pick.Config, init, log: false);
-        var student = BuildStudent(run, family, pick.Config, ParamInit.Seeded(run.TrainFor(spec).Seed), log: true);
+        var designed = Designed(family, pick.Config);
+        var student = inputs.Factory.BuildDesigned(designed, ParamInit.Seeded(run.TrainFor(spec).Seed), inputs.Teacher, log: true);
         TrainingCheckpoints.SaveModel(run.ModelDir(spec), student, new CheckpointState { Stage = name, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256 });
-        run.Student = student;
-        return new StageResult
+        var result = Result(run, profile, outcome, verdict, source, svgPath) with
         {
             Name = name,
-            Kind = spec.Kind,
             Metrics = new Dictionary<string, double>
             {
                 ["latency_ms"] = measured.Value(spec.Measure.Statistic),
@@ -116,8 +117,8 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
             Params = student.ParameterCount(),
             ModelBytes = student.ParameterBytes(),
             WallSeconds = clock.Elapsed.TotalSeconds,
-            Extra = Extra(run, profile, outcome, verdict, source, svgPath),
         };
+        return new StageOutput(result, student, designed);
     }
 
     /// <summary>The profile cache and latency source of a design spec, for its device and thread settings.</summary>
@@ -133,27 +134,16 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
     }
 
     /// <summary>Student module paths named by the recipe's distill terms (hint layers...): a candidate must have them.</summary>
-    private static HashSet<string> RequiredStudentModules(RunContext run) =>
+    private static HashSet<string> RequiredStudentModules(RunEnvironment run) =>
         run.Recipe.Distill.Terms.OfType<Schema.IModulePathSpec>().SelectMany(t => t.ModulePaths())
             .Where(p => p.Student).Select(p => p.Path).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>A fresh student of the picked config, seeded, on the run's device, with the teacher's tensors where they fit.</summary>
-    private DistillModel BuildStudent(RunContext run, DesignFamily family, IModelConfig config, Generator init, bool log)
-    {
-        var student = ParamInit.Build(init, () => ModelRegistry.Default.Get(family.Family).Build(config)).to(run.Device);
-        if (spec.InitFromTeacher && run.Teacher is { } teacher)
-        {
-            var (copied, total) = TeacherInit.Copy(teacher, student);
-            if (log) run.Log.WriteLine($"[{spec.DisplayName}] initialised {copied} of {total} student tensors from the teacher (same name and shape)");
-        }
-        return student;
-    }
-
     /// <summary>The parameter rule's anchor: the teacher's capacity and its measured latency at the deployment shape.</summary>
-    private (long Capacity, double LatencyMs) TeacherAnchor(RunContext run, DeploymentShape shape, Action<string> log)
+    private (long Capacity, double LatencyMs) TeacherAnchor(StageInputs inputs, DeploymentShape shape, Action<string> log)
     {
+        var run = inputs.Run;
         var family = DesignFamilies.Get(run.Recipe.Teacher.Model);
-        var config = run.Teacher?.Config ?? run.Recipe.Teacher.Config!;
+        var config = inputs.Teacher?.Config ?? run.Recipe.Teacher.Config!;
         var (source, _) = Open(run.Recipe, spec, family);
         var teacherShape = family.Resolve(spec.Deployment, config, run.Recipe.Data, shape.Threads, shape.Device);
         var (parameters, capacity) = family.CountParameters(config);
@@ -173,8 +163,9 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
     /// teacher, else cross-entropy) on the training split minus <c>proxy.eval_limit</c> held-out examples (at most a
     /// fifth of it), scored by accuracy on those; the best wins (ties go to the larger candidate).
     /// </summary>
-    private DesignOutcome RunProxies(RunContext run, DesignFamily family, DesignOutcome top, Action<string> log)
+    private DesignOutcome RunProxies(StageInputs inputs, DesignFamily family, DesignOutcome top, Action<string> log)
     {
+        var run = inputs.Run;
         var scores = new Dictionary<int, double>();
         // Scored on training examples the proxy runs do not train on: the evaluation split stays unseen by the choice.
         var order = Trainer.Permutation(run.TrainData.Count, run.TrainFor(spec).Seed, -2);
@@ -185,9 +176,9 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         foreach (var c in top.Accepted)
         {
             var init = ParamInit.Seeded(train.Seed);
-            using var student = BuildStudent(run, family, c.Config, init, log: false);
+            using var student = inputs.Factory.BuildDesigned(Designed(family, c.Config), init, inputs.Teacher, log: false);
             IObjective objective = new CrossEntropyObjective();
-            if (run.Teacher is { } teacher && run.Recipe.Distill.Terms.Count > 0)
+            if (inputs.Teacher is { } teacher && run.Recipe.Distill.Terms.Count > 0)
                 objective = DistillTerms.Objective(run, $"{spec.DisplayName}/proxy", student, teacher, init);
             var parameters = student.parameters().Concat(objective.Trainable?.parameters() ?? []).Where(p => p.requires_grad);
             using var optimizer = OptimizerFactory.Create(train, parameters);
@@ -202,7 +193,7 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         return top with { Pick = best, ProxyAccuracy = scores };
     }
 
-    private static void WriteTensorBoard(RunContext run, string name, DesignProfile profile, DesignOutcome outcome, string markdown, double budgetMs, byte[] png)
+    private static void WriteTensorBoard(RunEnvironment run, string name, DesignProfile profile, DesignOutcome outcome, string markdown, double budgetMs, byte[] png)
     {
         string logDir = Path.Combine(run.RunDir, "tb", name);
         var writer = new EventFileWriter(logDir);
@@ -221,56 +212,52 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         writer.Image("design/plot", png, 0);
     }
 
-    private Dictionary<string, object> Extra(RunContext run, DesignProfile profile, DesignOutcome outcome, BudgetVerdict verdict,
+    /// <summary>The entry's design keys (the caller adds the standard ones).</summary>
+    private DesignResult Result(RunEnvironment run, DesignProfile profile, DesignOutcome outcome, BudgetVerdict verdict,
         ProfiledLatencySource source, string svgPath)
     {
         var pick = outcome.Pick;
-        var fit = new JsonObject
-        {
-            ["features"] = new JsonArray(profile.Model.FeatureNames.Select(n => (JsonNode)n).ToArray()),
-            ["costs_ms"] = new JsonArray(profile.Model.Costs.Select(c => (JsonNode)c).ToArray()),
-            ["points"] = profile.FitIndices.Count,
-            ["folds"] = profile.Holdout.Folds,
-            ["holdout_median_ape_pct"] = Finite(profile.Holdout.MedianPct),
-            ["holdout_mean_ape_pct"] = Finite(profile.Holdout.MeanPct),
-            ["holdout_max_ape_pct"] = Finite(profile.Holdout.MaxPct),
-        };
-        var extra = new Dictionary<string, object>
-        {
-            ["family"] = profile.Family.Family,
-            ["pick_rule"] = outcome.Kind.ToString(),
-            ["pick"] = new JsonObject
-            {
-                ["label"] = pick.Label,
-                ["dims"] = System.Text.Json.JsonSerializer.SerializeToNode(pick.Dims),
-                ["config"] = System.Text.Json.JsonSerializer.SerializeToNode(pick.Config, pick.Config.GetType()),
-                ["params"] = pick.Params,
-                ["capacity"] = pick.Capacity,
-                ["predicted_ms"] = profile.Predicted(pick),
-                ["measured"] = System.Text.Json.JsonSerializer.SerializeToNode(profile.Measured[pick.Index]),
-            },
-            ["budget"] = System.Text.Json.JsonSerializer.SerializeToNode(spec.Budget)!,
-            ["within_budget"] = verdict.Within,
-            ["budget_margin_pct"] = verdict.MarginPct,
-            ["deployment"] = profile.Shape.ToString(),
-            ["statistic"] = profile.Statistic.ToString().ToLowerInvariant(),
-            ["fingerprint"] = System.Text.Json.JsonSerializer.SerializeToNode(source.Cache.Fingerprint)!,
-            ["profile_file"] = source.Cache.FilePath,
-            ["timed_now"] = profile.NewlyMeasured + outcome.VerifyTimings,
-            ["latency_model"] = fit,
-            ["candidates"] = DesignReport.Candidates(profile, spec.Budget, outcome, null),
-            ["plot"] = Path.GetRelativePath(run.RunDir, svgPath),
-            ["plot_png"] = Path.GetRelativePath(run.RunDir, Path.ChangeExtension(svgPath, ".png")),
-            ["model_dir"] = Path.GetRelativePath(run.RunDir, run.ModelDir(spec)),
-        };
-        if (outcome.ParamBudget is { } pb) extra["param_rule_budget"] = pb;
-        if (outcome.ProxyAccuracy is { } proxy)
-            extra["proxy_accuracy"] = proxy.ToDictionary(kv => profile.Candidates[kv.Key].Label, kv => kv.Value);
         var warnings = outcome.Warnings.ToList();
         if (!verdict.Within) warnings.Insert(0, verdict.Text);
-        if (warnings.Count > 0) extra["warning"] = string.Join("; ", warnings);
-        return extra;
+        return new DesignResult
+        {
+            Family = profile.Family.Family,
+            PickRule = outcome.Kind.ToString(),
+            Pick = new DesignPick
+            {
+                Label = pick.Label,
+                Dims = System.Text.Json.JsonSerializer.SerializeToNode(pick.Dims)!.AsObject(),
+                Config = System.Text.Json.JsonSerializer.SerializeToNode(pick.Config, pick.Config.GetType())!.AsObject(),
+                Params = pick.Params,
+                Capacity = pick.Capacity,
+                PredictedMs = profile.Predicted(pick),
+                Measured = profile.Measured[pick.Index],
+            },
+            Budget = spec.Budget,
+            WithinBudget = verdict.Within,
+            BudgetMarginPct = verdict.MarginPct,
+            Deployment = profile.Shape.ToString(),
+            Statistic = profile.Statistic.ToString().ToLowerInvariant(),
+            Fingerprint = source.Cache.Fingerprint,
+            ProfileFile = source.Cache.FilePath,
+            TimedNow = profile.NewlyMeasured + outcome.VerifyTimings,
+            LatencyModel = new LatencyModelFit
+            {
+                Features = [.. profile.Model.FeatureNames],
+                CostsMs = [.. profile.Model.Costs],
+                Points = profile.FitIndices.Count,
+                Folds = profile.Holdout.Folds,
+                HoldoutMedianApePct = profile.Holdout.MedianPct,
+                HoldoutMeanApePct = profile.Holdout.MeanPct,
+                HoldoutMaxApePct = profile.Holdout.MaxPct,
+            },
+            Candidates = DesignReport.Candidates(profile, spec.Budget, outcome, null),
+            Plot = Path.GetRelativePath(run.RunDir, svgPath),
+            PlotPng = Path.GetRelativePath(run.RunDir, Path.ChangeExtension(svgPath, ".png")),
+            ModelDir = run.RelativeModelDir(spec),
+            ParamRuleBudget = outcome.ParamBudget,
+            ProxyAccuracy = outcome.ProxyAccuracy?.ToDictionary(kv => profile.Candidates[kv.Key].Label, kv => kv.Value),
+            Warning = warnings.Count > 0 ? string.Join("; ", warnings) : null,
+        };
     }
-
-    private static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 }

@@ -1,5 +1,8 @@
+using System.Text.Json;
 using Distill.Caching;
 using Distill.Models;
+using Distill.Recipes;
+using Distill.Stages.Results;
 using Distill.Training;
 using TorchSharp;
 
@@ -11,31 +14,46 @@ public sealed class DistillStage(DistillStageSpec spec) : IStage
 {
     public ModelRole Produces => ModelRole.Student;
 
-    public StageResult Run(RunContext run)
+    public StageOutput Run(StageInputs inputs)
     {
-        var teacher = run.Teacher ?? throw new InvalidOperationException(
+        var run = inputs.Run;
+        var teacher = inputs.Teacher ?? throw new InvalidOperationException(
             $"Stage '{spec.DisplayName}' needs a teacher: add a train_teacher stage before it or set teacher.checkpoint.");
         // A teacher trained or run in bf16 earlier is widened first (exact): the shape probe and the cache work in fp32.
         if (teacher.parameters().Any(p => p.dtype != torch.ScalarType.Float32)) teacher.to(torch.ScalarType.Float32);
         var init = ParamInit.Seeded(run.TrainFor(spec).Seed);
-        var student = run.BuildModel(run.Recipe.Student, init);
+        var (student, report) = inputs.BuildStudent(init);
         var terms = DistillTerms.Build(run, spec.DisplayName, student, teacher, init);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var cache = run.Recipe.Distill.Cache is { } cacheSpec ? TeacherCacheSetup.Prepare(run, teacher, terms, cacheSpec) : null;
+        using var cache = run.Recipe.Distill.Cache is { } cacheSpec ? PrepareCache(run, teacher, terms, cacheSpec) : null;
         double cacheSeconds = clock.Elapsed.TotalSeconds;
         // The cache (if any) is built from the fp32 teacher; with precision bf16 the teacher then runs in bf16 (and stays so).
         MixedPrecision.For(run.TrainFor(spec).Precision).Convert(teacher);
         using var objective = new DistillObjective(teacher, terms, cache);
-        var result = StageTraining.Train(run, spec, student, objective, trainData: cache is null ? null : new IndexedDataset(run.TrainData));
-        run.Student = student;
-        if (cache is null) return result;
+        var result = StageTraining.Train<DistillResult>(run, spec, student, objective, trainData: cache is null ? null : new IndexedDataset(run.TrainData))
+            .WithBuild(report);
+        if (cache is null) return new StageOutput(result, student);
         // The cache's hashing and building are part of the stage's wall time.
-        var extra = new Dictionary<string, object>(result.Extra)
+        return new StageOutput(result with
         {
-            ["teacher_cache"] = cache.Built ? "built" : "reused",
-            ["teacher_cache_seconds"] = cacheSeconds,
-            ["teacher_cache_mb"] = cache.DataBytes / 1e6,
-        };
-        return result with { WallSeconds = result.WallSeconds + cacheSeconds, Extra = extra };
+            WallSeconds = result.WallSeconds + cacheSeconds,
+            TeacherCache = cache.Built ? "built" : "reused",
+            TeacherCacheSeconds = cacheSeconds,
+            TeacherCacheMb = cache.DataBytes / 1e6,
+        }, student);
+    }
+
+    /// <summary>What identifies the run's training data for the teacher cache; <paramref name="limitSeed"/> drew <c>train_limit</c>'s subset.</summary>
+    public static TeacherCacheData CacheData(DataSpec data, long limitSeed) => new(
+        data.Dataset, data.Path, data.TrainSplit, data.TrainLimit, limitSeed, JsonSerializer.Serialize(data.Preprocessing), data.MaxLength, data.Tokenizer);
+
+    private static TeacherCache PrepareCache(RunEnvironment run, DistillModel teacher, IReadOnlyList<Losses.ILossTerm> terms, TeacherCacheSpec cacheSpec)
+    {
+        // Default: inside the run; a given dir is relative to the recipe file (shared by the runs of several recipes).
+        string dir = cacheSpec.Dir is null
+            ? Path.Combine(run.RunDir, "teacher_cache")
+            : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(run.RecipePath)) ?? ".", cacheSpec.Dir));
+        return TeacherCacheSetup.Prepare(teacher, terms, cacheSpec, run.TrainData, CacheData(run.Recipe.Data, run.Recipe.Train.Seed), dir,
+            run.Recipe.Data.EvalBatchSize, run.Device, run.Log);
     }
 }

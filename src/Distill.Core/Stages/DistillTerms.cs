@@ -18,7 +18,7 @@ public static class DistillTerms
     /// <param name="stageName">For the error when <paramref name="names"/> selects no term.</param>
     /// <param name="init">Where projector initialisations are drawn (a stage that built the student goes on drawing from
     /// the student's generator, as both once drew from torch's global one).</param>
-    public static List<ILossTerm> Build(RunContext run, string stageName, DistillModel student, DistillModel teacher, Generator init,
+    public static List<ILossTerm> Build(RunEnvironment run, string stageName, DistillModel student, DistillModel teacher, Generator init,
         IReadOnlyCollection<string>? names = null)
     {
         var specs = run.Recipe.Distill.Terms.Where(t => names is null || names.Contains(t.DisplayName)).ToList();
@@ -34,7 +34,7 @@ public static class DistillTerms
     }
 
     /// <summary>The objective of <see cref="Build"/>'s terms against the live teacher (no cache).</summary>
-    public static DistillObjective Objective(RunContext run, string stageName, DistillModel student, DistillModel teacher, Generator init,
+    public static DistillObjective Objective(RunEnvironment run, string stageName, DistillModel student, DistillModel teacher, Generator init,
         IReadOnlyCollection<string>? names = null) =>
         new(teacher, Build(run, stageName, student, teacher, init, names));
 }

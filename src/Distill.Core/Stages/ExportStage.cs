@@ -8,6 +8,8 @@ using Distill.Compression;
 using Distill.Design;
 using Distill.Logging;
 using Distill.Models;
+using Distill.Recipes;
+using Distill.Stages.Results;
 using Distill.Training;
 using TorchSharp;
 
@@ -24,12 +26,13 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
 {
     public ModelRole Produces => ModelRole.Student;
 
-    public StageResult Run(RunContext run)
+    public StageOutput Run(StageInputs inputs)
     {
-        var student = run.Student ?? throw new InvalidOperationException(
+        var run = inputs.Run;
+        var student = inputs.Student ?? throw new InvalidOperationException(
             $"Stage '{spec.DisplayName}' exports the run's student, but there is none yet: put a baseline, distill, prune or quantize stage before it.");
         var clock = Stopwatch.StartNew();
-        var record = QuantizationRecord.Latest(run, spec);
+        var record = LatestQuantization(run, spec);
         var options = spec.ArtifactOptions(record.Weights);
         string dir = Path.Combine(run.RunDir, "artifacts", spec.DisplayName);
         string path = Path.Combine(dir, "model.dcmp");
@@ -51,44 +54,51 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
         long fp32 = CompressionStats.Fp32Bytes(loaded);
         long parameters = loaded.ParameterCount();
         var weights = WeightNames(loaded);
-        var layers = plan.Tensors.Where(t => weights.Contains(t.Name)).ToDictionary(t => t.Name, t => (object)new Dictionary<string, object>
+        var layers = plan.Tensors.Where(t => weights.Contains(t.Name)).ToDictionary(t => t.Name, t => new ExportLayer
         {
-            ["encoding"] = t.Describe(),
-            ["bits_per_weight"] = t.BitsPerElement,
-            ["sparsity"] = 1.0 - (double)t.Nonzeros / Math.Max(1, t.Shape.Aggregate(1L, (a, b) => a * b)),
-            ["value_bits"] = t.Bits > 0 ? t.Bits : t.Values == ValueKind.F16 ? 16 : 32,
+            Encoding = t.Describe(),
+            BitsPerWeight = t.BitsPerElement,
+            Sparsity = 1.0 - (double)t.Nonzeros / Math.Max(1, t.Shape.Aggregate(1L, (a, b) => a * b)),
+            ValueBits = t.Bits > 0 ? t.Bits : t.Values == ValueKind.F16 ? 16 : 32,
         });
-        var extra = new Dictionary<string, object>
-        {
-            ["artifact"] = Path.GetRelativePath(run.RunDir, path),
-            ["artifact_bytes"] = written,
-            ["predicted_bytes"] = plan.PredictedBytes,
-            ["fp32_bytes"] = fp32,
-            ["compression_ratio"] = (double)fp32 / written,
-            ["bits_per_weight"] = written * 8.0 / Math.Max(1, parameters),
-            ["nonzero_params"] = CompressionStats.NonZeros(loaded),
-            ["roundtrip_max_abs_diff"] = maxDiff,
-            ["latency_ms_per_batch"] = latency,
-            ["latency_batch_size"] = Math.Min(run.Recipe.Data.EvalBatchSize, run.EvalData.Count),
-            ["model_dir"] = Path.GetRelativePath(run.RunDir, run.ModelDir(spec)),
-            ["layers"] = layers,
-            ["activation_bits"] = record.Activations.Count == 0 ? 32 : record.Activations.Max(a => a.Bits),
-        };
-        if (run.Teacher is { } teacher)
-        {
-            long teacherBytes = CompressionStats.Fp32Bytes(teacher);
-            extra["teacher_fp32_bytes"] = teacherBytes;
-            extra["compression_ratio_vs_teacher"] = (double)teacherBytes / written;
-        }
+        long? teacherBytes = inputs.Teacher is { } teacher ? CompressionStats.Fp32Bytes(teacher) : null;
         WriteReport(dir, plan, written);
         if (run.Recipe.Output.Tensorboard) LogToTensorBoard(run, plan, metrics, written);
 
-        run.Student = loaded;
-        return new StageResult
+        var result = new ExportResult
         {
-            Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, MetricsBySplit = bySplit, Params = parameters, ModelBytes = loaded.ParameterBytes(),
-            WallSeconds = clock.Elapsed.TotalSeconds, Extra = extra,
+            Name = spec.DisplayName, Metrics = metrics, MetricsBySplit = bySplit, Params = parameters, ModelBytes = loaded.ParameterBytes(),
+            WallSeconds = clock.Elapsed.TotalSeconds,
+            Artifact = Path.GetRelativePath(run.RunDir, path),
+            ArtifactBytes = written,
+            PredictedBytes = plan.PredictedBytes,
+            Fp32Bytes = fp32,
+            CompressionRatio = (double)fp32 / written,
+            BitsPerWeight = written * 8.0 / Math.Max(1, parameters),
+            NonzeroParams = CompressionStats.NonZeros(loaded),
+            RoundtripMaxAbsDiff = maxDiff,
+            LatencyMsPerBatch = latency,
+            LatencyBatchSize = Math.Min(run.Recipe.Data.EvalBatchSize, run.EvalData.Count),
+            ModelDir = run.RelativeModelDir(spec),
+            Layers = layers,
+            ActivationBits = record.Activations.Count == 0 ? 32 : record.Activations.Max(a => a.Bits),
+            TeacherFp32Bytes = teacherBytes,
+            CompressionRatioVsTeacher = teacherBytes is { } t ? (double)t / written : null,
         };
+        return new StageOutput(result, loaded);
+    }
+
+    /// <summary>The quantization record of the student as it stands before <paramref name="stage"/>: the one saved by the
+    /// last earlier stage that produced the student, when that stage saved one.</summary>
+    private static QuantizationRecord LatestQuantization(RunEnvironment run, StageSpec stage)
+    {
+        StageSpec? producer = null;
+        foreach (var s in run.Recipe.Stages)
+        {
+            if (ReferenceEquals(s, stage)) break;
+            if (StageRegistry.Default.Get(s.Kind).Create(s).Produces == ModelRole.Student) producer = s;
+        }
+        return producer is null ? QuantizationRecord.Empty : QuantizationRecord.Load(run.ModelDir(producer));
     }
 
     /// <summary>Names of the Linear/Conv weights and the embedding weights (the tensors compression can act on), for the
@@ -137,7 +147,7 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
         File.WriteAllText(Path.Combine(dir, "report.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    private void LogToTensorBoard(RunContext run, ArtifactPlan plan, IReadOnlyDictionary<string, double> metrics, long written)
+    private void LogToTensorBoard(RunEnvironment run, ArtifactPlan plan, IReadOnlyDictionary<string, double> metrics, long written)
     {
         var writer = new EventFileWriter(Path.Combine(run.RunDir, "tb", spec.DisplayName));
         foreach (var t in plan.Tensors) writer.Scalar($"compression/bits_per_weight/{t.Name}", t.BitsPerElement, 0);

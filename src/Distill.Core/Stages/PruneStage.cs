@@ -3,6 +3,8 @@ using Distill.Checkpoints;
 using Distill.Compression.Pruning;
 using Distill.Compression;
 using Distill.Design;
+using Distill.Recipes;
+using Distill.Stages.Results;
 using Distill.Training;
 using TorchSharp;
 
@@ -19,12 +21,13 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
 {
     public ModelRole Produces => ModelRole.Student;
 
-    public StageResult Run(RunContext run)
+    public StageOutput Run(StageInputs inputs)
     {
-        var student = run.Student ?? throw new InvalidOperationException(
+        var run = inputs.Run;
+        var student = inputs.Student ?? throw new InvalidOperationException(
             $"Stage '{spec.DisplayName}' prunes the run's student, but there is none yet: put a baseline or distill stage before it.");
         var clock = Stopwatch.StartNew();
-        if (spec.Method == PruneMethod.Structured) return RunStructured(run, student, clock);
+        if (spec.Method == PruneMethod.Structured) return RunStructured(inputs, student, clock);
         var selected = PruneSelector.Select(student, spec.Include, spec.Exclude);
         if (selected.Count == 0)
             throw new InvalidOperationException(
@@ -41,36 +44,33 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
                     "lower end_step or train longer.");
         }
 
-        StageResult result;
+        PruneResult result;
         if (spec.FineTune)
         {
             string? tb = run.Recipe.Output.Tensorboard ? Path.Combine(run.RunDir, "tb", spec.DisplayName) : null;
-            using var objective = new CompressionObjective(FineTuning.Build(run, spec, spec.Objective, student, spec.Terms), ("masks", masks));
-            result = StageTraining.Train(run, spec, student, objective, [new PruningCallback(masks, plan, tb)]);
+            using var objective = new CompressionObjective(FineTuning.Build(inputs, spec, spec.Objective, student, spec.Terms), ("masks", masks));
+            result = StageTraining.Train<PruneResult>(run, spec, student, objective, [new PruningCallback(masks, plan, tb)]);
         }
         else
         {
             plan.Start(masks);
             masks.Apply();
-            var (metrics, bySplit) = run.Evaluate(student);
-            TrainingCheckpoints.SaveModel(run.ModelDir(spec), student, new CheckpointState
-            {
-                Stage = spec.DisplayName, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256,
-            });
-            result = new StageResult
-            {
-                Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, MetricsBySplit = bySplit, Params = student.ParameterCount(),
-                ModelBytes = student.ParameterBytes(), WallSeconds = 0,
-                Extra = new Dictionary<string, object> { ["model_dir"] = Path.GetRelativePath(run.RunDir, run.ModelDir(spec)) },
-            };
+            result = StageTraining.Evaluated<PruneResult>(run, spec, student);
         }
-        run.Student = student;
-        return result with { WallSeconds = clock.Elapsed.TotalSeconds, Extra = WithSparsity(run, result.Extra, masks, student) };
+        result = result.WithEstimate<PruneResult>(inputs.Estimate(student)) with
+        {
+            WallSeconds = clock.Elapsed.TotalSeconds,
+            Sparsity = masks.OverallSparsity(),
+            PrunedWeights = masks.TotalWeights,
+            LayerSparsity = masks.Names.ToDictionary(n => n, masks.Sparsity),
+        };
+        return new StageOutput(result, student);
     }
 
     /// <summary>Removes whole units, rebuilds the smaller student, then fine-tunes it (when <c>fine_tune</c>).</summary>
-    private StageResult RunStructured(RunContext run, Models.DistillModel student, Stopwatch clock)
+    private StageOutput RunStructured(StageInputs inputs, Models.DistillModel student, Stopwatch clock)
     {
+        var run = inputs.Run;
         var units = spec.Units is { } listed ? listed.Distinct().ToList() : StructuredPruning.DefaultUnits(student.Family);
         var (all, uniform) = StructuredPruning.Groups(student, units);
         var include = (spec.Include ?? PruneSelector.DefaultInclude).Select(p => new ModuleGlob(p)).ToList();
@@ -89,7 +89,7 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         Dictionary<string, double[]> scores;
         if (spec.Score == UnitScore.Taylor)
         {
-            using var objective = new CompressionObjective(FineTuning.Build(run, spec, spec.Objective, student, spec.Terms));
+            using var objective = new CompressionObjective(FineTuning.Build(inputs, spec, spec.Objective, student, spec.Terms));
             int batch = run.TrainFor(spec).BatchSize;
             var order = Trainer.Permutation(run.TrainData.Count, run.TrainFor(spec).Seed, 0);
             int count = Math.Min(spec.ImportanceBatches, order.Length / batch);
@@ -108,41 +108,30 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
         long paramsBefore = student.ParameterCount();
         var smaller = StructuredPruning.Shrink(student, groups, keep, Models.ModelRegistry.Default).to(run.Device);
 
-        StageResult result;
+        PruneResult result;
         if (spec.FineTune)
         {
-            using var objective = new CompressionObjective(FineTuning.Build(run, spec, spec.Objective, smaller, spec.Terms));
-            result = StageTraining.Train(run, spec, smaller, objective);
+            using var objective = new CompressionObjective(FineTuning.Build(inputs, spec, spec.Objective, smaller, spec.Terms));
+            result = StageTraining.Train<PruneResult>(run, spec, smaller, objective);
         }
-        else
-        {
-            var (metrics, bySplit) = run.Evaluate(smaller);
-            TrainingCheckpoints.SaveModel(run.ModelDir(spec), smaller, new CheckpointState { Stage = spec.DisplayName, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256 });
-            result = new StageResult
-            {
-                Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, MetricsBySplit = bySplit, Params = smaller.ParameterCount(), ModelBytes = smaller.ParameterBytes(),
-                WallSeconds = 0, Extra = new Dictionary<string, object> { ["model_dir"] = Path.GetRelativePath(run.RunDir, run.ModelDir(spec)) },
-            };
-        }
-        run.Student = smaller;
-        var extra = new Dictionary<string, object>(result.Extra)
-        {
-            ["method"] = "structured",
-            ["units"] = units.Select(StructuredPruning.Name).ToList(),
-            ["params_before"] = paramsBefore,
-            ["kept_units"] = keep.ToDictionary(kv => kv.Key, kv => kv.Value.Length),
-            ["removed_units"] = groups.ToDictionary(g => g.Module, g => g.Count - keep[g.Module].Length),
-            ["config"] = smaller.Config,
-            ["fp32_bytes_before"] = CompressionStats.Fp32Bytes(student),
-        };
-        foreach (var (k, v) in CompressionReport.Measure(run, smaller)) extra[k] = v;
+        else result = StageTraining.Evaluated<PruneResult>(run, spec, smaller);
+        var estimate = inputs.Estimate(smaller);
         // The unpruned student (whose stage reports no latency) and the pruned one, timed in alternation so that both
-        // see the same machine load; the pair replaces the report's single measurement of the pruned model.
+        // see the same machine load; the pair replaces the estimate's single measurement of the pruned model.
         var latency = LatencyProfiler.MedianMsPerBatch([student, smaller], run.EvalData, run.Recipe.Data.EvalBatchSize, run.Device);
-        var (before, after) = (latency[0], latency[1]);
-        extra["latency_ms_per_batch_before"] = before;
-        extra["latency_ms_per_batch"] = after;
-        return result with { WallSeconds = clock.Elapsed.TotalSeconds, Extra = extra };
+        result = result.WithEstimate<PruneResult>(estimate with { LatencyMsPerBatch = latency[1] }) with
+        {
+            WallSeconds = clock.Elapsed.TotalSeconds,
+            Method = "structured",
+            Units = [.. units.Select(StructuredPruning.Name)],
+            ParamsBefore = paramsBefore,
+            KeptUnits = keep.ToDictionary(kv => kv.Key, kv => kv.Value.Length),
+            RemovedUnits = groups.ToDictionary(g => g.Module, g => g.Count - keep[g.Module].Length),
+            Config = (System.Text.Json.Nodes.JsonObject)System.Text.Json.JsonSerializer.SerializeToNode(smaller.Config, smaller.Config.GetType())!,
+            Fp32BytesBefore = CompressionStats.Fp32Bytes(student),
+            LatencyMsPerBatchBefore = latency[0],
+        };
+        return new StageOutput(result, smaller);
     }
 
     private PruningPlan BuildPlan()
@@ -154,17 +143,5 @@ public sealed class PruneStage(PruneStageSpec spec) : IStage
             ? new CubicSparsitySchedule(s.InitialSparsity, sparsity, s.StartStep, s.EndStep, s.Frequency)
             : null;
         return PruningPlan.Magnitude(spec.Scope, sparsity, overrides, schedule);
-    }
-
-    private static Dictionary<string, object> WithSparsity(RunContext run, IReadOnlyDictionary<string, object> extra, MaskSet masks, Models.DistillModel student)
-    {
-        var result = new Dictionary<string, object>(extra)
-        {
-            ["sparsity"] = masks.OverallSparsity(),
-            ["pruned_weights"] = masks.TotalWeights,
-            ["layer_sparsity"] = masks.Names.ToDictionary(n => n, masks.Sparsity),
-        };
-        foreach (var (k, v) in CompressionReport.Measure(run, student)) result[k] = v;
-        return result;
     }
 }

@@ -7,6 +7,8 @@ using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
 using Distill.Logging;
 using Distill.Models;
+using Distill.Recipes;
+using Distill.Stages.Results;
 using Distill.Training;
 using TorchSharp;
 
@@ -33,9 +35,10 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
 {
     public ModelRole Produces => ModelRole.Student;
 
-    public StageResult Run(RunContext run)
+    public StageOutput Run(StageInputs inputs)
     {
-        var student = run.Student ?? throw new InvalidOperationException(
+        var run = inputs.Run;
+        var student = inputs.Student ?? throw new InvalidOperationException(
             $"Stage '{spec.DisplayName}' quantizes the run's student, but there is none yet: put a baseline, distill or prune stage before it.");
         var clock = Stopwatch.StartNew();
         var selected = PruneSelector.Select(student, spec.Include, spec.Exclude);
@@ -44,63 +47,59 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
                 $"Stage '{spec.DisplayName}': include/exclude select no Linear or Conv weight of the {student.Family} student; " +
                 "check the patterns against the module paths (distill validate lists them).");
         var masks = new MaskSet(selected);
-        Dictionary<string, object>? allocation = null;
+        AllocationReport? allocation = null;
         _bits = spec.Budget(CompressionStats.Fp32Bytes(student)) is { } target
             ? Allocate(run, student, selected, masks, target, out allocation)
             : selected.ToDictionary(w => w.Name, w => spec.BitsFor(w.ModulePath));
         var (result, record) = spec.Method switch
         {
-            QuantizeMethod.Kmeans => KMeans(run, student, selected, masks),
-            QuantizeMethod.Qat => Qat(run, student, selected, masks),
+            QuantizeMethod.Kmeans => KMeans(inputs, student, selected, masks),
+            QuantizeMethod.Qat => Qat(inputs, student, selected, masks),
             _ => Ptq(run, student, selected),
         };
         if (record.Weights.Count + record.Activations.Count > 0) record.Save(run.ModelDir(spec));
-        run.Student = student;
 
-        var extra = new Dictionary<string, object>(result.Extra)
-        {
-            ["method"] = spec.Method.ToString().ToLowerInvariant(),
-            ["layer_bits"] = _bits,
-            ["sparsity"] = masks.OverallSparsity(),
-        };
-        if (spec.Method != QuantizeMethod.Kmeans)
-        {
-            extra["scheme"] = new QuantScheme(spec.Bits, spec.PerChannel, spec.Symmetric, spec.CompactScales).ToString();
-            if (spec.ActivationBits is { } ab)
-            {
-                extra["activation_bits"] = ab;
-                // The metrics above were measured with the activations quantized (hooks attached during evaluation).
-            }
-        }
-        if (allocation is not null) extra["allocation"] = allocation;
         if (run.Recipe.Output.Tensorboard)
         {
             var writer = new EventFileWriter(Path.Combine(run.RunDir, "tb", spec.DisplayName));
             foreach (var (name, bits) in _bits) writer.Scalar($"bits/{name}", bits, result.Steps);
             foreach (var name in masks.Names) writer.Scalar($"sparsity/{name}", masks.Sparsity(name), result.Steps);
         }
-        foreach (var (k, v) in CompressionReport.Measure(run, student, ExportOptions(run) with { Linear = record.Weights }, record.Activations)) extra[k] = v;
-        if (allocation is not null && (long)extra["estimated_artifact_bytes"] > (long)allocation["target_bytes"])
-            extra["warning"] = $"after fine-tuning the artifact is estimated at {extra["estimated_artifact_bytes"]} bytes, over the allocation's target of " +
-                               $"{allocation["target_bytes"]} (fine-tuning moved the Huffman statistics); lower the target by the difference to stay under it";
-        return result with { WallSeconds = clock.Elapsed.TotalSeconds, Extra = extra };
+        var estimate = inputs.Estimate(student, ExportOptions(run) with { Linear = record.Weights }, record.Activations);
+        bool linear = spec.Method != QuantizeMethod.Kmeans;
+        result = result.WithEstimate<QuantizeResult>(estimate) with
+        {
+            WallSeconds = clock.Elapsed.TotalSeconds,
+            Method = spec.Method.ToString().ToLowerInvariant(),
+            LayerBits = _bits,
+            Sparsity = masks.OverallSparsity(),
+            Scheme = linear ? new QuantScheme(spec.Bits, spec.PerChannel, spec.Symmetric, spec.CompactScales).ToString() : null,
+            // The metrics were measured with the activations quantized (hooks attached during evaluation).
+            ActivationBits = linear ? spec.ActivationBits : null,
+            Allocation = allocation,
+            Warning = allocation is not null && estimate.EstimatedArtifactBytes > allocation.TargetBytes
+                ? $"after fine-tuning the artifact is estimated at {estimate.EstimatedArtifactBytes} bytes, over the allocation's target of " +
+                  $"{allocation.TargetBytes} (fine-tuning moved the Huffman statistics); lower the target by the difference to stay under it"
+                : null,
+        };
+        return new StageOutput(result, student);
     }
 
-    private (StageResult, QuantizationRecord) KMeans(RunContext run, DistillModel student, IReadOnlyList<PrunableWeight> selected, MaskSet masks)
+    private (QuantizeResult, QuantizationRecord) KMeans(StageInputs inputs, DistillModel student, IReadOnlyList<PrunableWeight> selected, MaskSet masks)
     {
         bool adam = (spec.CentroidUpdate ?? CentroidUpdate.Adam) == CentroidUpdate.Adam;
         var shared = new SharedWeights(selected.Select(w => (w, _bits[w.Name])), masks, adam);
         if (!spec.FineTune)
         {
             shared.Apply();
-            return (Untrained(run, student), QuantizationRecord.Empty);
+            return (StageTraining.Evaluated<QuantizeResult>(inputs.Run, spec, student), QuantizationRecord.Empty);
         }
-        using var objective = new CompressionObjective(FineTuning.Build(run, spec, spec.Objective, student, spec.Terms),
+        using var objective = new CompressionObjective(FineTuning.Build(inputs, spec, spec.Objective, student, spec.Terms),
             ("masks", masks), ("shared", shared));
-        return (StageTraining.Train(run, spec, student, objective, [new SharedWeightsCallback(shared)]), QuantizationRecord.Empty);
+        return (StageTraining.Train<QuantizeResult>(inputs.Run, spec, student, objective, [new SharedWeightsCallback(shared)]), QuantizationRecord.Empty);
     }
 
-    private (StageResult, QuantizationRecord) Qat(RunContext run, DistillModel student, IReadOnlyList<PrunableWeight> selected, MaskSet masks)
+    private (QuantizeResult, QuantizationRecord) Qat(StageInputs inputs, DistillModel student, IReadOnlyList<PrunableWeight> selected, MaskSet masks)
     {
         var qat = new QatWeights(selected.Select(w => (w, Scheme(w))), masks);
         var acts = spec.ActivationBits is { } bits ? new ActivationQuantizers(Activated(selected).Select(w => (w.ModulePath, bits))) : null;
@@ -110,16 +109,16 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
             if (acts is not null)
                 throw new InvalidOperationException($"Stage '{spec.DisplayName}': method qat with fine_tune: false cannot observe activation ranges; use method: ptq.");
             qat.Start();
-            return (Untrained(run, student), new QuantizationRecord(qat.Grids(), []));
+            return (StageTraining.Evaluated<QuantizeResult>(inputs.Run, spec, student), new QuantizationRecord(qat.Grids(), []));
         }
         var states = new List<(string, torch.nn.Module)> { ("masks", masks), ("qat", qat) };
         if (acts is not null) states.Add(("activations", acts));
-        using var objective = new CompressionObjective(FineTuning.Build(run, spec, spec.Objective, student, spec.Terms), [.. states]);
-        var result = StageTraining.Train(run, spec, student, objective, [new QatCallback(qat, acts, student)]);
+        using var objective = new CompressionObjective(FineTuning.Build(inputs, spec, spec.Objective, student, spec.Terms), [.. states]);
+        var result = StageTraining.Train<QuantizeResult>(inputs.Run, spec, student, objective, [new QatCallback(qat, acts, student)]);
         return (result, new QuantizationRecord(qat.Grids(), acts?.Ranges ?? []));
     }
 
-    private (StageResult, QuantizationRecord) Ptq(RunContext run, DistillModel student, IReadOnlyList<PrunableWeight> selected)
+    private (QuantizeResult, QuantizationRecord) Ptq(RunEnvironment run, DistillModel student, IReadOnlyList<PrunableWeight> selected)
     {
         var grids = new Dictionary<string, LinearQuantParams>();
         using (torch.no_grad())
@@ -140,13 +139,13 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         }
         try
         {
-            return (Untrained(run, student), new QuantizationRecord(grids, acts?.Ranges ?? []));
+            return (StageTraining.Evaluated<QuantizeResult>(run, spec, student), new QuantizationRecord(grids, acts?.Ranges ?? []));
         }
         finally { acts?.Detach(); }
     }
 
     /// <summary>Runs <c>calibration_batches</c> training batches (eval mode, no gradients) so the observers see real inputs.</summary>
-    private void Calibrate(RunContext run, DistillModel student)
+    private void Calibrate(RunEnvironment run, DistillModel student)
     {
         int batch = run.TrainFor(spec).BatchSize;
         var order = Trainer.Permutation(run.TrainData.Count, run.TrainFor(spec).Seed, 0);
@@ -171,8 +170,8 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
     /// candidate, then the exact knapsack of <see cref="BudgetAllocation.Solve"/> on the budget left after the tensors the
     /// stage does not quantize. The chosen sparsities are applied to <paramref name="masks"/> before fine-tuning. Sizes
     /// are those the recipe's next export stage will write (its float16/Huffman/codebook options).</summary>
-    private Dictionary<string, int> Allocate(RunContext run, DistillModel student, IReadOnlyList<PrunableWeight> selected, MaskSet masks,
-        long target, out Dictionary<string, object> report)
+    private Dictionary<string, int> Allocate(RunEnvironment run, DistillModel student, IReadOnlyList<PrunableWeight> selected, MaskSet masks,
+        long target, out AllocationReport report)
     {
         var candidates = (spec.CandidateBits ?? (spec.Method == QuantizeMethod.Kmeans ? [1, 2, 3, 4, 5, 6, 8] : [2, 3, 4, 5, 6, 8])).Distinct().Order().ToList();
         var sparsities = (spec.CandidateSparsity ?? [SparsityChoice.Keep]).Distinct().ToList();
@@ -255,7 +254,7 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
                 $"smallest candidates bring the artifact to {smallest} bytes. Raise the target, prune more first, allow fewer bits or more sparsity.");
         }
         var bitsByName = new Dictionary<string, int>();
-        var chosen = new Dictionary<string, object>();
+        var chosen = new Dictionary<string, AllocationChoice>();
         long predicted = fixedBytes;
         double sensitivity = 0;
         for (int i = 0; i < selected.Count; i++)
@@ -266,54 +265,37 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
             using (var mask = o.Sparsity.Mask(w.Weight.detach(), masks[w.Name], w.Name, out _)!) masks.Set(w.Name, mask);
             predicted += o.Bytes;
             sensitivity += o.Sensitivity;
-            chosen[w.Name] = new Dictionary<string, object>
+            chosen[w.Name] = new AllocationChoice
             {
-                ["sparsity"] = o.Sparsity.ToString(), ["measured_sparsity"] = masks.Sparsity(w.Name), ["bits"] = o.Bits,
-                ["bytes"] = o.Bytes, ["sensitivity"] = o.Sensitivity,
+                Sparsity = o.Sparsity.ToString(), MeasuredSparsity = masks.Sparsity(w.Name), Bits = o.Bits, Bytes = o.Bytes, Sensitivity = o.Sensitivity,
             };
         }
         masks.Apply();
-        report = new Dictionary<string, object>
+        report = new AllocationReport
         {
-            ["target_bytes"] = target,
-            ["predicted_bytes"] = predicted,
-            ["summed_sensitivity"] = sensitivity,
-            ["sensitivity"] = spec.Sensitivity == SensitivityMeasure.Kl ? "kl" : "loss",
-            ["chosen"] = chosen,
-            ["options"] = selected.Select((w, i) => (w.Name, Options: layerOptions[i]))
-                .ToDictionary(x => x.Name, x => x.Options.Select(o => new Dictionary<string, object>
+            TargetBytes = target,
+            PredictedBytes = predicted,
+            SummedSensitivity = sensitivity,
+            Sensitivity = spec.Sensitivity == SensitivityMeasure.Kl ? "kl" : "loss",
+            Chosen = chosen,
+            Options = selected.Select((w, i) => (w.Name, Options: layerOptions[i]))
+                .ToDictionary(x => x.Name, x => x.Options.Select(o => new AllocationOption
                 {
-                    ["sparsity"] = o.Sparsity.ToString(), ["bits"] = o.Bits, ["bytes"] = o.Bytes, ["sensitivity"] = o.Sensitivity,
+                    Sparsity = o.Sparsity.ToString(), Bits = o.Bits, Bytes = o.Bytes, Sensitivity = o.Sensitivity,
                 }).ToList()),
+            TargetRatio = spec.TargetRatio,
         };
-        if (spec.TargetRatio is { } ratio) report["target_ratio"] = ratio;
-        run.Log.WriteLine($"[{spec.DisplayName}] allocation for {targetText}, predicted {predicted} bytes (sensitivity: {report["sensitivity"]}):");
+        run.Log.WriteLine($"[{spec.DisplayName}] allocation for {targetText}, predicted {predicted} bytes (sensitivity: {report.Sensitivity}):");
         foreach (var w in selected)
         {
-            var c = (Dictionary<string, object>)chosen[w.Name];
-            run.Log.WriteLine($"  {w.Name,-60} sparsity {c["sparsity"],-5} bits {c["bits"]}  {c["bytes"],9} B  sensitivity {(double)c["sensitivity"]:G3}");
+            var c = chosen[w.Name];
+            run.Log.WriteLine($"  {w.Name,-60} sparsity {c.Sparsity,-5} bits {c.Bits}  {c.Bytes,9} B  sensitivity {c.Sensitivity:G3}");
         }
         return bitsByName;
     }
 
     /// <summary>The encoder options of the recipe's next export stage (defaults without one): sizes are predicted as that
     /// stage will write them.</summary>
-    private ArtifactOptions ExportOptions(RunContext run) =>
+    private ArtifactOptions ExportOptions(RunEnvironment run) =>
         run.Recipe.Stages.SkipWhile(s => !ReferenceEquals(s, spec)).OfType<ExportStageSpec>().FirstOrDefault()?.ArtifactOptions() ?? new ArtifactOptions();
-
-    /// <summary>Evaluates and saves a model quantized without training.</summary>
-    private StageResult Untrained(RunContext run, DistillModel student)
-    {
-        var (metrics, bySplit) = run.Evaluate(student);
-        TrainingCheckpoints.SaveModel(run.ModelDir(spec), student, new CheckpointState
-        {
-            Stage = spec.DisplayName, Kind = spec.Kind, RecipeSha256 = run.RecipeSha256,
-        });
-        return new StageResult
-        {
-            Name = spec.DisplayName, Kind = spec.Kind, Metrics = metrics, MetricsBySplit = bySplit, Params = student.ParameterCount(),
-            ModelBytes = student.ParameterBytes(), WallSeconds = 0,
-            Extra = new Dictionary<string, object> { ["model_dir"] = Path.GetRelativePath(run.RunDir, run.ModelDir(spec)) },
-        };
-    }
 }

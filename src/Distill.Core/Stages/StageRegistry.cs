@@ -2,7 +2,11 @@ using Distill.Recipes;
 
 namespace Distill.Stages;
 
-/// <summary>Named stage kinds usable in <c>stages:</c>. Unknown keys are an error listing the valid ones.</summary>
+/// <summary>
+/// How each stage kind of <see cref="StageSpecRegistry"/> runs: its spec record to its <see cref="IStage"/>. Every
+/// spec kind must have a runner here (checked when the default registry is built). Unknown keys are an error listing
+/// the valid ones.
+/// </summary>
 public sealed class StageRegistry
 {
     private readonly Dictionary<string, StageKind> _kinds = new(StringComparer.Ordinal);
@@ -11,10 +15,12 @@ public sealed class StageRegistry
 
     public IReadOnlyCollection<string> Keys => _kinds.Keys;
 
-    public void Register<TSpec>(string key, Func<TSpec, IStage> create, string description) where TSpec : StageSpec
+    /// <summary>Registers the runner of the stage kind whose spec record is <typeparamref name="TSpec"/> (under its <see cref="StageSpecRegistry"/> key).</summary>
+    public void Register<TSpec>(Func<TSpec, IStage> create, StageSpecRegistry? specs = null) where TSpec : StageSpec
     {
+        string key = (specs ?? StageSpecRegistry.Default).KeyOf(typeof(TSpec));
         if (_kinds.ContainsKey(key)) throw new InvalidOperationException($"Stage kind '{key}' is registered twice.");
-        _kinds[key] = new StageKind(key, typeof(TSpec), s => create((TSpec)s), description);
+        _kinds[key] = new StageKind(key, typeof(TSpec), s => create((TSpec)s));
     }
 
     public bool TryGet(string key, out StageKind kind) => _kinds.TryGetValue(key, out kind!);
@@ -26,14 +32,16 @@ public sealed class StageRegistry
     private static StageRegistry CreateDefault()
     {
         var r = new StageRegistry();
-        r.Register<TrainTeacherStageSpec>("train_teacher", s => new TrainTeacherStage(s), "train the teacher on labels (cross-entropy)");
-        r.Register<BaselineStageSpec>("baseline", s => new BaselineStage(s), "train a fresh student on labels alone, for comparison");
-        r.Register<DistillStageSpec>("distill", s => new DistillStage(s), "train a fresh student with the recipe's distill terms");
-        r.Register<PruneStageSpec>("prune", s => new PruneStage(s), "prune the student (magnitude or N:M with masks held, one-shot or gradual; structured: remove units) and fine-tune");
-        r.Register<QuantizeStageSpec>("quantize", s => new QuantizeStage(s), "quantize the student (k-means weight sharing, QAT with straight-through gradients, or PTQ with calibration)");
-        r.Register<ExportStageSpec>("export", s => new ExportStage(s), "write the student as a compressed artifact, load it back and evaluate it");
-        r.Register<DesignStageSpec>("design", s => new DesignStage(s), "pick the student architecture by measured latency on this device (HAKD)");
-        r.Register<DesignCheckStageSpec>("design_check", s => new DesignCheckStage(s), "time the current student against a design stage's latency budget");
+        r.Register<TrainTeacherStageSpec>(s => new TrainTeacherStage(s));
+        r.Register<BaselineStageSpec>(s => new BaselineStage(s));
+        r.Register<DistillStageSpec>(s => new DistillStage(s));
+        r.Register<PruneStageSpec>(s => new PruneStage(s));
+        r.Register<QuantizeStageSpec>(s => new QuantizeStage(s));
+        r.Register<ExportStageSpec>(s => new ExportStage(s));
+        r.Register<DesignStageSpec>(s => new DesignStage(s));
+        r.Register<DesignCheckStageSpec>(s => new DesignCheckStage(s));
+        var missing = StageSpecRegistry.Default.Keys.Except(r.Keys).ToList();
+        if (missing.Count > 0) throw new InvalidOperationException($"Stage kinds without a runner: {string.Join(", ", missing)}.");
         return r;
     }
 }

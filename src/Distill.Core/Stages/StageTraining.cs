@@ -3,6 +3,7 @@ using Distill.Checkpoints;
 using Distill.Logging;
 using Distill.Models;
 using Distill.Recipes;
+using Distill.Stages.Results;
 using Distill.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,8 +15,9 @@ internal static class StageTraining
 {
     /// <param name="stageCallbacks">The stage's own callbacks (pruning masks), called before the checkpoint and logging ones.</param>
     /// <param name="trainData">The training data when it is not the run's own (the teacher-output cache wraps it).</param>
-    public static StageResult Train(RunContext run, StageSpec stage, DistillModel model, IObjective objective,
-        IEnumerable<ITrainerCallback>? stageCallbacks = null, Data.IDataset? trainData = null)
+    /// <returns>The stage's entry with the standard keys, <c>best_accuracy</c> and <c>model_dir</c> filled.</returns>
+    public static T Train<T>(RunEnvironment run, StageSpec stage, DistillModel model, IObjective objective,
+        IEnumerable<ITrainerCallback>? stageCallbacks = null, Data.IDataset? trainData = null) where T : ModelStageResult, new()
     {
         var spec = run.TrainFor(stage);
         var clock = Stopwatch.StartNew();
@@ -50,21 +52,30 @@ internal static class StageTraining
             Stage = stage.DisplayName, Kind = stage.Kind, Step = session.Step, TotalSteps = session.TotalSteps,
             BestAccuracy = double.IsNaN(session.BestAccuracy) ? null : session.BestAccuracy, RecipeSha256 = run.RecipeSha256,
         });
-        return new StageResult
+        return new T
         {
             Name = stage.DisplayName,
-            Kind = stage.Kind,
             Metrics = metrics,
             MetricsBySplit = bySplit,
             Params = model.ParameterCount(),
             ModelBytes = model.ParameterBytes(),
             WallSeconds = clock.Elapsed.TotalSeconds,
             Steps = session.Step,
-            Extra = new Dictionary<string, object>
-            {
-                ["best_accuracy"] = session.BestAccuracy,
-                ["model_dir"] = Path.GetRelativePath(run.RunDir, run.ModelDir(stage)),
-            },
+            BestAccuracy = session.BestAccuracy,
+            ModelDir = run.RelativeModelDir(stage),
+        };
+    }
+
+    /// <summary>A stage's model that was not trained: evaluated, saved as the stage's model, its entry filled (no
+    /// <c>best_accuracy</c>, no steps; the caller sets the wall time).</summary>
+    public static T Evaluated<T>(RunEnvironment run, StageSpec stage, DistillModel model) where T : ModelStageResult, new()
+    {
+        var (metrics, bySplit) = run.Evaluate(model);
+        TrainingCheckpoints.SaveModel(run.ModelDir(stage), model, new CheckpointState { Stage = stage.DisplayName, Kind = stage.Kind, RecipeSha256 = run.RecipeSha256 });
+        return new T
+        {
+            Name = stage.DisplayName, Metrics = metrics, MetricsBySplit = bySplit, Params = model.ParameterCount(),
+            ModelBytes = model.ParameterBytes(), ModelDir = run.RelativeModelDir(stage),
         };
     }
 

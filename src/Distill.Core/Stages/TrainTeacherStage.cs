@@ -1,3 +1,7 @@
+using Distill.Models;
+using Distill.Recipes;
+using Distill.Stages.Results;
+
 namespace Distill.Stages;
 
 /// <summary>Trains the recipe's teacher from scratch with cross-entropy; it becomes the run's teacher.</summary>
@@ -5,11 +9,11 @@ public sealed class TrainTeacherStage(TrainTeacherStageSpec spec) : IStage
 {
     public ModelRole Produces => ModelRole.Teacher;
 
-    public StageResult Run(RunContext run)
+    public StageOutput Run(StageInputs inputs)
     {
-        var teacher = run.BuildModel(run.Recipe.Teacher, run.TrainFor(spec).Seed);
-        var result = StageTraining.Train(run, spec, teacher, new Training.CrossEntropyObjective());
-        run.Teacher = teacher;
-        return result;
+        var run = inputs.Run;
+        var (teacher, report) = inputs.BuildTeacher(ParamInit.Seeded(run.TrainFor(spec).Seed));
+        var result = StageTraining.Train<TrainTeacherResult>(run, spec, teacher, new Training.CrossEntropyObjective());
+        return new StageOutput(result.WithBuild(report), teacher);
     }
 }

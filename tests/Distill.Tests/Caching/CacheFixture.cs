@@ -47,7 +47,7 @@ internal sealed class CacheFixture : IDisposable
     public IDataset Train() => MnistDataset.Open(Spec.Path, "train", Spec.Preprocessing.Mean, Spec.Preprocessing.Std);
 
     public TeacherCacheKey Key(IDataset train, CacheEncoding encoding = CacheEncoding.Fp32, int? topK = null) =>
-        TeacherCacheKey.Compute(Teacher, train, Spec, "train", 42, Needs, encoding, topK);
+        TeacherCacheKey.Compute(Teacher, train, Distill.Stages.DistillStage.CacheData(Spec, 42) with { Split = "train" }, Needs, encoding, topK);
 
     public TeacherCache OpenOrBuild(CacheEncoding encoding = CacheEncoding.Fp32, int? topK = null, string? dir = null)
     {

@@ -3,6 +3,7 @@ using Distill.Losses;
 using Distill.Recipes;
 using Distill.Runs;
 using Distill.Stages;
+using Distill.Stages.Results;
 using Distill.Tests.Recipes;
 using Distill.Tests.Training;
 using Distill.Training;
@@ -47,12 +48,12 @@ public class CachedDistillStageTests
             for (int i = 0; i < reference.Count; i++)
                 Assert.True(Math.Abs(reference[i] - withCache[i]) <= 1e-5 * Math.Max(1, Math.Abs(reference[i])),
                     $"step {i + 1}: teacher {reference[i]} vs cache {withCache[i]}");
-            Assert.Equal("built", first.Stages[1].Extra["teacher_cache"]);
+            Assert.Equal("built", ((DistillResult)first.Stages[1]).TeacherCache);
             Assert.True(File.Exists(Path.Combine(shared, CacheManifest.FileName)));
 
             // Same teacher (same seed), same data: the second run reuses the folder.
             var (second, again) = Run(spec, cachedB);
-            Assert.Equal("reused", second.Stages[1].Extra["teacher_cache"]);
+            Assert.Equal("reused", ((DistillResult)second.Stages[1]).TeacherCache);
             Assert.Equal(withCache, again);
         }
         finally

@@ -1,7 +1,9 @@
 using Distill.Compression.Allocation;
 using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
+using Distill.Recipes;
 using Distill.Runs;
+using Distill.Stages.Results;
 using Distill.Stages;
 using Xunit;
 
@@ -46,13 +48,13 @@ public class BudgetAllocationTests
         try
         {
             var summary = new RunExecutor { Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir }.Execute();
-            var q = summary.Stages.Single(s => s.Kind == "quantize");
-            var export = summary.Stages.Single(s => s.Kind == "export");
-            var allocation = (Dictionary<string, object>)q.Extra["allocation"];
-            long artifact = (long)export.Extra["artifact_bytes"];
+            var q = summary.Stages.OfType<QuantizeResult>().Single();
+            var export = summary.Stages.OfType<ExportResult>().Single();
+            var allocation = q.Allocation!;
+            long artifact = (long)export.ArtifactBytes;
             Assert.True(artifact <= 16000, $"artifact {artifact} bytes > target 16000");
-            Assert.Equal((long)allocation["predicted_bytes"], artifact); // PTQ: the allocation's sizes are exact
-            var bits = (Dictionary<string, int>)q.Extra["layer_bits"];
+            Assert.Equal((long)allocation.PredictedBytes, artifact); // PTQ: the allocation's sizes are exact
+            var bits = (Dictionary<string, int>)q.LayerBits;
             Assert.True(bits["layers.0.weight"] < 8, "784x32 is most of the bytes: it cannot stay at 8 bits under 16 kB");
         }
         finally { CompressionTestRecipes.DeleteDir(dir); }

@@ -1,6 +1,5 @@
-using Distill.Compression;
 using Distill.Runs;
-using Distill.Stages;
+using Distill.Stages.Results;
 using Xunit;
 
 namespace Distill.Tests.Compression;
@@ -8,27 +7,24 @@ namespace Distill.Tests.Compression;
 /// <summary>The end-of-run compression table is read from the stage entries, live or read back from summary.json.</summary>
 public class CompressionTableTests
 {
-    private static StageResult Stage(string name, string kind, double accuracy, long parameters, long bytes, Dictionary<string, object>? extra = null) => new()
+    private static T Stage<T>(string name, double accuracy, long parameters, long bytes) where T : StageResult, new() => new()
     {
-        Name = name, Kind = kind, Metrics = new Dictionary<string, double> { ["accuracy"] = accuracy }, Params = parameters,
-        ModelBytes = bytes, WallSeconds = 1, Extra = extra ?? [],
+        Name = name, Metrics = new Dictionary<string, double> { ["accuracy"] = accuracy }, Params = parameters, ModelBytes = bytes, WallSeconds = 1,
     };
 
     private static RunSummary Summary()
     {
         var s = new RunSummary("r.yaml", "x");
-        s.Add(Stage("teacher", "train_teacher", 0.9, 1000, 4000));
-        s.Add(Stage("distill", "distill", 0.8, 400, 1600));
-        s.Add(Stage("prune", "prune", 0.79, 300, 1200, new()
+        s.Add(Stage<TrainTeacherResult>("teacher", 0.9, 1000, 4000));
+        s.Add(Stage<DistillResult>("distill", 0.8, 400, 1600));
+        s.Add(Stage<PruneResult>("prune", 0.79, 300, 1200) with
         {
-            ["nonzero_params"] = 150L, ["fp32_bytes"] = 1200L, ["estimated_artifact_bytes"] = 800L, ["estimated_bits_per_weight"] = 21.33,
-            ["teacher_fp32_bytes"] = 4000L, ["latency_ms_per_batch"] = 2.5,
-        }));
-        s.Add(Stage("export", "export", 0.78, 300, 1200, new()
+            NonzeroParams = 150, Fp32Bytes = 1200, EstimatedArtifactBytes = 800, EstimatedBitsPerWeight = 21.33, TeacherFp32Bytes = 4000, LatencyMsPerBatch = 2.5,
+        });
+        s.Add(Stage<ExportResult>("export", 0.78, 300, 1200) with
         {
-            ["nonzero_params"] = 150L, ["fp32_bytes"] = 1200L, ["artifact_bytes"] = 200L, ["bits_per_weight"] = 5.33,
-            ["teacher_fp32_bytes"] = 4000L, ["latency_ms_per_batch"] = 2.0, ["compression_ratio"] = 6.0,
-        }));
+            NonzeroParams = 150, Fp32Bytes = 1200, ArtifactBytes = 200, BitsPerWeight = 5.33, TeacherFp32Bytes = 4000, LatencyMsPerBatch = 2.0, CompressionRatio = 6.0,
+        });
         return s;
     }
 
@@ -70,8 +66,8 @@ public class CompressionTableTests
     public void ARunWithoutCompression_HasNoRows()
     {
         var s = new RunSummary("r.yaml", "x");
-        s.Add(Stage("teacher", "train_teacher", 0.9, 1000, 4000));
-        s.Add(Stage("distill", "distill", 0.8, 400, 1600));
+        s.Add(Stage<TrainTeacherResult>("teacher", 0.9, 1000, 4000));
+        s.Add(Stage<DistillResult>("distill", 0.8, 400, 1600));
         Assert.Empty(CompressionTable.Rows(s));
     }
 }

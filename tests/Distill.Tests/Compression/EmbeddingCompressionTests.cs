@@ -9,6 +9,7 @@ using Distill.Models.Vit;
 using Distill.Recipes;
 using Distill.Runs;
 using Distill.Stages;
+using Distill.Stages.Results;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -123,10 +124,10 @@ public class EmbeddingCompressionTests
         try
         {
             var summary = new RunExecutor { Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir }.Execute();
-            var export = summary.Stages.Single(s => s.Kind == "export");
+            var export = summary.Stages.OfType<ExportResult>().Single();
             string artifact = Path.Combine(dir, "artifacts", "export", "model.dcmp");
-            Assert.Equal(new FileInfo(artifact).Length, (long)export.Extra["artifact_bytes"]);
-            Assert.Equal(export.Extra["predicted_bytes"], export.Extra["artifact_bytes"]);
+            Assert.Equal(new FileInfo(artifact).Length, (long)export.ArtifactBytes);
+            Assert.Equal(export.PredictedBytes, export.ArtifactBytes);
 
             // The quantize stage's model, its grids, and the model read back from the artifact.
             string quantized = Path.Combine(dir, "models", "quantize");
@@ -148,11 +149,11 @@ public class EmbeddingCompressionTests
             Assert.True(steps.abs().max().item<float>() <= 7.0001);
             Assert.All(grid.Scales, s => Assert.True(Math.Abs(Math.Log2(s) * 16 - Math.Round(Math.Log2(s) * 16)) < 1e-4, $"scale {s} is not a power of 2^(1/16)"));
 
-            var layers = (Dictionary<string, object>)export.Extra["layers"];
-            string encoding = (string)((Dictionary<string, object>)layers["bert.embeddings.word_embeddings.weight"])["encoding"];
+            var layers = export.Layers;
+            string encoding = (string)layers["bert.embeddings.word_embeddings.weight"].Encoding;
             Assert.Contains("linear 4b", encoding);
             Assert.Contains("scale exponents", encoding); // the compact scales are stored as exponents of 2^(1/16)
-            if (!qat) Assert.Equal(8, (int)export.Extra["activation_bits"]);
+            if (!qat) Assert.Equal(8, (int)export.ActivationBits);
         }
         finally { CompressionTestRecipes.DeleteDir(dir); }
     }

@@ -1,7 +1,9 @@
 using Distill.Checkpoints;
 using Distill.Compression.Artifact;
 using Distill.Models;
+using Distill.Recipes;
 using Distill.Runs;
+using Distill.Stages.Results;
 using Distill.Stages;
 using Distill.Tests.Training;
 using Distill.Training;
@@ -26,17 +28,17 @@ public class ExportStageTests
         try
         {
             var summary = new RunExecutor { Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir }.Execute();
-            var export = summary.Stages.Single(s => s.Kind == "export");
+            var export = summary.Stages.OfType<ExportResult>().Single();
             string artifact = Path.Combine(dir, "artifacts", "export", "model.dcmp");
             long size = new FileInfo(artifact).Length;
-            Assert.Equal(size, (long)export.Extra["artifact_bytes"]);
-            Assert.Equal(size, (long)export.Extra["predicted_bytes"]);
+            Assert.Equal(size, (long)export.ArtifactBytes);
+            Assert.Equal(size, (long)export.PredictedBytes);
             // MLP 784-32-16-10: (784·32 + 32 + 32·16 + 16 + 16·10 + 10) parameters · 4 bytes.
             long fp32 = (784 * 32 + 32 + 32 * 16 + 16 + 16 * 10 + 10) * 4;
-            Assert.Equal(fp32, (long)export.Extra["fp32_bytes"]);
-            Assert.Equal((double)fp32 / size, (double)export.Extra["compression_ratio"], 9);
-            Assert.True((double)export.Extra["compression_ratio"] > 3, $"90 % sparse weights should shrink > 3x, got {export.Extra["compression_ratio"]}");
-            Assert.Equal(0.0, (double)export.Extra["roundtrip_max_abs_diff"]);
+            Assert.Equal(fp32, (long)export.Fp32Bytes);
+            Assert.Equal((double)fp32 / size, (double)export.CompressionRatio, 9);
+            Assert.True((double)export.CompressionRatio > 3, $"90 % sparse weights should shrink > 3x, got {export.CompressionRatio}");
+            Assert.Equal(0.0, (double)export.RoundtripMaxAbsDiff);
             // TensorBoard: the pruning callback's and the export's scalars beside the training curves, every record in Unix seconds.
             Assert.Contains(TensorBoardEvents.ReadScalars(Path.Combine(dir, "tb", "prune")), s => s.Tag == "sparsity/overall");
             Assert.Contains(TensorBoardEvents.ReadScalars(Path.Combine(dir, "tb", "export")), s => s.Tag == "compression/artifact_bytes" && s.Value == size);
@@ -44,7 +46,7 @@ public class ExportStageTests
 
             // The reported accuracy is that of the model rebuilt from the artifact file alone.
             using var loaded = ModelArtifact.Load(artifact, ModelRegistry.Default);
-            var run = new RunContext { Recipe = recipe, RecipePath = "", RecipeSha256 = "", RunDir = dir, Device = torch.CPU };
+            var run = new RunEnvironment { Recipe = recipe, RecipePath = "", RecipeSha256 = "", RunDir = dir, Device = torch.CPU };
             var metrics = Evaluator.Evaluate(loaded, run.EvalData, recipe.Data.EvalBatchSize, torch.CPU);
             Assert.Equal(metrics["accuracy"], export.Metrics["accuracy"]);
             Assert.Equal(metrics["loss"], export.Metrics["loss"], 9);
@@ -52,8 +54,8 @@ public class ExportStageTests
             // And its weights are exactly the pruned student's.
             var pruned = SafeTensors.Load(Path.Combine(dir, "models", "prune", "model.safetensors"));
             foreach (var (k, v) in loaded.state_dict()) Assert.True(v.eq(pruned[k]).all().item<bool>(), k);
-            Assert.True((double)summary.Stages.Single(s => s.Kind == "prune").Extra["estimated_compression_ratio"] > 3);
-            Assert.Equal(size, (long)summary.Stages.Single(s => s.Kind == "prune").Extra["estimated_artifact_bytes"]);
+            Assert.True((double)summary.Stages.OfType<PruneResult>().Single().EstimatedCompressionRatio > 3);
+            Assert.Equal(size, (long)summary.Stages.OfType<PruneResult>().Single().EstimatedArtifactBytes);
         }
         finally { CompressionTestRecipes.DeleteDir(dir); }
     }
@@ -67,9 +69,9 @@ public class ExportStageTests
         try
         {
             var summary = new RunExecutor { Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir }.Execute();
-            var result = summary.Stages.Single(s => s.Kind == "export");
+            var result = summary.Stages.OfType<ExportResult>().Single();
             string artifact = Path.Combine(dir, "artifacts", "export", "model.dcmp");
-            Assert.Equal(new FileInfo(artifact).Length, (long)result.Extra["artifact_bytes"]);
+            Assert.Equal(new FileInfo(artifact).Length, (long)result.ArtifactBytes);
             // Unnamed records: only the model registry can read the file back.
             Assert.Contains("no tensor names", Assert.Throws<InvalidDataException>(() => ArtifactReader.Read(artifact)).Message);
             using var loaded = ModelArtifact.Load(artifact, ModelRegistry.Default);
@@ -88,9 +90,9 @@ public class ExportStageTests
                 }
             }
             Assert.True(maxDiff > 0);
-            Assert.Equal(maxDiff, (double)result.Extra["roundtrip_max_abs_diff"], 6);
+            Assert.Equal(maxDiff, (double)result.RoundtripMaxAbsDiff, 6);
             // 8 bits per parameter plus per-tensor overhead: about 4x smaller than float32.
-            Assert.True((double)result.Extra["compression_ratio"] > 3.8, $"ratio {result.Extra["compression_ratio"]}");
+            Assert.True((double)result.CompressionRatio > 3.8, $"ratio {result.CompressionRatio}");
         }
         finally { CompressionTestRecipes.DeleteDir(dir); }
     }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Distill.Checkpoints;
 using Distill.Compression.Pruning;
 using Distill.Hf;
@@ -6,6 +7,7 @@ using Distill.Models.Vit;
 using Distill.Recipes;
 using Distill.Runs;
 using Distill.Stages;
+using Distill.Stages.Results;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -198,14 +200,14 @@ public sealed class HeadPruningRecipeTests
         try
         {
             var summary = new RunExecutor { Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir }.Execute();
-            var p = summary.Stages.Single(s => s.Kind == "prune");
-            var config = (ViTConfig)p.Extra["config"];
+            var p = summary.Stages.OfType<PruneResult>().Single();
+            var config = p.Config.Deserialize<ViTConfig>()!;
             Assert.Equal(16, config.IntermediateSize);
             Assert.Equal(2, config.PrunedHeads!.Count);
             Assert.All(config.PrunedHeads.Values, heads => Assert.Equal(2, heads.Count));
-            Assert.Equal(["heads", "ffn"], (List<string>)p.Extra["units"]);
+            Assert.Equal(["heads", "ffn"], p.Units!);
             // 2 layers × 2 heads × (3·(4·16 + 4) + 16·4) and 2 layers × 16 FFN neurons × (16 + 1 + 16).
-            Assert.Equal((long)p.Extra["params_before"] - 4 * 268 - 2 * 16 * 33, p.Params);
+            Assert.Equal(p.ParamsBefore!.Value - 4 * 268 - 2 * 16 * 33, p.Params);
 
             using (var artifact = Distill.Compression.Artifact.ModelArtifact.Load(Path.Combine(dir, "artifacts", "export", "model.dcmp"), ModelRegistry.Default))
             {

@@ -2,9 +2,11 @@ using Distill.Checkpoints;
 using Distill.Compression.Artifact;
 using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
-using Distill.Models;
 using Distill.Models.Mlp;
+using Distill.Models;
+using Distill.Recipes;
 using Distill.Runs;
+using Distill.Stages.Results;
 using Distill.Stages;
 using TorchSharp;
 using Xunit;
@@ -90,19 +92,19 @@ public class KMeansSharingTests
                 var (initial, _) = KMeans1D.Cluster(pruned[name].masked_select(pruned[name].ne(0)), 1 << bits);
                 Assert.NotEqual(initial.data<float>().ToArray(), nonzero.Distinct().Order().ToArray());
             }
-            var export = summary.Stages.Single(s => s.Kind == "export");
-            var layers = (Dictionary<string, object>)export.Extra["layers"];
+            var export = summary.Stages.OfType<ExportResult>().Single();
+            var layers = export.Layers;
             // Stored as a codebook: at most 2^bits used centroids with sparse positions, or one more code for the zeros at all positions.
             foreach (var (name, bits) in new[] { ("layers.0.weight", 3), ("layers.1.weight", 2) })
             {
-                var layer = (Dictionary<string, object>)layers[name];
-                Assert.Contains(": codebook ", (string)layer["encoding"]);
-                Assert.True((int)layer["value_bits"] <= bits + 1, (string)layer["encoding"]); // empty clusters cost no code
+                var layer = layers[name];
+                Assert.Contains(": codebook ", (string)layer.Encoding);
+                Assert.True((int)layer.ValueBits <= bits + 1, (string)layer.Encoding); // empty clusters cost no code
             }
-            Assert.Equal(0.0, (double)export.Extra["roundtrip_max_abs_diff"]);
-            Assert.True((double)export.Extra["compression_ratio"] > 8, $"ratio {export.Extra["compression_ratio"]}");
-            var quant = summary.Stages.Single(s => s.Kind == "quantize");
-            Assert.Equal((long)export.Extra["artifact_bytes"], (long)quant.Extra["estimated_artifact_bytes"]);
+            Assert.Equal(0.0, (double)export.RoundtripMaxAbsDiff);
+            Assert.True((double)export.CompressionRatio > 8, $"ratio {export.CompressionRatio}");
+            var quant = summary.Stages.OfType<QuantizeResult>().Single();
+            Assert.Equal((long)export.ArtifactBytes, (long)quant.EstimatedArtifactBytes);
         }
         finally { CompressionTestRecipes.DeleteDir(dir); }
     }

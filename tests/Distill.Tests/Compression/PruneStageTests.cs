@@ -1,9 +1,11 @@
+using System.Text.Json;
 using Distill.Checkpoints;
 using Distill.Compression.Pruning;
 using Distill.Losses;
 using Distill.Recipes;
 using Distill.Runs;
 using Distill.Stages;
+using Distill.Stages.Results;
 using Distill.Training;
 using TorchSharp;
 using Xunit;
@@ -76,8 +78,8 @@ public class PruneStageTests
                 Assert.DoesNotContain(true, zeros["classifier.weight"]); // excluded by default
                 previous = zeros;
             }
-            var prune = summary.Stages.Single(s => s.Name == "prune");
-            Assert.Equal(0.75, (double)prune.Extra["sparsity"], 3);
+            var prune = summary.Stages.OfType<PruneResult>().Single(s => s.Name == "prune");
+            Assert.Equal(0.75, prune.Sparsity!.Value, 3);
             Assert.Contains("ce", rec.TermNames); // no teacher in this run: cross-entropy
             // The saved model holds the zeros.
             var saved = SafeTensors.Load(Path.Combine(dir, "models", "prune", "model.safetensors"));
@@ -146,7 +148,7 @@ public class PruneStageTests
                 Assert.Equal(saved[name].numel() / 2, saved[name].ne(0).sum().item<long>());
             }
             Assert.Equal(0, saved["classifier.weight"].eq(0).sum().item<long>());
-            Assert.Equal(0.5, (double)summary.Stages.Single(s => s.Name == "prune").Extra["sparsity"], 6);
+            Assert.Equal(0.5, summary.Stages.OfType<PruneResult>().Single(s => s.Name == "prune").Sparsity!.Value, 6);
         }
         finally { CompressionTestRecipes.DeleteDir(dir); }
     }
@@ -206,15 +208,15 @@ public class PruneStageTests
             Assert.Contains("kd", rec.TermNames);
             Assert.DoesNotContain("attn", rec.TermNames);
             Assert.Equal(2, rec.Losses.Count);
-            var prune = summary.Stages.Single(s => s.Name == "prune");
-            var config = (Models.Bert.BertConfig)prune.Extra["config"];
+            var prune = summary.Stages.OfType<PruneResult>().Single(s => s.Name == "prune");
+            var config = prune.Config.Deserialize<Models.Bert.BertConfig>()!;
             Assert.Equal(16, config.IntermediateSize);
             Assert.All(config.PrunedHeads!.Values, heads => Assert.Equal(2, heads.Count));
-            long before = (long)prune.Extra["params_before"];
-            Assert.Equal(4 * before, (long)prune.Extra["fp32_bytes_before"]);
-            Assert.Equal(4 * prune.Params, (long)prune.Extra["fp32_bytes"]);
+            long before = prune.ParamsBefore!.Value;
+            Assert.Equal(4 * before, prune.Fp32BytesBefore!.Value);
+            Assert.Equal(4 * prune.Params, (long)prune.Fp32Bytes);
             Assert.True(prune.Params < before);
-            double latencyBefore = (double)prune.Extra["latency_ms_per_batch_before"];
+            double latencyBefore = prune.LatencyMsPerBatchBefore!.Value;
             Assert.True(latencyBefore > 0 && double.IsFinite(latencyBefore), $"latency before: {latencyBefore}");
         }
         finally { CompressionTestRecipes.DeleteDir(dir); }

@@ -1,9 +1,11 @@
 using Distill.Compression.Artifact;
 using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
-using Distill.Models;
 using Distill.Models.Mlp;
+using Distill.Models;
+using Distill.Recipes;
 using Distill.Runs;
+using Distill.Stages.Results;
 using Distill.Stages;
 using Distill.Training;
 using TorchSharp;
@@ -154,20 +156,20 @@ public class QuantizationTests
                 ExtraCallbacks = stage => stage == "quantize" ? [new TermNames(names)] : [],
             }.Execute();
             Assert.Contains("soft_target", names); // KD-QAT: the teacher's soft targets are the loss
-            var q = summary.Stages.Single(s => s.Kind == "quantize");
-            var export = summary.Stages.Single(s => s.Kind == "export");
-            var layers = (Dictionary<string, object>)export.Extra["layers"];
+            var q = summary.Stages.OfType<QuantizeResult>().Single();
+            var export = summary.Stages.OfType<ExportResult>().Single();
+            var layers = export.Layers;
             foreach (var name in new[] { "layers.0.weight", "layers.1.weight" })
-                Assert.StartsWith($"{name}: linear 4b", (string)((Dictionary<string, object>)layers[name])["encoding"]);
-            Assert.Equal(0.0, (double)export.Extra["roundtrip_max_abs_diff"]);
-            Assert.Equal(8, (int)export.Extra["activation_bits"]);
+                Assert.StartsWith($"{name}: linear 4b", (string)layers[name].Encoding);
+            Assert.Equal(0.0, (double)export.RoundtripMaxAbsDiff);
+            Assert.Equal(8, (int)export.ActivationBits);
             // The model loaded from the file (4-bit weights, simulated int8 activations) scores what the stage ended with.
             Assert.Equal(q.Metrics["accuracy"], export.Metrics["accuracy"]);
             Assert.Equal(q.Metrics["loss"], export.Metrics["loss"], 6);
             using var loaded = ModelArtifact.Load(Path.Combine(dir, "artifacts", "export", "model.dcmp"), ModelRegistry.Default);
             var saved = Distill.Checkpoints.SafeTensors.Load(Path.Combine(dir, "models", "quantize", "model.safetensors"));
             foreach (var (k, v) in loaded.state_dict()) Assert.True(v.eq(saved[k]).all().item<bool>(), k);
-            Assert.True((double)export.Extra["compression_ratio"] > 5, $"4-bit weights: ratio {export.Extra["compression_ratio"]}");
+            Assert.True((double)export.CompressionRatio > 5, $"4-bit weights: ratio {export.CompressionRatio}");
         }
         finally { CompressionTestRecipes.DeleteDir(dir); }
     }
@@ -182,8 +184,8 @@ public class QuantizationTests
         {
             var summary = new RunExecutor { Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir }.Execute();
             double floatAcc = summary.Stages[0].Metrics["accuracy"];
-            var q = summary.Stages.Single(s => s.Kind == "quantize");
-            var export = summary.Stages.Single(s => s.Kind == "export");
+            var q = summary.Stages.OfType<QuantizeResult>().Single();
+            var export = summary.Stages.OfType<ExportResult>().Single();
             Assert.True(Math.Abs(q.Metrics["accuracy"] - floatAcc) <= 0.02, $"float {floatAcc}, 8-bit PTQ {q.Metrics["accuracy"]}");
             Assert.Equal(q.Metrics["accuracy"], export.Metrics["accuracy"]);
             Assert.Equal(0, q.Steps);

@@ -7,6 +7,7 @@ using Distill.Models.Mlp;
 using Distill.Recipes;
 using Distill.Runs;
 using Distill.Stages;
+using Distill.Stages.Results;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -121,39 +122,39 @@ public class SparsityAllocationTests
         try
         {
             var summary = new RunExecutor { Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir }.Execute();
-            var q = summary.Stages.Single(s => s.Kind == "quantize");
-            var export = summary.Stages.Single(s => s.Kind == "export");
-            var allocation = (Dictionary<string, object>)q.Extra["allocation"];
-            Assert.Equal(103272L, (long)export.Extra["fp32_bytes"]);
-            Assert.Equal(103272L / 20, (long)allocation["target_bytes"]);
-            long artifact = (long)export.Extra["artifact_bytes"];
+            var q = summary.Stages.OfType<QuantizeResult>().Single();
+            var export = summary.Stages.OfType<ExportResult>().Single();
+            var allocation = q.Allocation!;
+            Assert.Equal(103272L, (long)export.Fp32Bytes);
+            Assert.Equal(103272L / 20, (long)allocation.TargetBytes);
+            long artifact = (long)export.ArtifactBytes;
             Assert.True(artifact <= 103272 / 20, $"artifact {artifact} bytes > budget {103272 / 20}");
-            Assert.True((double)export.Extra["compression_ratio"] >= 20);
-            if (method == QuantizeMethod.Ptq) Assert.Equal((long)allocation["predicted_bytes"], artifact); // no training: sizes exact
+            Assert.True((double)export.CompressionRatio >= 20);
+            if (method == QuantizeMethod.Ptq) Assert.Equal((long)allocation.PredictedBytes, artifact); // no training: sizes exact
             // The stage's own estimate uses the export's options, so it is the file's size; a warning exactly when over the target.
-            Assert.Equal(artifact, (long)q.Extra["estimated_artifact_bytes"]);
-            Assert.Equal(artifact > 103272 / 20, q.Extra.ContainsKey("warning"));
+            Assert.Equal(artifact, (long)q.EstimatedArtifactBytes);
+            Assert.Equal(artifact > 103272 / 20, (q.Warning is not null));
 
             // The default measure is the output KL to the unchanged model: never negative.
-            Assert.Equal("kl", allocation["sensitivity"]);
-            foreach (var (layer, list) in (Dictionary<string, List<Dictionary<string, object>>>)allocation["options"])
-                foreach (var o in list) Assert.True((double)o["sensitivity"] >= -1e-6, $"{layer} {o["sparsity"]} {o["bits"]}: {o["sensitivity"]}");
-            var chosen = (Dictionary<string, object>)allocation["chosen"];
-            Assert.NotEqual("keep", ((Dictionary<string, object>)chosen["layers.0.weight"])["sparsity"]);
-            using var loaded = ModelArtifact.Load(Path.Combine(dir, (string)export.Extra["artifact"]), ModelRegistry.Default);
+            Assert.Equal("kl", allocation.Sensitivity);
+            foreach (var (layer, list) in allocation.Options)
+                foreach (var o in list) Assert.True((double)o.Sensitivity >= -1e-6, $"{layer} {o.Sparsity} {o.Bits}: {o.Sensitivity}");
+            var chosen = allocation.Chosen;
+            Assert.NotEqual("keep", chosen["layers.0.weight"].Sparsity);
+            using var loaded = ModelArtifact.Load(Path.Combine(dir, (string)export.Artifact), ModelRegistry.Default);
             var weights = loaded.named_parameters().ToDictionary(p => p.name, p => p.parameter);
             foreach (var (name, value) in chosen)
             {
-                var c = (Dictionary<string, object>)value;
+                var c = value;
                 var w = weights[name];
                 double zeros = w.eq(0).sum().item<long>() / (double)w.numel();
-                switch ((string)c["sparsity"])
+                switch (c.Sparsity)
                 {
                     case "2:4": Assert.True(NmPruning.Satisfies(w, new NmPattern(2, 4)), $"{name}: 2:4 broken after fine-tuning"); break;
                     case "keep": break;
                     case var f: Assert.True(zeros >= double.Parse(f, System.Globalization.CultureInfo.InvariantCulture) - 1e-9, $"{name}: {zeros} zeros < {f}"); break;
                 }
-                int bits = (int)c["bits"];
+                int bits = c.Bits;
                 // Linear grids: at most 2^bits codes per row (zero is a code); k-means: 2^bits shared values per layer plus the zeros.
                 if (method == QuantizeMethod.Kmeans)
                     Assert.True(w.masked_select(w.ne(0)).unique().Item1.numel() <= (1 << bits), $"{name}: more than 2^{bits} shared values");

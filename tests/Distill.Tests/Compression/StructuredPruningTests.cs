@@ -1,11 +1,13 @@
 using Distill.Compression.Artifact;
 using Distill.Compression.Pruning;
-using Distill.Models;
 using Distill.Models.Bert;
 using Distill.Models.Cnn;
 using Distill.Models.Mlp;
 using Distill.Models.Vit;
+using Distill.Models;
+using Distill.Recipes;
 using Distill.Runs;
+using Distill.Stages.Results;
 using Distill.Stages;
 using TorchSharp;
 using Xunit;
@@ -146,10 +148,10 @@ public class StructuredPruningTests
         try
         {
             var summary = new RunExecutor { Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir }.Execute();
-            var p = summary.Stages.Single(s => s.Kind == "prune");
+            var p = summary.Stages.OfType<PruneResult>().Single();
             // 784-32-16-10 → 784-16-8-10
             Assert.Equal(784 * 16 + 16 + 16 * 8 + 8 + 8 * 10 + 10, p.Params);
-            Assert.Equal(784 * 32 + 32 + 32 * 16 + 16 + 16 * 10 + 10, (long)p.Extra["params_before"]);
+            Assert.Equal(784 * 32 + 32 + 32 * 16 + 16 + 16 * 10 + 10, p.ParamsBefore!.Value);
             using var loaded = ModelArtifact.Load(Path.Combine(dir, "artifacts", "export", "model.dcmp"), ModelRegistry.Default);
             Assert.Equal([16, 8], ((MlpConfig)loaded.Config).HiddenSizes);
             Assert.Equal(p.Params, loaded.ParameterCount());

@@ -7,6 +7,7 @@ using Distill.Models.Vit;
 using Distill.Recipes;
 using Distill.Runs;
 using Distill.Stages;
+using Distill.Stages.Results;
 using Xunit;
 
 namespace Distill.Tests.Compression;
@@ -44,19 +45,19 @@ public class TransformerCompressionTests
         try
         {
             var summary = new RunExecutor { Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir }.Execute();
-            var q = summary.Stages.Single(s => s.Kind == "quantize");
-            var export = summary.Stages.Single(s => s.Kind == "export");
+            var q = summary.Stages.OfType<QuantizeResult>().Single();
+            var export = summary.Stages.OfType<ExportResult>().Single();
             using var loaded = ModelArtifact.Load(Path.Combine(dir, "artifacts", "export", "model.dcmp"), ModelRegistry.Default);
             var selected = PruneSelector.Select(loaded, null, null);
             Assert.NotEmpty(selected);
-            var layers = (Dictionary<string, object>)export.Extra["layers"];
+            var layers = export.Layers;
             foreach (var w in selected)
             {
                 Assert.True(NmPruning.Satisfies(w.Weight.detach(), new NmPattern(2, 4)), $"{w.Name} lost its 2:4 pattern");
-                string encoding = (string)((Dictionary<string, object>)layers[w.Name])["encoding"];
+                string encoding = (string)layers[w.Name].Encoding;
                 Assert.StartsWith($"{w.Name}: linear 4b", encoding);
             }
-            Assert.Equal(0.0, (double)export.Extra["roundtrip_max_abs_diff"]);
+            Assert.Equal(0.0, (double)export.RoundtripMaxAbsDiff);
             Assert.Equal(q.Metrics["accuracy"], export.Metrics["accuracy"]);
             Assert.DoesNotContain(selected, w => w.Name.Contains("embeddings", StringComparison.Ordinal));
         }

@@ -8,6 +8,7 @@ using Distill.Models.Cnn;
 using Distill.Recipes;
 using Distill.Runs;
 using Distill.Stages;
+using Distill.Stages.Results;
 using Distill.Tests.Design.Plot;
 using Distill.Tests.Recipes;
 using Distill.Tests.Training;
@@ -58,8 +59,8 @@ public class DesignStageTests
                 new DesignCheckStageSpec { Name = "check" },
             ]);
             var summary = Execute(recipe, dir);
-            var design = summary.Stages.Single(s => s.Name == "hakd");
-            var pickConfig = System.Text.Json.JsonSerializer.Deserialize<CnnConfig>(((JsonObject)design.Extra["pick"])["config"]!)!;
+            var design = summary.Stages.OfType<DesignResult>().Single(s => s.Name == "hakd");
+            var pickConfig = System.Text.Json.JsonSerializer.Deserialize<CnnConfig>(design.Pick.Config)!;
 
             // A generous budget: the largest candidate wins (one 8-channel block: its 14x14 map makes the biggest fc), and
             // the distill stage trained exactly that architecture.
@@ -71,12 +72,12 @@ public class DesignStageTests
             Assert.NotEqual(((CnnConfig)recipe.Student.Config!).Channels, ((CnnConfig)distilled.Config).Channels);
 
             // Summary: every candidate, the fit, the verdict; 2 widths choose 1 or 2 non-decreasing blocks (2 + 3) × 2 hidden = 10.
-            Assert.Equal(10, ((JsonArray)design.Extra["candidates"]).Count);
-            Assert.True((bool)design.Extra["within_budget"]);
-            Assert.False(design.Extra.ContainsKey("warning"));
+            Assert.Equal(10, design.Candidates.Count);
+            Assert.True((bool)design.WithinBudget);
+            Assert.False((design.Warning is not null));
             Assert.True(design.Metrics["latency_ms"] > 0);
-            var check = summary.Stages.Single(s => s.Name == "check");
-            Assert.True((bool)check.Extra["within_budget"]);
+            var check = summary.Stages.OfType<DesignCheckResult>().Single(s => s.Name == "check");
+            Assert.True((bool)check.WithinBudget);
             Assert.Equal(1000, check.Metrics["budget_ms"]);
 
             // Plot and TensorBoard.
@@ -102,7 +103,7 @@ public class DesignStageTests
             Assert.Equal(png, tbImage.EncodedImageString.ToByteArray());
             Assert.Contains(TensorBoardEvents.ReadScalars(Path.Combine(dir, "tb", "hakd")), s => s.Tag == "design/pick_ms");
             TensorBoardEvents.AssertUnixWallTimes(TensorBoardEvents.Events(Path.Combine(dir, "tb", "hakd")).ToList());
-            Assert.Equal("design/hakd/design.png", design.Extra["plot_png"]);
+            Assert.Equal("design/hakd/design.png", design.PlotPng);
             Assert.Contains("PICK", File.ReadAllText(Path.Combine(dir, "design", "hakd", "table.md")));
 
             // The profile went to the given folder, under the fingerprint's hash, and holds the timed candidates.
@@ -123,19 +124,19 @@ public class DesignStageTests
         try
         {
             var recipe = Recipe([new TrainTeacherStageSpec(), Design("hakd", budgetMs: 1e-6, profile: profiles), new BaselineStageSpec(), new DesignCheckStageSpec()]);
-            var a = Execute(recipe, first).Stages.Single(s => s.Name == "hakd");
-            Assert.True((int)a.Extra["timed_now"] >= 6);
+            var a = Execute(recipe, first).Stages.OfType<DesignResult>().Single(s => s.Name == "hakd");
+            Assert.True((int)a.TimedNow >= 6);
             var b = Execute(recipe, second).Stages;
-            Assert.Equal(0, (int)b.Single(s => s.Name == "hakd").Extra["timed_now"]);
+            Assert.Equal(0, (int)b.OfType<DesignResult>().Single(s => s.Name == "hakd").TimedNow);
 
             // 1 ns is impossible: the design warns, picks the fastest measured candidate, and the check warns too.
-            var design = b.Single(s => s.Name == "hakd");
-            Assert.False((bool)design.Extra["within_budget"]);
-            Assert.Contains("OVER BUDGET", (string)design.Extra["warning"]);
-            Assert.Contains("no candidate was measured within", (string)design.Extra["warning"]);
-            var check = b.Single(s => s.Kind == "design_check");
-            Assert.False((bool)check.Extra["within_budget"]);
-            Assert.Contains("OVER BUDGET", (string)check.Extra["warning"]);
+            var design = b.OfType<DesignResult>().Single(s => s.Name == "hakd");
+            Assert.False((bool)design.WithinBudget);
+            Assert.Contains("OVER BUDGET", design.Warning!);
+            Assert.Contains("no candidate was measured within", design.Warning!);
+            var check = b.OfType<DesignCheckResult>().Single();
+            Assert.False((bool)check.WithinBudget);
+            Assert.Contains("OVER BUDGET", check.Warning!);
             var written = JsonNode.Parse(File.ReadAllText(Path.Combine(second, "summary.json")))!["stages"]!.AsArray();
             Assert.Contains(written, s => (string?)s!["kind"] == "design_check" && ((string?)s["warning"])!.Contains("OVER BUDGET"));
         }
@@ -155,13 +156,13 @@ public class DesignStageTests
         {
             var design = Design("proxy", 1000, PickKind.Proxy, profiles) with { Proxy = new ProxySpec { TopK = 2, Steps = 3, EvalLimit = 64 } };
             var summary = Execute(Recipe([new TrainTeacherStageSpec(), design, new DesignCheckStageSpec()]), dir);
-            var stage = summary.Stages.Single(s => s.Name == "proxy");
-            var scores = (Dictionary<string, double>)stage.Extra["proxy_accuracy"];
+            var stage = summary.Stages.OfType<DesignResult>().Single(s => s.Name == "proxy");
+            var scores = stage.ProxyAccuracy!;
             Assert.Equal(2, scores.Count);
             Assert.All(scores.Values, a => Assert.InRange(a, 0, 1));
-            string pick = (string)((JsonObject)stage.Extra["pick"])["label"]!;
+            string pick = stage.Pick.Label;
             Assert.Equal(scores.Values.Max(), scores[pick]);
-            Assert.Equal("Proxy", stage.Extra["pick_rule"]);
+            Assert.Equal("Proxy", stage.PickRule);
         }
         finally
         {

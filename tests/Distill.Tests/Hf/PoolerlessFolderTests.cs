@@ -3,6 +3,7 @@ using Distill.Hf;
 using Distill.Models.Bert;
 using Distill.Recipes;
 using Distill.Stages;
+using Distill.Stages.Results;
 using Distill.Tests.Checkpoints;
 using Xunit;
 using Xunit.Abstractions;
@@ -121,24 +122,25 @@ public sealed class PoolerlessFolderTests(ITestOutputHelper log) : IDisposable
             """);
         var (recipe, errors) = RecipeValidation.Check(path);
         Assert.True(errors.Count == 0, string.Join("\n", errors));
-        var run = new RunContext { Recipe = recipe!, RecipePath = path, RecipeSha256 = "t", RunDir = _tmp.File("run"), Device = CPU, Log = new StringWriter() };
-        using var teacher = run.BuildModel(recipe!.Teacher, 1);
+        var run = new RunEnvironment { Recipe = recipe!, RecipePath = path, RecipeSha256 = "t", RunDir = _tmp.File("run"), Device = CPU, Log = new StringWriter() };
+        var (teacher, report) = new ModelFactory(run).Build(ModelRole.Teacher, recipe!.Teacher, 1);
+        using var _ = teacher;
         string logText = run.Log.ToString()!;
         log.WriteLine(logText);
 
-        var parts = Assert.IsType<Dictionary<string, object>>(run.PendingExtra["teacher_new_parts"]);
-        Assert.Equal(folder, parts["pretrained"]);
-        var pooler = Assert.IsType<Dictionary<string, object>>(Assert.Single((List<Dictionary<string, object>>)parts["parts"]));
-        Assert.Equal("pooler", pooler["name"]);
-        Assert.Equal(["bert.pooler.dense.bias", "bert.pooler.dense.weight"], (List<string>)pooler["keys"]);
-        Assert.Contains("from_pretrained", (string)pooler["reason"]);
+        var parts = report.NewParts!;
+        Assert.Equal(folder, parts.Pretrained);
+        var pooler = Assert.Single(parts.Parts);
+        Assert.Equal("pooler", pooler.Name);
+        Assert.Equal(["bert.pooler.dense.bias", "bert.pooler.dense.weight"], pooler.Keys);
+        Assert.Contains("from_pretrained", pooler.Reason);
         Assert.Contains($"[teacher] warning: {folder} has no pooler (bert.pooler.dense.bias, bert.pooler.dense.weight): it is newly initialised", logText);
-        // summary.json serialises the entry as RunSummary does (JsonSerializer.SerializeToNode of the extra value).
-        var json = System.Text.Json.JsonSerializer.SerializeToNode(run.PendingExtra["teacher_new_parts"])!;
-        Assert.Equal("pooler", (string)json["parts"]![0]!["name"]!);
-        Assert.Equal("bert.pooler.dense.weight", (string)json["parts"]![0]!["keys"]![1]!);
+        // summary.json serialises the entry as RunSummary does (the stage result's typed record).
+        var json = System.Text.Json.JsonSerializer.SerializeToNode(new TeacherPretrainedResult { Name = "teacher", Pretrained = folder }.WithBuild(report), StageResultJson.Options)!;
+        Assert.Equal("pooler", (string)json["teacher_new_parts"]!["parts"]![0]!["name"]!);
+        Assert.Equal("bert.pooler.dense.weight", (string)json["teacher_new_parts"]!["parts"]![0]!["keys"]![1]!);
         // The head of a base-model folder is new as before, and reported apart from the pooler.
-        var head = Assert.IsType<Dictionary<string, object>>(run.PendingExtra["teacher_new_head"]);
-        Assert.Equal(["classifier.bias (not in the checkpoint)", "classifier.weight (not in the checkpoint)"], (List<string>)head["keys"]);
+        var head = report.NewHead!;
+        Assert.Equal(["classifier.bias (not in the checkpoint)", "classifier.weight (not in the checkpoint)"], head.Keys);
     }
 }

@@ -5,6 +5,7 @@ using Distill.Models.Vit;
 using Distill.Recipes;
 using Distill.Runs;
 using Distill.Stages;
+using Distill.Stages.Results;
 using Distill.Tests.Checkpoints;
 using Distill.Tests.Recipes;
 using TorchSharp;
@@ -69,10 +70,10 @@ public sealed class PretrainedRunTests(ITestOutputHelper log) : IDisposable
 
         // The pretrained teacher is an entry of its own, like teacher_checkpoint; no train_teacher stage ran.
         Assert.Equal(["teacher_pretrained", "distill"], summary.Stages.Select(s => s.Kind));
-        var teacher = summary.Stages[0];
-        Assert.Equal(Path.GetFullPath(bert), teacher.Extra["pretrained"]);
+        var teacher = Assert.IsType<TeacherPretrainedResult>(summary.Stages[0]);
+        Assert.Equal(Path.GetFullPath(bert), teacher.Pretrained);
         Assert.InRange(teacher.Metrics["accuracy"], 0, 1);
-        Assert.False(teacher.Extra.ContainsKey("teacher_new_head"));
+        Assert.Null(teacher.TeacherNewHead);
         // The student's initialisation is recorded in its stage's entry (and summary.json).
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, RunSummary.FileName)))!;
         var init = json["stages"]![1]!["student_init_from_teacher"]!;
@@ -147,27 +148,30 @@ public sealed class PretrainedRunTests(ITestOutputHelper log) : IDisposable
         Assert.True(errors.Count == 0, string.Join("\n", errors));
         Assert.Equal(5, ((ViTConfig)recipe!.Teacher.Config!).NumLabels);
 
-        var run = new RunContext { Recipe = recipe, RecipePath = path, RecipeSha256 = "t", RunDir = _tmp.File("run"), Device = CPU, Log = new StringWriter() };
-        using var teacher = run.BuildModel(recipe.Teacher, 1);
+        var run = new RunEnvironment { Recipe = recipe, RecipePath = path, RecipeSha256 = "t", RunDir = _tmp.File("run"), Device = CPU, Log = new StringWriter() };
+        var factory = new ModelFactory(run);
+        var (teacher, teacherReport) = factory.Build(ModelRole.Teacher, recipe.Teacher, 1);
+        using var _ = teacher;
         Assert.Equal(10, teacher.NumLabels);
-        var note = Assert.IsType<Dictionary<string, object>>(run.PendingExtra["teacher_new_head"]);
-        Assert.Contains("predicts 5 labels but the dataset has 10 classes", (string)note["reason"]);
+        var note = teacherReport.NewHead!;
+        Assert.Contains("predicts 5 labels but the dataset has 10 classes", note.Reason);
         Assert.Equal(["classifier.bias (shape differs: model [10], checkpoint [5])", "classifier.weight (shape differs: model [10, 32], checkpoint [5, 32])"],
-            (List<string>)note["keys"]);
+            note.Keys);
         Assert.Contains("warning: the folder's head predicts 5 labels", run.Log.ToString());
         // The encoder is the folder's.
         var folderWeights = SafeTensors.Load(Path.Combine(five, "model.safetensors"));
         foreach (var (k, t) in teacher.state_dict().Where(kv => kv.Key.StartsWith("vit.", StringComparison.Ordinal)))
             Assert.True(SafeTensorsTests.BitEqual(folderWeights[k], t), k);
 
-        run.Teacher = teacher;
-        using var student = run.BuildModel(recipe.Student, 2);
+        var (student, studentReport) = factory.Build(ModelRole.Student, recipe.Student, 2, teacher);
+        using var __ = student;
         Assert.Equal(10, student.NumLabels);
         Assert.Equal(1, student.NumHiddenLayers);
         using var scope = NewDisposeScope();
         Assert.True(SafeTensorsTests.BitEqual(teacher.state_dict()["classifier.weight"][.., ..16].contiguous(), student.state_dict()["classifier.weight"]));
         Assert.True(SafeTensorsTests.BitEqual(folderWeights["vit.encoder.layer.1.output.dense.bias"][..16].contiguous(),
             student.state_dict()["vit.encoder.layer.0.output.dense.bias"]));
-        Assert.True(run.PendingExtra.ContainsKey("student_init_from_teacher"));
+        Assert.NotNull(studentReport.InitFromTeacher);
+        Assert.Null(studentReport.NewHead);
     }
 }

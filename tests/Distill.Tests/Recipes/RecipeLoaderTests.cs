@@ -63,7 +63,7 @@ public class RecipeLoaderTests
     public void UnknownStageKind_SuggestsTheCloseOne()
     {
         var e = Single(Errors("broken/unknown_stage_kind.yaml"), 15, 11, "stages[1].kind", "unknown kind 'distil' (did you mean 'distill'?)");
-        Assert.Contains(string.Join(", ", Distill.Stages.StageRegistry.Default.Keys.Order()), e.Message); // every registered kind, sorted
+        Assert.Contains(string.Join(", ", Distill.Recipes.StageSpecRegistry.Default.Keys.Order()), e.Message); // every registered kind, sorted
     }
 
     [Fact]

@@ -127,7 +127,7 @@ public class ShippedRecipesTests
         Assert.True(loaded.Succeeded, string.Join("\n", loaded.Errors));
         var recipe = loaded.Recipe!;
         Assert.Equal(["train_teacher", "distill", "prune"], recipe.Stages.Select(s => s.Kind).ToList());
-        var prune = recipe.Stages.OfType<Distill.Stages.PruneStageSpec>().Single();
+        var prune = recipe.Stages.OfType<Distill.Recipes.PruneStageSpec>().Single();
         Assert.Equal(Distill.Compression.Pruning.PruneMethod.Structured, prune.Method);
         Assert.Equal([Distill.Compression.Pruning.PruneUnit.Heads, Distill.Compression.Pruning.PruneUnit.Ffn], prune.Units);
         Assert.Equal(Distill.Compression.Pruning.UnitScore.Taylor, prune.Score);

@@ -1,6 +1,5 @@
 using Distill.Checkpoints;
 using Distill.Compression.Artifact;
-using Distill.Stages;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -70,18 +69,5 @@ public sealed record QuantizationRecord(IReadOnlyDictionary<string, LinearQuantP
         {
             foreach (var t in tensors.Values) t.Dispose();
         }
-    }
-
-    /// <summary>The record of the student as it stands before <paramref name="stage"/>: the one saved by the last earlier
-    /// stage that produced the student, when that stage saved one.</summary>
-    public static QuantizationRecord Latest(RunContext run, Recipes.StageSpec stage)
-    {
-        Recipes.StageSpec? producer = null;
-        foreach (var s in run.Recipe.Stages)
-        {
-            if (ReferenceEquals(s, stage)) break;
-            if (StageRegistry.Default.Get(s.Kind).Create(s).Produces == ModelRole.Student) producer = s;
-        }
-        return producer is null ? Empty : Load(run.ModelDir(producer));
     }
 }

@@ -1,6 +1,5 @@
-using Distill.Recipes;
 
-namespace Distill.Stages;
+namespace Distill.Recipes;
 
 /// <summary><c>kind: baseline</c> — trains a fresh student (same initialisation seed as <c>distill</c>) on labels alone.</summary>
 public sealed record BaselineStageSpec : StageSpec

@@ -1,4 +1,4 @@
-namespace Distill.Compression;
+namespace Distill.Runs;
 
 /// <summary>
 /// One stage's line of the end-of-run compression table (the same numbers as its summary.json entry). Bytes are those

@@ -1,10 +1,9 @@
 using Distill.Compression;
 using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
-using Distill.Recipes;
 using Distill.Schema;
 
-namespace Distill.Stages;
+namespace Distill.Recipes;
 
 /// <summary>
 /// <c>kind: quantize</c> — quantizes the selected Linear/Conv weights of the run's current student (and embedding

@@ -1,9 +1,8 @@
 using Distill.Compression;
 using Distill.Compression.Pruning;
-using Distill.Recipes;
 using Distill.Schema;
 
-namespace Distill.Stages;
+namespace Distill.Recipes;
 
 /// <summary>
 /// <c>kind: prune</c> — prunes the run's current student and fine-tunes it with the masks enforced after every step.

@@ -1,6 +1,5 @@
-using Distill.Recipes;
 
-namespace Distill.Stages;
+namespace Distill.Recipes;
 
 /// <summary>
 /// <c>kind: design_check</c> — times the run's current student (the trained, or compressed, final model) at a design

@@ -1,9 +1,8 @@
 using System.Text.RegularExpressions;
 using Distill.Design;
-using Distill.Recipes;
 using Distill.Schema;
 
-namespace Distill.Stages;
+namespace Distill.Recipes;
 
 /// <summary>
 /// <c>kind: design</c> — hardware-aware student design (HAKD, Turner et al.): times candidate students from

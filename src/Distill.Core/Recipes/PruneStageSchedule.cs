@@ -1,6 +1,6 @@
 using Distill.Schema;
 
-namespace Distill.Stages;
+namespace Distill.Recipes;
 
 /// <summary>
 /// <c>schedule:</c> of a <c>prune</c> stage — gradual magnitude pruning with the cubic schedule of Zhu &amp; Gupta 2017

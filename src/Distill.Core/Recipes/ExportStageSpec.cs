@@ -1,8 +1,7 @@
 using Distill.Compression.Artifact;
-using Distill.Recipes;
 using Distill.Schema;
 
-namespace Distill.Stages;
+namespace Distill.Recipes;
 
 /// <summary>
 /// <c>kind: export</c> — writes the run's current student as a compressed artifact (<c>docs/artifact-format.md</c>) to

@@ -1,7 +1,6 @@
 using Distill.Compression;
-using Distill.Recipes;
 
-namespace Distill.Stages;
+namespace Distill.Recipes;
 
 /// <summary>Checks of a compression stage's <c>terms:</c> key (the <c>distill.terms</c>, by name, its KD fine-tuning uses).</summary>
 public static class FineTuneTerms

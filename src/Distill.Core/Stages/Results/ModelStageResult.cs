@@ -1,0 +1,14 @@
+using System.Text.Json.Serialization;
+
+namespace Distill.Stages.Results;
+
+/// <summary>The entry of a stage that leaves a model under <c>models/&lt;stage&gt;/</c>.</summary>
+public abstract record ModelStageResult : StageResult
+{
+    /// <summary>Best accuracy on the first evaluation split during training (null in JSON when never evaluated); absent for stages that did not train.</summary>
+    [JsonPropertyName("best_accuracy"), JsonPropertyOrder(1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonConverter(typeof(NaNAsNullConverter))]
+    public double? BestAccuracy { get; init; }
+
+    /// <summary>The stage's model folder, relative to the run folder.</summary>
+    [JsonPropertyName("model_dir"), JsonPropertyOrder(2)] public string ModelDir { get; init; } = "";
+}
