@@ -1,0 +1,15 @@
+namespace Distill.Models.Cnn;
+
+/// <summary>The <c>cnn</c> family: conv3x3-BN-ReLU-maxpool blocks and an MLP head.</summary>
+public sealed class CnnFamily : ModelFamily
+{
+    public override string Key => "cnn";
+
+    public override string Description => "small conv net: conv3x3-BN-ReLU-maxpool blocks and an MLP head";
+
+    public override Type ConfigType => typeof(CnnConfig);
+
+    public override IReadOnlyList<string> Inputs { get; } = ["pixel_values"];
+
+    public override DistillModel Build(IModelConfig config) => new CnnModel(As<CnnConfig>(config));
+}

@@ -1,0 +1,39 @@
+using Distill.Hf;
+
+namespace Distill.Models.Vit;
+
+/// <summary>The <c>vit</c> family: <c>ViTForImageClassification</c>, HF <c>model_type: vit</c> (base model <c>ViTModel</c>).</summary>
+public sealed class ViTFamily : ModelFamily
+{
+    public override string Key => "vit";
+
+    public override string Description => "Vision Transformer image classifier (HF ViTForImageClassification; also the compact ViT for MNIST/CIFAR)";
+
+    public override Type ConfigType => typeof(ViTConfig);
+
+    public override IReadOnlyList<string> Inputs { get; } = ["pixel_values"];
+
+    public override DistillModel Build(IModelConfig config) => new ViTForImageClassification(As<ViTConfig>(config));
+
+    /// <summary><c>model_type: vit</c>; the Distill model is <c>ViTForImageClassification</c>.</summary>
+    public override HfFamily Hf { get; } = new("vit", "vit", "vit")
+    {
+        LoadConfig = ViTConfig.Load,
+        HeadArchitecture = _ => "ViTForImageClassification",
+        NumLabels = c => ((ViTConfig)c).NumLabels,
+        WithNumLabels = (c, n) =>
+        {
+            var v = (ViTConfig)c;
+            bool keep = v.Id2Label is { } m && m.Count == n;
+            return v with { NumLabels = n, Id2Label = keep ? v.Id2Label : null, Label2Id = keep ? v.Label2Id : null };
+        },
+        Architectures =
+        [
+            HfArchitecture.Base<ViTModel, ViTModelOutput>("ViTModel", "vit", "vit",
+                p => new ViTModel(ViTConfig.Load(p)), (m, on) => m.OutputAttentions = on),
+            // HF's ViTForImageClassification has no pooler: a ViTModel checkpoint's pooler.* is unused (HF warns; reported here).
+            HfArchitecture.Head("ViTForImageClassification", "vit", "vit",
+                p => new ViTForImageClassification(ViTConfig.Load(p))) with { IgnoreOnLoadUnexpected = [@"^(vit\.)?pooler\."] },
+        ],
+    };
+}
