@@ -1,4 +1,5 @@
 using Distill.Hf;
+using Distill.Models.Pruning;
 
 namespace Distill.Models;
 
@@ -32,6 +33,9 @@ public abstract class ModelFamily
 
     /// <summary>The family's HF folder format (model_type, config.json, head resizing, architectures); null = not an HF family.</summary>
     public virtual HfFamily? Hf => null;
+
+    /// <summary>The units structured pruning can remove (heads, FFN neurons, channels); null = none.</summary>
+    public virtual PrunableUnits? Units => null;
 
     /// <summary>The optional feature <typeparamref name="TFeature"/> of this family (see the class remarks), or null.</summary>
     public TFeature? Feature<TFeature>() where TFeature : class => this as TFeature;

@@ -1,5 +1,6 @@
 using Distill.Checkpoints;
 using Distill.Compression.Pruning;
+using Distill.Models.Pruning;
 using Distill.Hf;
 using Distill.Models;
 using Distill.Models.Vit;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Distill.Compression.Pruning;
+using Distill.Models.Pruning;
 using Distill.Design;
 using Distill.Hf;
 using Distill.Models;

@@ -1,5 +1,6 @@
 using Distill.Checkpoints;
 using Distill.Compression.Pruning;
+using Distill.Models.Pruning;
 using Distill.Losses;
 using Distill.Recipes;
 using Distill.Runs;

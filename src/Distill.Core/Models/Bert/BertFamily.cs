@@ -1,5 +1,6 @@
 using Distill.Checkpoints;
 using Distill.Hf;
+using Distill.Models.Pruning;
 
 namespace Distill.Models.Bert;
 
@@ -20,6 +21,9 @@ public sealed class BertFamily : ModelFamily
     public override IReadOnlyList<string> Inputs { get; } = ["input_ids", "attention_mask", "token_type_ids"];
 
     public override DistillModel Build(IModelConfig config) => new BertForSequenceClassification(As<BertConfig>(config));
+
+    /// <summary>FFN neurons and attention heads (query/key/value in <c>attention.self</c>).</summary>
+    public override PrunableUnits Units { get; } = new TransformerEncoderUnits("bert", "attention.self");
 
     /// <summary><c>model_type: bert</c>; the Distill model is <c>BertForSequenceClassification</c>.</summary>
     public override HfFamily Hf { get; } = new("bert", "bert", "bert")

@@ -1,3 +1,5 @@
+using Distill.Models.Pruning;
+
 namespace Distill.Models.Cnn;
 
 /// <summary>The <c>cnn</c> family: conv3x3-BN-ReLU-maxpool blocks and an MLP head.</summary>
@@ -12,4 +14,7 @@ public sealed class CnnFamily : ModelFamily
     public override IReadOnlyList<string> Inputs { get; } = ["pixel_values"];
 
     public override DistillModel Build(IModelConfig config) => new CnnModel(As<CnnConfig>(config));
+
+    /// <summary>Conv channels of each block and the head's hidden neurons.</summary>
+    public override PrunableUnits Units { get; } = new CnnUnits();
 }

@@ -1,3 +1,5 @@
+using Distill.Models.Pruning;
+
 namespace Distill.Models.Mlp;
 
 /// <summary>The <c>mlp</c> family: a fully connected classifier over flattened images.</summary>
@@ -12,4 +14,7 @@ public sealed class MlpFamily : ModelFamily
     public override IReadOnlyList<string> Inputs { get; } = ["pixel_values"];
 
     public override DistillModel Build(IModelConfig config) => new MlpModel(As<MlpConfig>(config));
+
+    /// <summary>Hidden neurons of each layer.</summary>
+    public override PrunableUnits Units { get; } = new MlpUnits();
 }

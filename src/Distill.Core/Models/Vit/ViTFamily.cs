@@ -1,4 +1,5 @@
 using Distill.Hf;
+using Distill.Models.Pruning;
 
 namespace Distill.Models.Vit;
 
@@ -14,6 +15,9 @@ public sealed class ViTFamily : ModelFamily
     public override IReadOnlyList<string> Inputs { get; } = ["pixel_values"];
 
     public override DistillModel Build(IModelConfig config) => new ViTForImageClassification(As<ViTConfig>(config));
+
+    /// <summary>FFN neurons and attention heads (query/key/value in <c>attention.attention</c>).</summary>
+    public override PrunableUnits Units { get; } = new TransformerEncoderUnits("vit", "attention.attention");
 
     /// <summary><c>model_type: vit</c>; the Distill model is <c>ViTForImageClassification</c>.</summary>
     public override HfFamily Hf { get; } = new("vit", "vit", "vit")
