@@ -1,4 +1,5 @@
 using Distill.Hf;
+using Distill.Models.Init;
 using Distill.Models.Pruning;
 
 namespace Distill.Models;
@@ -33,6 +34,14 @@ public abstract class ModelFamily
 
     /// <summary>The family's HF folder format (model_type, config.json, head resizing, architectures); null = not an HF family.</summary>
     public virtual HfFamily? Hf => null;
+
+    /// <summary>How the family's state-dict keys are laid out for initialising a model from a teacher of the family (layer
+    /// list, head dimensions); null = no teacher initialisation.</summary>
+    public virtual WeightLayout? InitLayout => null;
+
+    /// <summary>The rules of <c>student.init_from_teacher</c> (deriving the student config from the teacher's); null =
+    /// the recipe option is not available for the family. Its <see cref="StudentInitRules.Layout"/> is <see cref="InitLayout"/>.</summary>
+    public virtual StudentInitRules? InitRules => null;
 
     /// <summary>The units structured pruning can remove (heads, FFN neurons, channels); null = none.</summary>
     public virtual PrunableUnits? Units => null;

@@ -1,5 +1,7 @@
 using Distill.Checkpoints;
 using Distill.Hf;
+using System.Text.RegularExpressions;
+using Distill.Models.Init;
 using Distill.Models.Pruning;
 
 namespace Distill.Models.Bert;
@@ -21,6 +23,18 @@ public sealed class BertFamily : ModelFamily
     public override IReadOnlyList<string> Inputs { get; } = ["input_ids", "attention_mask", "token_type_ids"];
 
     public override DistillModel Build(IModelConfig config) => new BertForSequenceClassification(As<BertConfig>(config));
+
+    /// <summary>Encoder layers <c>bert.encoder.layer.N</c>; heads in the query/key/value rows and the <c>attention.output.dense</c> columns.</summary>
+    public override WeightLayout InitLayout { get; } = new(WeightLayout.EncoderLayers)
+    {
+        HeadRows = new(@"attention\.self\.(query|key|value)\.(weight|bias)$", RegexOptions.CultureInvariant),
+        HeadColumns = new(@"attention\.output\.dense\.weight$", RegexOptions.CultureInvariant),
+    };
+
+    /// <summary>Fewer layers (every k-th, skip:k, a list) and narrower widths, from a bert teacher.</summary>
+    public override StudentInitRules InitRules => _initRules ??= new EncoderInitRules(Key, InitLayout);
+
+    private StudentInitRules? _initRules;
 
     /// <summary>FFN neurons and attention heads (query/key/value in <c>attention.self</c>).</summary>
     public override PrunableUnits Units { get; } = new TransformerEncoderUnits("bert", "attention.self");

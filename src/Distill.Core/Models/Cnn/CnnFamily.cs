@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+using Distill.Models.Init;
 using Distill.Models.Pruning;
 
 namespace Distill.Models.Cnn;
@@ -14,6 +16,9 @@ public sealed class CnnFamily : ModelFamily
     public override IReadOnlyList<string> Inputs { get; } = ["pixel_values"];
 
     public override DistillModel Build(IModelConfig config) => new CnnModel(As<CnnConfig>(config));
+
+    /// <summary>The conv blocks <c>blocks.N</c> are the layer list; no attention heads.</summary>
+    public override WeightLayout InitLayout { get; } = new(new Regex(@"(^|\.)blocks\.(?<i>[0-9]+)\.", RegexOptions.CultureInvariant));
 
     /// <summary>Conv channels of each block and the head's hidden neurons.</summary>
     public override PrunableUnits Units { get; } = new CnnUnits();

@@ -1,4 +1,6 @@
 using Distill.Hf;
+using System.Text.RegularExpressions;
+using Distill.Models.Init;
 using Distill.Models.Pruning;
 
 namespace Distill.Models.Vit;
@@ -15,6 +17,18 @@ public sealed class ViTFamily : ModelFamily
     public override IReadOnlyList<string> Inputs { get; } = ["pixel_values"];
 
     public override DistillModel Build(IModelConfig config) => new ViTForImageClassification(As<ViTConfig>(config));
+
+    /// <summary>Encoder layers <c>vit.encoder.layer.N</c>; heads in the query/key/value rows and the <c>attention.output.dense</c> columns.</summary>
+    public override WeightLayout InitLayout { get; } = new(WeightLayout.EncoderLayers)
+    {
+        HeadRows = new(@"attention\.attention\.(query|key|value)\.(weight|bias)$", RegexOptions.CultureInvariant),
+        HeadColumns = new(@"attention\.output\.dense\.weight$", RegexOptions.CultureInvariant),
+    };
+
+    /// <summary>Fewer layers (every k-th, skip:k, a list) and narrower widths, from a vit teacher.</summary>
+    public override StudentInitRules InitRules => _initRules ??= new EncoderInitRules(Key, InitLayout);
+
+    private StudentInitRules? _initRules;
 
     /// <summary>FFN neurons and attention heads (query/key/value in <c>attention.attention</c>).</summary>
     public override PrunableUnits Units { get; } = new TransformerEncoderUnits("vit", "attention.attention");

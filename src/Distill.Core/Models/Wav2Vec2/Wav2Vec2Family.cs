@@ -1,4 +1,6 @@
+using System.Text.RegularExpressions;
 using Distill.Hf;
+using Distill.Models.Init;
 
 namespace Distill.Models.Wav2Vec2;
 
@@ -19,6 +21,15 @@ public sealed class Wav2Vec2Family : ModelFamily
     public override IReadOnlyList<string> Inputs { get; } = ["input_values", "attention_mask"];
 
     public override DistillModel Build(IModelConfig config) => Wav2Vec2ForSequenceClassification.Build(As<Wav2Vec2Config>(config));
+
+    /// <summary>Transformer layers <c>wav2vec2.encoder.layers.N</c>; heads in the q/k/v projection rows and the
+    /// <c>attention.out_proj</c> columns. No <see cref="ModelFamily.InitRules"/>: recipes cannot derive a wav2vec2
+    /// student from its teacher (the design stage initialises its candidates with this layout).</summary>
+    public override WeightLayout InitLayout { get; } = new(WeightLayout.EncoderLayers)
+    {
+        HeadRows = new(@"attention\.(q_proj|k_proj|v_proj)\.(weight|bias)$", RegexOptions.CultureInvariant),
+        HeadColumns = new(@"attention\.out_proj\.weight$", RegexOptions.CultureInvariant),
+    };
 
     /// <summary><c>model_type: wav2vec2</c>; the Distill model is the head <c>architectures</c> names.</summary>
     public override HfFamily Hf { get; } = new("wav2vec2", "wav2vec2", "wav2vec2")
