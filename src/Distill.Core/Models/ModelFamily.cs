@@ -1,4 +1,5 @@
 using Distill.Hf;
+using Distill.Models.Design;
 using Distill.Models.Init;
 using Distill.Models.Pruning;
 
@@ -42,6 +43,10 @@ public abstract class ModelFamily
     /// <summary>The rules of <c>student.init_from_teacher</c> (deriving the student config from the teacher's); null =
     /// the recipe option is not available for the family. Its <see cref="StudentInitRules.Layout"/> is <see cref="InitLayout"/>.</summary>
     public virtual StudentInitRules? InitRules => null;
+
+    /// <summary>The design stage's search space (search keys, candidates, deployment batch, cost features); null = the
+    /// family cannot be designed. The search, timing and latency model that use it are in <c>Design/</c>.</summary>
+    public virtual DesignFamily? Design => null;
 
     /// <summary>The units structured pruning can remove (heads, FFN neurons, channels); null = none.</summary>
     public virtual PrunableUnits? Units => null;

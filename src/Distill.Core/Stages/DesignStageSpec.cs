@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Distill.Design;
+using Distill.Models.Design;
 using Distill.Recipes;
 using Distill.Schema;
 
@@ -47,7 +48,7 @@ public sealed partial record DesignStageSpec : StageSpec, IRecipeCheckedSpec
             yield return ("kind", $"a design stage cannot search the '{recipe.Student.Model}' family (student.model); it supports {string.Join(", ", DesignFamilies.Keys.Order())}");
             yield break;
         }
-        var problems = family.Validate(Search, baseConfig).Concat(family.ValidateDeployment(Deployment, baseConfig, recipe.Data)).ToList();
+        var problems = family.Validate(Search, baseConfig).Concat(family.ValidateDeployment(Deployment, baseConfig, recipe.Data.MaxLength)).ToList();
         foreach (var p in problems) yield return p;
         if (Deployment.Device is { } device && !DeviceText().IsMatch(device))
             yield return ("deployment.device", $"expected cpu, cuda or cuda:N, got '{device}'");

@@ -1,6 +1,7 @@
 using Distill.Checkpoints;
 using Distill.Hf;
 using System.Text.RegularExpressions;
+using Distill.Models.Design;
 using Distill.Models.Init;
 using Distill.Models.Pruning;
 
@@ -35,6 +36,9 @@ public sealed class BertFamily : ModelFamily
     public override StudentInitRules InitRules => _initRules ??= new EncoderInitRules(Key, InitLayout);
 
     private StudentInitRules? _initRules;
+
+    /// <summary>The design stage's search space (see <see cref="BertDesign"/>).</summary>
+    public override DesignFamily Design { get; } = new BertDesign();
 
     /// <summary>FFN neurons and attention heads (query/key/value in <c>attention.self</c>).</summary>
     public override PrunableUnits Units { get; } = new TransformerEncoderUnits("bert", "attention.self");

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Distill.Models.Design;
 using Distill.Models.Init;
 using Distill.Models.Pruning;
 
@@ -19,6 +20,9 @@ public sealed class CnnFamily : ModelFamily
 
     /// <summary>The conv blocks <c>blocks.N</c> are the layer list; no attention heads.</summary>
     public override WeightLayout InitLayout { get; } = new(new Regex(@"(^|\.)blocks\.(?<i>[0-9]+)\.", RegexOptions.CultureInvariant));
+
+    /// <summary>The design stage's search space (see <see cref="CnnDesign"/>).</summary>
+    public override DesignFamily Design { get; } = new CnnDesign();
 
     /// <summary>Conv channels of each block and the head's hidden neurons.</summary>
     public override PrunableUnits Units { get; } = new CnnUnits();

@@ -1,5 +1,6 @@
 using Distill.Hf;
 using System.Text.RegularExpressions;
+using Distill.Models.Design;
 using Distill.Models.Init;
 using Distill.Models.Pruning;
 
@@ -29,6 +30,9 @@ public sealed class ViTFamily : ModelFamily
     public override StudentInitRules InitRules => _initRules ??= new EncoderInitRules(Key, InitLayout);
 
     private StudentInitRules? _initRules;
+
+    /// <summary>The design stage's search space (see <see cref="VitDesign"/>).</summary>
+    public override DesignFamily Design { get; } = new VitDesign();
 
     /// <summary>FFN neurons and attention heads (query/key/value in <c>attention.attention</c>).</summary>
     public override PrunableUnits Units { get; } = new TransformerEncoderUnits("vit", "attention.attention");

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Distill.Hf;
+using Distill.Models.Design;
 using Distill.Models.Init;
 
 namespace Distill.Models.Wav2Vec2;
@@ -30,6 +31,9 @@ public sealed class Wav2Vec2Family : ModelFamily
         HeadRows = new(@"attention\.(q_proj|k_proj|v_proj)\.(weight|bias)$", RegexOptions.CultureInvariant),
         HeadColumns = new(@"attention\.out_proj\.weight$", RegexOptions.CultureInvariant),
     };
+
+    /// <summary>The design stage's search space (see <see cref="Wav2Vec2Design"/>).</summary>
+    public override DesignFamily Design { get; } = new Wav2Vec2Design();
 
     /// <summary><c>model_type: wav2vec2</c>; the Distill model is the head <c>architectures</c> names.</summary>
     public override HfFamily Hf { get; } = new("wav2vec2", "wav2vec2", "wav2vec2")
