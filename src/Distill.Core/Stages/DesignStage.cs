@@ -144,8 +144,9 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         var student = ParamInit.Build(init, () => ModelRegistry.Default.Get(family.Family).Build(config)).to(run.Device);
         if (spec.InitFromTeacher && run.Teacher is { } teacher)
         {
-            var (copied, total) = TeacherInit.Copy(teacher, student);
-            if (log) run.Log.WriteLine($"[{spec.DisplayName}] initialised {copied} of {total} student tensors from the teacher (same name and shape)");
+            var report = Models.Init.TeacherInit.ApplyWhereFits(student, teacher);
+            if (log) run.Log.WriteLine($"[{spec.DisplayName}] initialised {report.FromTeacher} of {report.FromTeacher + report.Fresh.Count} student tensors from the teacher " +
+                                       $"(student layers <- teacher layers [{string.Join(", ", report.Layers)}], {report.Truncated.Count} truncated to narrower widths)");
         }
         return student;
     }

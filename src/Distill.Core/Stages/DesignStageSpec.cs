@@ -34,7 +34,7 @@ public sealed partial record DesignStageSpec : StageSpec, IRecipeCheckedSpec
     /// null = <c>~/.cache/distill/profiles</c>.</summary>
     public string? Profile { get; init; }
 
-    /// <summary>Copy the teacher's tensors into the designed student wherever name and shape match.</summary>
+    /// <summary>Initialise the designed student from the teacher by the rules of <c>init_from_teacher</c> (layers spread uniformly, narrower widths truncated) wherever a layer or module fits (see <see cref="Models.Init.TeacherInit.ApplyWhereFits"/>).</summary>
     public bool InitFromTeacher { get; init; } = true;
 
     [GeneratedRegex(@"^(cpu|cuda(:[0-9]+)?)$")]
