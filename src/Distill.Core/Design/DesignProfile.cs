@@ -1,3 +1,4 @@
+using Distill.Models.Design;
 namespace Distill.Design;
 
 /// <summary>

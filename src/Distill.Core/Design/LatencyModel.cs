@@ -1,3 +1,5 @@
+using Distill.Models.Design;
+
 namespace Distill.Design;
 
 /// <summary>

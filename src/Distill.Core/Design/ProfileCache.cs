@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Distill.Models;
+using Distill.Models.Design;
 
 namespace Distill.Design;
 

@@ -1,4 +1,5 @@
 using Distill.Models;
+using Distill.Models.Design;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -8,7 +8,7 @@ namespace Distill.Hf;
 /// <summary>
 /// How to build the model for one HF architecture name (<c>architectures[0]</c> in config.json, e.g.
 /// <c>BertForSequenceClassification</c>) and how its keys relate to other checkpoints of the same family.
-/// Model families register one per HF class in <see cref="HfArchitectureRegistry.CreateDefault"/>, usually through
+/// Model families list one per HF class in their descriptor's <see cref="HfFamily.Architectures"/>, usually through
 /// <see cref="Head"/> (a <see cref="DistillModel"/> with a task head) or <see cref="Base{TModule,TOutput}"/> (a bare
 /// encoder such as <c>BertModel</c>), which also tell <c>distill forward</c> how to run the module.
 /// </summary>

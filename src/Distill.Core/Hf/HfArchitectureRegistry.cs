@@ -1,53 +1,38 @@
-using Distill.Checkpoints;
-using Distill.Models.Bert;
-using Distill.Models.Vit;
-using Distill.Models.Wav2Vec2;
+using Distill.Models;
 
 namespace Distill.Hf;
 
 /// <summary>
 /// Maps HF architecture names to <see cref="HfArchitecture"/> factories, so a HF folder can be turned into a Distill model
 /// by its config.json alone, and HF <c>model_type</c>s to <see cref="HfFamily"/> entries, so recipes can name a folder
-/// (<c>pretrained:</c>) and runs can be exported as folders. Model families register their architectures in
-/// <see cref="CreateDefault"/> (one line per HF class, plus one for the family); tests use private instances.
+/// (<c>pretrained:</c>) and runs can be exported as folders. The entries come from the family descriptors
+/// (<see cref="ModelFamily.Hf"/>, see <see cref="From"/>); tests use private instances.
 /// </summary>
 public sealed class HfArchitectureRegistry
 {
     private readonly Dictionary<string, HfArchitecture> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HfFamily> _families = new(StringComparer.Ordinal);
 
-    /// <summary>BERT's pooler, in a base model (<c>pooler.</c>) or under a head's <c>bert.</c> prefix. Declared before
-    /// <see cref="Default"/>: static initialisers run in order.</summary>
-    public static NewPartRule BertPooler { get; } = new("pooler", @"^(bert\.)?pooler\.dense\.(weight|bias)$",
-        "not in the checkpoint (encoder-only exports such as sentence-transformers' leave it out): newly initialised, as transformers' from_pretrained does");
-
-    /// <summary>The process-wide registry with every built-in architecture.</summary>
+    /// <summary>The process-wide registry: the HF architectures of every family in <see cref="ModelRegistry.Default"/>.</summary>
     public static HfArchitectureRegistry Default { get; } = CreateDefault();
 
-    /// <summary>A registry with the built-in architectures (model families add one line each here).</summary>
-    public static HfArchitectureRegistry CreateDefault()
+    /// <summary>A registry with the built-in architectures (those of <see cref="ModelRegistry.Default"/>'s families).</summary>
+    public static HfArchitectureRegistry CreateDefault() => From(ModelRegistry.Default);
+
+    /// <summary>A registry with the HF architectures and families of every family in <paramref name="models"/> that has an
+    /// HF folder format (<see cref="ModelFamily.Hf"/>): adding a family to the model registry adds it here.</summary>
+    public static HfArchitectureRegistry From(ModelRegistry models)
     {
+        ArgumentNullException.ThrowIfNull(models);
         var registry = new HfArchitectureRegistry();
-        registry.Register(HfArchitecture.Base<BertModel, BertModelOutput>("BertModel", "bert", "bert",
-            p => new BertModel(BertConfig.Load(p)), (m, on) => m.OutputAttentions = on) with { NewPartsOnLoad = [BertPooler] });
-        registry.Register(HfArchitecture.Head("BertForSequenceClassification", "bert", "bert",
-            p => new BertForSequenceClassification(BertConfig.Load(p))) with { NewPartsOnLoad = [BertPooler] });
-        registry.RegisterFamily(HfFamilies.Bert);
-
-        registry.Register(HfArchitecture.Base<ViTModel, ViTModelOutput>("ViTModel", "vit", "vit",
-            p => new ViTModel(ViTConfig.Load(p)), (m, on) => m.OutputAttentions = on));
-        // HF's ViTForImageClassification has no pooler: a ViTModel checkpoint's pooler.* is unused (HF warns; reported here).
-        registry.Register(HfArchitecture.Head("ViTForImageClassification", "vit", "vit",
-            p => new ViTForImageClassification(ViTConfig.Load(p))) with { IgnoreOnLoadUnexpected = [@"^(vit\.)?pooler\."] });
-        registry.RegisterFamily(HfFamilies.ViT);
-
-        registry.Register(HfArchitecture.Base<Wav2Vec2Model, Wav2Vec2ModelOutput>("Wav2Vec2Model", "wav2vec2", "wav2vec2",
-            p => new Wav2Vec2Model(Wav2Vec2Config.FromJsonFile(p)), (m, on) => m.OutputAttentions = on));
-        registry.Register(HfArchitecture.Head("Wav2Vec2ForCTC", "wav2vec2", "wav2vec2",
-            p => new Wav2Vec2ForCTC(Wav2Vec2Config.FromJsonFile(p))));
-        registry.Register(HfArchitecture.Head("Wav2Vec2ForSequenceClassification", "wav2vec2", "wav2vec2",
-            p => new Wav2Vec2ForSequenceClassification(Wav2Vec2Config.FromJsonFile(p))));
-        registry.RegisterFamily(HfFamilies.Wav2Vec2);
+        foreach (var family in models.Families)
+        {
+            if (family.Hf is not { } hf) continue;
+            if (hf.Family != family.Key)
+                throw new InvalidOperationException($"Model family '{family.Key}' declares an HF family keyed '{hf.Family}'; the keys must agree.");
+            foreach (var architecture in hf.Architectures) registry.Register(architecture);
+            registry.RegisterFamily(hf);
+        }
         return registry;
     }
 

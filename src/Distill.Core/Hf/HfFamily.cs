@@ -6,7 +6,9 @@ namespace Distill.Hf;
 /// Links a Distill model family (a <see cref="ModelRegistry"/> key whose model is an HF task-head class) to HF's
 /// folder format, for recipes (<c>pretrained: &lt;hf-folder&gt;</c>) and <c>distill export</c>: which <c>model_type</c>
 /// it reads, how its config record is read from config.json, which HF class its <see cref="DistillModel"/> is, and how
-/// its classification head is resized when a dataset needs another number of labels.
+/// its classification head is resized when a dataset needs another number of labels, and the HF classes
+/// (<see cref="Architectures"/>) a folder of it may hold. A family's <see cref="ModelFamily.Hf"/> returns it; the
+/// <see cref="HfArchitectureRegistry"/> is built from those.
 /// </summary>
 /// <param name="Family">The <see cref="ModelRegistry"/> key ("bert", "vit", "wav2vec2").</param>
 /// <param name="ModelType">HF <c>model_type</c> in config.json ("bert").</param>
@@ -25,4 +27,7 @@ public sealed record HfFamily(string Family, string ModelType, string BasePrefix
 
     /// <summary>The config with a head of another width (class names dropped when their count no longer fits).</summary>
     public required Func<IModelConfig, int, IModelConfig> WithNumLabels { get; init; }
+
+    /// <summary>The HF classes of the family (base model and task heads), each with its factory and loading rules.</summary>
+    public IReadOnlyList<HfArchitecture> Architectures { get; init; } = [];
 }

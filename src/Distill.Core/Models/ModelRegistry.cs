@@ -1,6 +1,6 @@
 namespace Distill.Models;
 
-/// <summary>Named model families. Unknown keys are an error that lists the valid ones.</summary>
+/// <summary>Named model families (<see cref="ModelFamily"/> descriptors). Unknown keys are an error that lists the valid ones.</summary>
 public sealed class ModelRegistry
 {
     private readonly Dictionary<string, ModelFamily> _families = new(StringComparer.Ordinal);
@@ -10,11 +10,15 @@ public sealed class ModelRegistry
 
     public IReadOnlyCollection<string> Keys => _families.Keys;
 
-    public void Register<TConfig>(string key, Func<TConfig, DistillModel> build, IReadOnlyList<string> inputs, string description)
-        where TConfig : class, IModelConfig
+    /// <summary>The registered descriptors, by key.</summary>
+    public IReadOnlyList<ModelFamily> Families => _families.Values.OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
+
+    /// <summary>Adds a family; a key can be registered once.</summary>
+    public void Register(ModelFamily family)
     {
-        if (_families.ContainsKey(key)) throw new InvalidOperationException($"Model family '{key}' is registered twice.");
-        _families[key] = new ModelFamily(key, typeof(TConfig), c => build((TConfig)c), inputs, description);
+        ArgumentNullException.ThrowIfNull(family);
+        if (_families.ContainsKey(family.Key)) throw new InvalidOperationException($"Model family '{family.Key}' is registered twice.");
+        _families[family.Key] = family;
     }
 
     public bool TryGet(string key, out ModelFamily family) => _families.TryGetValue(key, out family!);
@@ -23,14 +27,15 @@ public sealed class ModelRegistry
         ? f
         : throw new KeyNotFoundException($"Unknown model family '{key}'. Valid families: {string.Join(", ", _families.Keys.Order())}.");
 
-    private static ModelRegistry CreateDefault()
+    /// <summary>The shipped families: one line each.</summary>
+    public static ModelRegistry CreateDefault()
     {
         var r = new ModelRegistry();
-        Mlp.MlpModel.Register(r);
-        Cnn.CnnModel.Register(r);
-        Bert.BertForSequenceClassification.Register(r);
-        Vit.ViTForImageClassification.Register(r);
-        Wav2Vec2.Wav2Vec2ForSequenceClassification.Register(r);
+        r.Register(new Mlp.MlpFamily());
+        r.Register(new Cnn.CnnFamily());
+        r.Register(new Bert.BertFamily());
+        r.Register(new Vit.ViTFamily());
+        r.Register(new Wav2Vec2.Wav2Vec2Family());
         return r;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Distill.Design;
+using Distill.Models.Design;
 using Distill.Schema;
 
 namespace Distill.Recipes;
@@ -32,7 +33,7 @@ public sealed partial record DesignStageSpec : StageSpec, IRecipeCheckedSpec
     /// null = <c>~/.cache/distill/profiles</c>.</summary>
     public string? Profile { get; init; }
 
-    /// <summary>Copy the teacher's tensors into the designed student wherever name and shape match.</summary>
+    /// <summary>Initialise the designed student from the teacher by the rules of <c>init_from_teacher</c> (layers spread uniformly, narrower widths truncated) wherever a layer or module fits (see <see cref="Models.Init.TeacherInit.ApplyWhereFits"/>).</summary>
     public bool InitFromTeacher { get; init; } = true;
 
     [GeneratedRegex(@"^(cpu|cuda(:[0-9]+)?)$")]
@@ -46,7 +47,7 @@ public sealed partial record DesignStageSpec : StageSpec, IRecipeCheckedSpec
             yield return ("kind", $"a design stage cannot search the '{recipe.Student.Model}' family (student.model); it supports {string.Join(", ", DesignFamilies.Keys.Order())}");
             yield break;
         }
-        var problems = family.Validate(Search, baseConfig).Concat(family.ValidateDeployment(Deployment, baseConfig, recipe.Data)).ToList();
+        var problems = family.Validate(Search, baseConfig).Concat(family.ValidateDeployment(Deployment, baseConfig, recipe.Data.MaxLength)).ToList();
         foreach (var p in problems) yield return p;
         if (Deployment.Device is { } device && !DeviceText().IsMatch(device))
             yield return ("deployment.device", $"expected cpu, cuda or cuda:N, got '{device}'");

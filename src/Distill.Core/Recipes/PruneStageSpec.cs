@@ -1,5 +1,6 @@
 using Distill.Compression;
 using Distill.Compression.Pruning;
+using Distill.Models.Pruning;
 using Distill.Schema;
 
 namespace Distill.Recipes;
@@ -81,7 +82,7 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
             string family = recipe.Student.Model;
             var known = StructuredPruning.UnitsOf(family);
             var units = Units ?? StructuredPruning.DefaultUnits(family);
-            if (LayerSparsity is not null && family is "bert" or "vit" && units.Contains(PruneUnit.Ffn))
+            if (LayerSparsity is not null && StructuredPruning.UnitsFor(family)?.UniformFfn == true && units.Contains(PruneUnit.Ffn))
                 yield return ("layer_sparsity", $"a {family} student has one intermediate_size for all layers, so every layer keeps the same number of FFN neurons; " +
                                                 "layer_sparsity can only set per-layer head fractions, in a stage with units: [heads] (prune FFN neurons in another stage), or remove layer_sparsity");
             if (Units is not null)
@@ -158,16 +159,14 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
         var firstHeadStage = recipe.Stages.OfType<PruneStageSpec>().FirstOrDefault(p => p.Method == PruneMethod.Structured && p.Units?.Contains(PruneUnit.Heads) == true);
         if (!ReferenceEquals(firstHeadStage, this)) return null;
         if (HeadsPerLayer(recipe.Student.Config) is not { } student) return null;
-
-        string self = recipe.Student.Config is Models.Bert.BertConfig ? "attention.self" : "attention.attention";
-        string prefix = recipe.Student.Config is Models.Bert.BertConfig ? "bert" : "vit";
+        if (StructuredPruning.UnitsFor(recipe.Student.Model) is not { } prunable || prunable.HeadModule(0) is null) return null;
         var include = (Include ?? PruneSelector.DefaultInclude).Select(p => new ModuleGlob(p)).ToList();
         var exclude = (Exclude ?? PruneSelector.DefaultExclude).Select(p => new ModuleGlob(p)).ToList();
         var overrides = (LayerSparsity ?? []).Select(kv => (Pattern: new ModuleGlob(kv.Key), Sparsity: kv.Value)).ToList();
         var kept = new int[student.Length];
         for (int i = 0; i < student.Length; i++)
         {
-            string module = $"{prefix}.encoder.layer.{i}.{self}";
+            string module = prunable.HeadModule(i)!;
             bool pruned = ModuleGlob.AnyMatch(include, module) && !ModuleGlob.AnyMatch(exclude, module);
             double s = overrides.FirstOrDefault(o => o.Pattern.IsMatch(module)) is { Pattern: not null } o ? o.Sparsity : sparsity;
             kept[i] = pruned ? StructuredPruning.KeptCount(student[i], s) : student[i];
@@ -201,13 +200,10 @@ public sealed record PruneStageSpec : StageSpec, ISpecChecks
         }
     }
 
-    /// <summary>Heads per layer of a bert/vit config (null for other families or an unknown config).</summary>
-    private static int[]? HeadsPerLayer(Models.IModelConfig? config) => config switch
-    {
-        Models.Bert.BertConfig b => Enumerable.Range(0, b.NumHiddenLayers).Select(b.HeadsInLayer).ToArray(),
-        Models.Vit.ViTConfig v => Enumerable.Range(0, Math.Max(0, v.NumHiddenLayers)).Select(v.HeadsInLayer).ToArray(),
-        _ => null,
-    };
+    /// <summary>Heads per layer of an encoder config whose heads can be removed (bert, vit; null for other families or an unknown config).</summary>
+    private static int[]? HeadsPerLayer(Models.IModelConfig? config) => config is Models.ITransformerEncoderConfig { CanPruneHeads: true } e
+        ? Enumerable.Range(0, Math.Max(0, e.NumHiddenLayers)).Select(e.HeadsInLayer).ToArray()
+        : null;
 
     public IEnumerable<(string Key, string Message)> CheckModules(IReadOnlySet<string> studentModules, IReadOnlySet<string> teacherModules)
     {

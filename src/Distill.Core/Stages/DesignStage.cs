@@ -5,6 +5,7 @@ using Distill.Data;
 using Distill.Design;
 using Distill.Logging;
 using Distill.Models;
+using Distill.Models.Design;
 using Distill.Recipes;
 using Distill.Stages.Results;
 using Distill.Training;
@@ -127,7 +128,7 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         string deviceText = spec.Deployment.Device ?? recipe.Train.Device;
         var device = torch.device(deviceText);
         int threads = spec.Deployment.Threads ?? torch.get_num_threads();
-        var shape = family.Resolve(spec.Deployment, recipe.Student.Config!, recipe.Data, threads, deviceText);
+        var shape = family.Resolve(spec.Deployment, recipe.Student.Config!, recipe.Data.MaxLength, threads, deviceText);
         var cache = ProfileCache.Open(spec.Profile ?? ProfileCache.DefaultDirectory, DeviceFingerprint.Current(device, threads));
         var profiler = new LatencyProfiler(spec.Measure.Warmup, spec.Measure.Repeats, spec.Measure.MinSampleMs);
         return (new ProfiledLatencySource(family, shape, cache, profiler, device), shape);
@@ -145,7 +146,7 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         var family = DesignFamilies.Get(run.Recipe.Teacher.Model);
         var config = inputs.Teacher?.Config ?? run.Recipe.Teacher.Config!;
         var (source, _) = Open(run.Recipe, spec, family);
-        var teacherShape = family.Resolve(spec.Deployment, config, run.Recipe.Data, shape.Threads, shape.Device);
+        var teacherShape = family.Resolve(spec.Deployment, config, run.Recipe.Data.MaxLength, shape.Threads, shape.Device);
         var (parameters, capacity) = family.CountParameters(config);
         var candidate = new Candidate
         {

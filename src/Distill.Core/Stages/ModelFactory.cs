@@ -92,8 +92,9 @@ public sealed class ModelFactory(RunEnvironment run)
         var student = ParamInit.Build(init, () => NewModel(designed.Family, designed.Config)).to(run.Device);
         if (designed.InitFromTeacher && teacher is not null)
         {
-            var (copied, total) = Design.TeacherInit.Copy(teacher, student);
-            if (log) run.Log.WriteLine($"[{designed.Stage}] initialised {copied} of {total} student tensors from the teacher (same name and shape)");
+            var report = TeacherInit.ApplyWhereFits(student, teacher);
+            if (log) run.Log.WriteLine($"[{designed.Stage}] initialised {report.FromTeacher} of {report.FromTeacher + report.Fresh.Count} student tensors from the teacher " +
+                                       $"(student layers <- teacher layers [{string.Join(", ", report.Layers)}], {report.Truncated.Count} truncated to narrower widths)");
         }
         return student;
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Distill.Checkpoints;
 using Distill.Compression.Pruning;
+using Distill.Models.Pruning;
 using Distill.Compression;
 using Distill.Design;
 using Distill.Recipes;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Distill.Checkpoints;
 using Distill.Compression.Pruning;
+using Distill.Models.Pruning;
 using Distill.Hf;
 using Distill.Models;
 using Distill.Models.Vit;

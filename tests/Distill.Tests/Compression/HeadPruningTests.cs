@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Distill.Compression.Pruning;
+using Distill.Models.Pruning;
 using Distill.Design;
+using Distill.Models.Design;
 using Distill.Hf;
 using Distill.Models;
 using Distill.Models.Bert;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Distill.Checkpoints;
 using Distill.Compression.Pruning;
+using Distill.Models.Pruning;
 using Distill.Losses;
 using Distill.Recipes;
 using Distill.Runs;

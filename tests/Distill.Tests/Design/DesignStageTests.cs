@@ -2,8 +2,11 @@ using System.Text.Json.Nodes;
 using System.Xml.Linq;
 using Distill.Checkpoints;
 using Distill.Design;
+using Distill.Models.Design;
+using Distill.Models.Init;
 using Distill.Losses;
 using Distill.Models;
+using Distill.Models.Bert;
 using Distill.Models.Cnn;
 using Distill.Recipes;
 using Distill.Runs;
@@ -13,6 +16,7 @@ using Distill.Tests.Design.Plot;
 using Distill.Tests.Recipes;
 using Distill.Tests.Training;
 using TorchSharp;
+using static TorchSharp.torch;
 using Xunit;
 
 namespace Distill.Tests.Design;
@@ -192,7 +196,7 @@ public class DesignStageTests
     }
 
     [Fact]
-    public void TeacherInitCopiesWholeLayersThatFitAndMapsDepthUniformly()
+    public void CandidatesStartFromTheTeacherByTheInitFromTeacherRulesWhereALayerFits()
     {
         using var teacher = ParamInit.Build(1, () => new CnnModel(new CnnConfig { Channels = [4, 8, 8], HiddenSize = 16 }));
         using var student = ParamInit.Build(2, () => new CnnModel(new CnnConfig { Channels = [4, 8], HiddenSize = 16 }));
@@ -201,33 +205,40 @@ public class DesignStageTests
                 if (name.Contains(".norm.")) p.uniform_(0.5, 1.5); // BatchNorm starts at ones everywhere: make layers tell apart
         var t = teacher.state_dict();
         var s = student.state_dict();
-        var sd = TeacherInit.Depths(s.Keys);
-        var td = TeacherInit.Depths(t.Keys);
-        Assert.Equal(3, td["blocks"]);
-        // 2 of 3 layers: student 0 <- teacher ceil(1*3/2)-1 = 1, student 1 <- teacher 2 (the last).
-        Assert.Equal("blocks.1.conv.weight", TeacherInit.MapName("blocks.0.conv.weight", sd, td));
-        Assert.Equal("blocks.2.norm.running_mean", TeacherInit.MapName("blocks.1.norm.running_mean", sd, td));
+        var freshFc = s["fc.weight"].clone();
 
-        var (copied, total) = TeacherInit.Copy(teacher, student);
-        bool Same(string studentName, string teacherName) => s[studentName].shape.SequenceEqual(t[teacherName].shape)
-            && torch.equal(s[studentName], t[teacherName]).all().item<bool>();
-        // Student blocks.0 (1->4): the mapped teacher blocks.1 (4->8) does not fit, the same-index blocks.0 does, whole.
-        Assert.True(Same("blocks.0.conv.weight", "blocks.0.conv.weight"));
-        Assert.True(Same("blocks.0.norm.weight", "blocks.0.norm.weight"));
-        // Student blocks.1 (4->8): teacher blocks.2 is 8->8 (its conv does not fit), so the whole of blocks.1 comes from
-        // teacher blocks.1, never a mix (teacher blocks.2's norm would fit on its own).
-        Assert.True(Same("blocks.1.conv.weight", "blocks.1.conv.weight"));
-        Assert.True(Same("blocks.1.norm.weight", "blocks.1.norm.weight"));
-        Assert.False(Same("blocks.1.norm.weight", "blocks.2.norm.weight"));
-        // fc: 8*7*7 inputs in the student vs 8*3*3 in the teacher: kept fresh, bias included (it alone would fit).
-        Assert.False(s["fc.weight"].shape.SequenceEqual(t["fc.weight"].shape));
-        Assert.False(Same("fc.bias", "fc.bias"));
-        Assert.True(Same("classifier.weight", "classifier.weight"));
-        Assert.Equal(s.Count, total);
-        Assert.Equal(total - 2, copied); // all but fc.weight and fc.bias
+        var report = TeacherInit.ApplyWhereFits(student, teacher);
+        // 2 of 3 blocks spread uniformly: student 0 <- teacher ceil(1*3/2)-1 = 1, student 1 <- teacher 2 (the last).
+        Assert.Equal([1, 2], report.Layers);
+        static bool Equal(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && torch.equal(a, b).all().item<bool>();
+        // Student blocks.0 (1->4 channels) <- teacher blocks.1 (4->8), truncated to its first 4 filters and first input channel.
+        Assert.True(Equal(s["blocks.0.conv.weight"], t["blocks.1.conv.weight"].narrow(0, 0, 4).narrow(1, 0, 1)));
+        Assert.True(Equal(s["blocks.0.norm.weight"], t["blocks.1.norm.weight"].narrow(0, 0, 4)));
+        Assert.True(Equal(s["blocks.0.norm.running_var"], t["blocks.1.norm.running_var"].narrow(0, 0, 4)));
+        // Student blocks.1 (4->8) <- teacher blocks.2 (8->8): the first 4 input channels; its norm is an exact copy.
+        Assert.True(Equal(s["blocks.1.conv.weight"], t["blocks.2.conv.weight"].narrow(1, 0, 4)));
+        Assert.True(Equal(s["blocks.1.norm.weight"], t["blocks.2.norm.weight"]));
+        // fc: 8*7*7 inputs in the student vs 8*3*3 in the teacher (wider): the whole module stays fresh, bias included.
+        Assert.Equal(["fc.bias", "fc.weight"], report.Fresh.Order());
+        Assert.True(Equal(s["fc.weight"], freshFc));
+        Assert.False(Equal(s["fc.bias"], t["fc.bias"]));
+        Assert.True(Equal(s["classifier.weight"], t["classifier.weight"]));
+        Assert.Equal(s.Count, report.FromTeacher + report.Fresh.Count);
+        Assert.Contains("blocks.0.conv.weight", report.Truncated);
+        Assert.Contains("classifier.weight", report.Copied);
         // The copies landed in the student's own parameters, not in a detached state-dict copy.
         var classifier = student.named_parameters().Single(p => p.name == "classifier.weight").parameter;
         Assert.True(torch.equal(classifier, t["classifier.weight"]).all().item<bool>());
+    }
+
+    [Fact]
+    public void ModelsOfAnotherFamilyShareNothing()
+    {
+        using var teacher = ParamInit.Build(1, () => new CnnModel(new CnnConfig { Channels = [4, 8], HiddenSize = 16 }));
+        using var student = ParamInit.Build(2, () => new Distill.Models.Mlp.MlpModel(new Distill.Models.Mlp.MlpConfig { HiddenSizes = [16] }));
+        var report = TeacherInit.ApplyWhereFits(student, teacher);
+        Assert.Equal(0, report.FromTeacher);
+        Assert.Equal(student.state_dict().Count, report.Fresh.Count);
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using Distill.Design;
+using Distill.Models.Design;
 using Distill.Models;
 using Distill.Models.Bert;
+using Distill.Models.Cnn;
 using Distill.Models.Vit;
 using Distill.Models.Wav2Vec2;
 using Distill.Recipes;
@@ -42,8 +44,8 @@ public class FamilyProfilingTests
         var (baseConfig, space, deployment) = Setup(family);
         var data = new DataSpec { Dataset = "test", Path = ".", MaxLength = 12 };
         Assert.Empty(design.Validate(space, baseConfig));
-        Assert.Empty(design.ValidateDeployment(deployment, baseConfig, data));
-        var shape = design.Resolve(deployment, baseConfig, data, threads: 1, device: "cpu");
+        Assert.Empty(design.ValidateDeployment(deployment, baseConfig, data.MaxLength));
+        var shape = design.Resolve(deployment, baseConfig, data.MaxLength, threads: 1, device: "cpu");
         var candidates = DesignSearch.Candidates(design, space, baseConfig, shape);
         Assert.Equal(4, candidates.Count);
         var profiler = new LatencyProfiler(warmup: 1, repeats: 3, minSampleMs: 0);

@@ -1,4 +1,6 @@
 using Distill.Design;
+using Distill.Models.Cnn;
+using Distill.Models.Design;
 using Xunit;
 
 namespace Distill.Tests.Design;

@@ -1,4 +1,5 @@
 using Distill.Design;
+using Distill.Models.Design;
 using Distill.Models.Bert;
 using Distill.Models.Cnn;
 using Distill.Recipes;

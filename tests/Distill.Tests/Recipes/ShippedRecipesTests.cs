@@ -129,7 +129,7 @@ public class ShippedRecipesTests
         Assert.Equal(["train_teacher", "distill", "prune"], recipe.Stages.Select(s => s.Kind).ToList());
         var prune = recipe.Stages.OfType<Distill.Recipes.PruneStageSpec>().Single();
         Assert.Equal(Distill.Compression.Pruning.PruneMethod.Structured, prune.Method);
-        Assert.Equal([Distill.Compression.Pruning.PruneUnit.Heads, Distill.Compression.Pruning.PruneUnit.Ffn], prune.Units);
+        Assert.Equal([Distill.Models.Pruning.PruneUnit.Heads, Distill.Models.Pruning.PruneUnit.Ffn], prune.Units);
         Assert.Equal(Distill.Compression.Pruning.UnitScore.Taylor, prune.Score);
         Assert.True(prune.FineTune);
         Assert.NotEqual(Distill.Compression.FineTuneObjective.Ce, prune.Objective);

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Distill.Caching;
 using Distill.Checkpoints;
 using Distill.Compression.Pruning;
+using Distill.Models.Design;
 using Distill.Compression.Quantization;
 using Distill.Design;
 using Distill.Losses;

@@ -1,9 +1,5 @@
-using System.Text.RegularExpressions;
 using Distill.Models;
-using Distill.Models.Bert;
-using Distill.Models.Cnn;
-using Distill.Models.Mlp;
-using Distill.Models.Vit;
+using Distill.Models.Pruning;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,179 +8,59 @@ namespace Distill.Compression.Pruning;
 /// <summary>
 /// Structured pruning that physically removes units: the model is rebuilt from a smaller config and the kept slices of
 /// every tensor are copied in, so parameters, FLOPs and checkpoint size shrink and the result loads like any model of
-/// its family. Units per family (<see cref="PruneUnit"/>): <c>mlp</c> hidden neurons (<c>hidden_sizes</c>, per layer);
-/// <c>cnn</c> conv channels (<c>channels</c>, per block, with their BatchNorm entries and the head columns they feed)
-/// and the head's hidden neurons (<c>hidden_size</c>); <c>bert</c>/<c>vit</c> feed-forward neurons
-/// (<c>intermediate_size</c> — one value for all layers, so every layer keeps the same number, each its own best ones)
-/// and attention heads (HF's <c>pruned_heads</c>, see <see cref="HeadPruning"/>: per layer, so layers may keep
-/// different numbers). A head h of a layer owns rows h·d..(h+1)·d (d = head_dim) of query/key/value (weight and bias)
-/// and the same columns of <c>attention.output.dense.weight</c>; the rebuilt config lists the removed heads by their
-/// ORIGINAL index, merged with those an earlier round removed, exactly as HF's <c>prune_heads</c> records them, so the
-/// exported folder loads in transformers.
+/// its family. Which units a family has, the tensor slices each owns and the smaller config come from the family's
+/// descriptor (<see cref="ModelFamily.Units"/>, a <see cref="PrunableUnits"/>): <c>mlp</c> hidden neurons, <c>cnn</c>
+/// conv channels and head neurons, <c>bert</c>/<c>vit</c> FFN neurons and attention heads
+/// (<see cref="TransformerEncoderUnits"/>). This class is the algorithm: scores, which units to keep, the rebuild.
 /// Removing a unit equals zeroing what the next layer reads from it (<see cref="MaskConsumers"/>; for a head: its
 /// output-projection columns, which removes its whole contribution to the residual stream), which the tests use to
 /// check the rebuilt model.
 /// </summary>
-public static partial class StructuredPruning
+public static class StructuredPruning
 {
+    /// <summary>The prunable units of <paramref name="family"/> (null for a family structured pruning does not know).</summary>
+    public static PrunableUnits? UnitsFor(string family, ModelRegistry? registry = null) =>
+        (registry ?? ModelRegistry.Default).TryGet(family, out var f) ? f.Units : null;
+
     /// <summary>The kinds of unit <paramref name="family"/> has (empty for a family structured pruning does not know).</summary>
-    public static IReadOnlyList<PruneUnit> UnitsOf(string family) => family switch
-    {
-        "mlp" => [PruneUnit.Neurons],
-        "cnn" => [PruneUnit.Channels, PruneUnit.Neurons],
-        "bert" or "vit" => [PruneUnit.Ffn, PruneUnit.Heads],
-        _ => [],
-    };
+    public static IReadOnlyList<PruneUnit> UnitsOf(string family, ModelRegistry? registry = null) => UnitsFor(family, registry)?.Kinds ?? [];
 
     /// <summary>The kinds pruned when a recipe names none: every kind of the family except attention heads (so recipes
     /// written before head pruning keep their meaning).</summary>
-    public static IReadOnlyList<PruneUnit> DefaultUnits(string family) => UnitsOf(family).Where(u => u != PruneUnit.Heads).ToList();
+    public static IReadOnlyList<PruneUnit> DefaultUnits(string family, ModelRegistry? registry = null) => UnitsFor(family, registry)?.DefaultKinds ?? [];
 
     /// <summary>
     /// The unit groups of a model of the given kinds (null = <see cref="DefaultUnits"/>), and whether the config forces
     /// one unit count for all its <see cref="PruneUnit.Ffn"/> groups (bert/vit: one <c>intermediate_size</c>).
     /// </summary>
     /// <exception cref="NotSupportedException">The family has no structured units, or not the asked kinds.</exception>
-    public static (IReadOnlyList<UnitGroup> Groups, bool Uniform) Groups(DistillModel model, IReadOnlyCollection<PruneUnit>? units = null)
+    public static (IReadOnlyList<UnitGroup> Groups, bool Uniform) Groups(DistillModel model, IReadOnlyCollection<PruneUnit>? units = null, ModelRegistry? registry = null)
     {
-        var known = UnitsOf(model.Family);
-        if (known.Count == 0)
-            throw new NotSupportedException($"Structured pruning does not know the units of the '{model.Family}' family (mlp, cnn, bert and vit are supported).");
-        units ??= DefaultUnits(model.Family);
+        var family = Require(model.Family, registry);
+        var known = family.Kinds;
+        units ??= family.DefaultKinds;
         var unknown = units.Where(u => !known.Contains(u)).ToList();
         if (unknown.Count > 0)
             throw new NotSupportedException(
                 $"Structured pruning: a {model.Family} model has no {string.Join(", ", unknown.Select(Name))} units; its units are {string.Join(", ", known.Select(Name))}.");
-        var (all, uniform) = AllGroups(model);
-        return (all.Where(g => units.Contains(g.Kind)).ToList(), uniform);
+        return (family.Groups(model).Where(g => units.Contains(g.Kind)).ToList(), family.UniformFfn);
     }
 
     /// <summary>The recipe spelling of a unit kind (<c>ffn</c>, <c>heads</c>, ...).</summary>
-    public static string Name(PruneUnit unit) => Recipes.RecipeProperty.SnakeCase(unit.ToString());
+    public static string Name(PruneUnit unit) => PrunableUnits.Name(unit);
 
-    private static (IReadOnlyList<UnitGroup> Groups, bool Uniform) AllGroups(DistillModel model)
+    private static PrunableUnits Require(string family, ModelRegistry? registry)
     {
-        switch (model.Config)
-        {
-            case MlpConfig mlp:
-            {
-                var groups = new List<UnitGroup>();
-                for (int i = 0; i < mlp.HiddenSizes.Count; i++)
-                {
-                    string next = i + 1 < mlp.HiddenSizes.Count ? $"layers.{i + 1}" : "classifier";
-                    groups.Add(new UnitGroup($"layers.{i}", mlp.HiddenSizes[i],
-                        [new($"layers.{i}.weight", 0), new($"layers.{i}.bias", 0)], [new($"{next}.weight", 1)]) { Kind = PruneUnit.Neurons });
-                }
-                return (groups, false);
-            }
-            case CnnConfig cnn:
-            {
-                var groups = new List<UnitGroup>();
-                int side = cnn.FinalSide;
-                for (int i = 0; i < cnn.Channels.Count; i++)
-                {
-                    string p = $"blocks.{i}";
-                    TensorSlice consumer = i + 1 < cnn.Channels.Count ? new($"blocks.{i + 1}.conv.weight", 1) : new("fc.weight", 1, side * side);
-                    groups.Add(new UnitGroup($"{p}.conv", cnn.Channels[i],
-                        [new($"{p}.conv.weight", 0), new($"{p}.norm.weight", 0), new($"{p}.norm.bias", 0),
-                         new($"{p}.norm.running_mean", 0), new($"{p}.norm.running_var", 0)],
-                        [consumer]));
-                }
-                groups.Add(new UnitGroup("fc", cnn.HiddenSize, [new("fc.weight", 0), new("fc.bias", 0)], [new("classifier.weight", 1)]));
-                return (groups.Select(g => g with { Kind = g.Module == "fc" ? PruneUnit.Neurons : PruneUnit.Channels }).ToList(), false);
-            }
-            case BertConfig or ViTConfig:
-            {
-                bool bert = model.Config is BertConfig;
-                int size = bert ? ((BertConfig)model.Config).IntermediateSize : ((ViTConfig)model.Config).IntermediateSize;
-                int headDim = bert ? ((BertConfig)model.Config).HeadDim : ((ViTConfig)model.Config).HeadDim;
-                var names = model.named_modules().Select(m => m.name).ToList();
-                var tensors = model.state_dict().Keys.ToHashSet();
-                var groups = names.Where(n => FfnPath().IsMatch(n)).Select(n =>
-                {
-                    string layer = n[..^".intermediate.dense".Length];
-                    return new UnitGroup(n, size, [new($"{n}.weight", 0), new($"{n}.bias", 0)], [new($"{layer}.output.dense.weight", 1)]) { Kind = PruneUnit.Ffn };
-                }).ToList();
-                // bert: <layer>.attention.self.{query,key,value}; vit: <layer>.attention.attention.{query,key,value}.
-                var selfPath = bert ? BertHeadPath() : VitHeadPath();
-                foreach (string n in names)
-                {
-                    var m = selfPath.Match(n);
-                    if (!m.Success) continue;
-                    int layer = int.Parse(m.Groups["i"].Value, System.Globalization.CultureInfo.InvariantCulture);
-                    int heads = bert ? ((BertConfig)model.Config).HeadsInLayer(layer) : ((ViTConfig)model.Config).HeadsInLayer(layer);
-                    string attention = n[..n.LastIndexOf('.')]; // <layer>.attention
-                    var rows = new[] { "query", "key", "value" }.SelectMany(p => new[] { $"{n}.{p}.weight", $"{n}.{p}.bias" })
-                        .Where(tensors.Contains).Select(t => new TensorSlice(t, 0, headDim)).ToList();
-                    var output = new TensorSlice($"{attention}.output.dense.weight", 1, headDim);
-                    groups.Add(new UnitGroup(n, heads, rows, [output])
-                    {
-                        Kind = PruneUnit.Heads, Layer = layer,
-                        MagnitudeSlices = [.. rows.Where(r => r.Name.EndsWith(".weight", StringComparison.Ordinal)), output],
-                        TaylorSlices = [output],
-                    });
-                }
-                return (groups, true);
-            }
-            default:
-                throw new NotSupportedException($"Structured pruning does not know the units of the '{model.Family}' family (mlp, cnn, bert and vit are supported).");
-        }
+        registry ??= ModelRegistry.Default;
+        if (UnitsFor(family, registry) is { } units) return units;
+        var supported = registry.Families.Where(f => f.Units is not null).Select(f => f.Key).ToList();
+        throw new NotSupportedException($"Structured pruning does not know the units of the '{family}' family ({string.Join(", ", supported)} are supported).");
     }
 
     /// <summary>The config of the model with the units <paramref name="keep"/> lists (by group module path, current
     /// indices) left in each of <paramref name="groups"/>; groups without an entry keep all their units.</summary>
-    public static IModelConfig ShrinkConfig(DistillModel model, IReadOnlyList<UnitGroup> groups, IReadOnlyDictionary<string, int[]> keep)
-    {
-        var kept = keep.ToDictionary(kv => kv.Key, kv => kv.Value.Length);
-        var ffn = groups.Where(g => g.Kind == PruneUnit.Ffn && kept.ContainsKey(g.Module)).Select(g => kept[g.Module]).ToList();
-        return model.Config switch
-        {
-            MlpConfig mlp => mlp with { HiddenSizes = mlp.HiddenSizes.Select((h, i) => kept.GetValueOrDefault($"layers.{i}", h)).ToList() },
-            CnnConfig cnn => cnn with
-            {
-                Channels = cnn.Channels.Select((c, i) => kept.GetValueOrDefault($"blocks.{i}.conv", c)).ToList(),
-                HiddenSize = kept.GetValueOrDefault("fc", cnn.HiddenSize),
-            },
-            BertConfig bert => bert with
-            {
-                IntermediateSize = Uniform(ffn, bert.IntermediateSize),
-                PrunedHeads = MergeHeads(bert.PrunedHeads, bert.NumHiddenLayers, bert.NumAttentionHeads, groups, keep),
-            },
-            ViTConfig vit => vit with
-            {
-                IntermediateSize = Uniform(ffn, vit.IntermediateSize),
-                PrunedHeads = MergeHeads(vit.PrunedHeads, vit.NumHiddenLayers, vit.NumAttentionHeads, groups, keep),
-            },
-            _ => throw new NotSupportedException($"Structured pruning cannot shrink a '{model.Family}' config."),
-        };
-    }
-
-    private static int Uniform(IReadOnlyList<int> kept, int current)
-    {
-        var counts = kept.Distinct().ToList();
-        if (counts.Count > 1) throw new ArgumentException($"This family has one intermediate_size for all layers; got different kept counts {string.Join(", ", counts)}.");
-        return counts.Count == 0 ? current : counts[0];
-    }
-
-    /// <summary>pruned_heads after removing, per head group, the heads not in <paramref name="keep"/>: current index c
-    /// of layer l is original head <see cref="HeadPruning.Remaining"/>(l)[c].</summary>
-    private static Dictionary<string, List<int>>? MergeHeads(Dictionary<string, List<int>>? pruned, int layers, int heads,
-        IReadOnlyList<UnitGroup> groups, IReadOnlyDictionary<string, int[]> keep)
-    {
-        var removed = new Dictionary<int, IReadOnlyCollection<int>>();
-        foreach (var g in groups.Where(g => g.Kind == PruneUnit.Heads))
-        {
-            if (!keep.TryGetValue(g.Module, out var kept)) continue;
-            int layer = g.Layer ?? throw new InvalidOperationException($"Head group '{g.Module}' has no layer index.");
-            if (kept.Length == 0)
-                throw new ArgumentException($"Structured pruning: every head of layer {layer} would be removed; at least one head must remain.");
-            var original = HeadPruning.Remaining(pruned, layer, heads);
-            if (original.Length != g.Count)
-                throw new InvalidOperationException($"Head group '{g.Module}' has {g.Count} heads but pruned_heads leaves {original.Length} in layer {layer}.");
-            removed[layer] = Enumerable.Range(0, g.Count).Except(kept).Select(c => original[c]).ToList();
-        }
-        return removed.Count == 0 ? pruned : HeadPruning.Merge(pruned, layers, removed);
-    }
+    public static IModelConfig ShrinkConfig(DistillModel model, IReadOnlyList<UnitGroup> groups, IReadOnlyDictionary<string, int[]> keep, ModelRegistry? registry = null) =>
+        Require(model.Family, registry).Shrink(model.Config, groups, keep);
 
     /// <summary>L2 norm of each unit's weights: its incoming weights (the group's first producer), or over all of
     /// <see cref="UnitGroup.MagnitudeSlices"/> together (attention heads: the head's query, key and value rows and its
@@ -265,7 +141,7 @@ public static partial class StructuredPruning
     /// <summary>The model rebuilt from the smaller config, holding the kept slices of every tensor (strictly checked).</summary>
     public static DistillModel Shrink(DistillModel model, IReadOnlyList<UnitGroup> groups, IReadOnlyDictionary<string, int[]> keep, ModelRegistry registry)
     {
-        var config = ShrinkConfig(model, groups, keep);
+        var config = ShrinkConfig(model, groups, keep, registry);
         var smaller = registry.Get(model.Family).Build(config);
         var target = smaller.state_dict();
         using var _ = torch.no_grad();
@@ -316,13 +192,4 @@ public static partial class StructuredPruning
             for (int j = 0; j < block; j++) idx[i * block + j] = (long)units[i] * block + j;
         return torch.tensor(idx, device: device);
     }
-
-    [GeneratedRegex(@"(^|\.)encoder\.layer\.[0-9]+\.intermediate\.dense$", RegexOptions.CultureInvariant)]
-    private static partial Regex FfnPath();
-
-    [GeneratedRegex(@"(^|\.)encoder\.layer\.(?<i>[0-9]+)\.attention\.self$", RegexOptions.CultureInvariant)]
-    private static partial Regex BertHeadPath();
-
-    [GeneratedRegex(@"(^|\.)encoder\.layer\.(?<i>[0-9]+)\.attention\.attention$", RegexOptions.CultureInvariant)]
-    private static partial Regex VitHeadPath();
 }

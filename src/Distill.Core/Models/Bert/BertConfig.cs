@@ -11,7 +11,7 @@ namespace Distill.Models.Bert;
 /// Every key that changes the computation is honoured or refused with an error; keys HF writes that do not matter
 /// here (<c>architectures</c>, <c>use_cache</c>, <c>torch_dtype</c>, <c>label2id</c>, ...) are tolerated and ignored.
 /// </summary>
-public sealed record BertConfig : IModelConfig
+public sealed record BertConfig : ITransformerEncoderConfig
 {
     /// <summary>HF writes <c>"bert"</c>; any other value means the file belongs to another family.</summary>
     [JsonPropertyName("model_type")] public string? ModelType { get; init; }
@@ -89,6 +89,11 @@ public sealed record BertConfig : IModelConfig
 
     /// <summary>Attention heads of encoder layer <paramref name="layer"/>: num_attention_heads minus its pruned heads.</summary>
     public int HeadsInLayer(int layer) => HeadPruning.HeadsIn(PrunedHeads, layer, NumAttentionHeads);
+
+    bool ITransformerEncoderConfig.CanPruneHeads => true;
+
+    ITransformerEncoderConfig ITransformerEncoderConfig.WithEncoder(int layers, int hiddenSize, int heads, int intermediateSize, Dictionary<string, List<int>>? prunedHeads) =>
+        this with { NumHiddenLayers = layers, HiddenSize = hiddenSize, NumAttentionHeads = heads, IntermediateSize = intermediateSize, PrunedHeads = prunedHeads };
 
     /// <summary>Dropout probability used before the classifier.</summary>
     [JsonIgnore] public double ResolvedClassifierDropout => ClassifierDropout ?? HiddenDropoutProb;

@@ -56,8 +56,4 @@ public sealed class BertForSequenceClassification : DistillModel
 
     /// <summary>The problem type used for <paramref name="labels"/>: the config's, else HF's inference rule.</summary>
     public string ResolveProblemType(Tensor labels) => SequenceClassificationLoss.Resolve(_config.ProblemType, _numLabels, labels);
-
-    internal static void Register(ModelRegistry registry) =>
-        registry.Register<BertConfig>("bert", c => new BertForSequenceClassification(c), ["input_ids", "attention_mask", "token_type_ids"],
-            "BERT encoder with a sequence-classification head (HF BertForSequenceClassification; HF config.json keys)");
 }

@@ -53,8 +53,4 @@ public sealed class CnnModel : DistillModel
         var h = dropout.call(nn.functional.relu(fc.call(x.flatten(1)))); // (B, hidden_size)
         return new ModelOutput(classifier.call(h)) { HiddenStates = hidden };
     }
-
-    internal static void Register(ModelRegistry registry) =>
-        registry.Register<CnnConfig>("cnn", c => new CnnModel(c), ["pixel_values"],
-            "small conv net: conv3x3-BN-ReLU-maxpool blocks and an MLP head");
 }

@@ -36,7 +36,7 @@ public sealed class LayerSelection : IRecipeValue<LayerSelection>
 
     public LayerSelectionKind Kind { get; }
 
-    /// <summary>The k of <c>every_k</c> / <c>skip:k</c>; 0 for the other forms.</summary>
+    /// <summary>The k of <c>every_k</c> / <c>skip:k</c>, the n of <see cref="Spread"/>; 0 for the other forms.</summary>
     public int Step { get; }
 
     /// <summary>The indices of an explicit list; empty for the other forms.</summary>
@@ -55,6 +55,16 @@ public sealed class LayerSelection : IRecipeValue<LayerSelection>
         ? new(LayerSelectionKind.Skip, k, [])
         : throw new ArgumentOutOfRangeException(nameof(k), k, "skip:k needs k >= 1.");
 
+    /// <summary>
+    /// <paramref name="n"/> student layers spread uniformly over the teacher's L: student layer i ← teacher layer
+    /// ⌈(i + 1)·L/n⌉ − 1, the last layer of each of n near-equal blocks (so always the teacher's last layer). When n
+    /// divides L it is <c>skip:k</c> with k = L/n; with n = L it is <c>all</c>; a student deeper than the teacher
+    /// (n &gt; L) repeats teacher layers. The design stage initialises its candidates with it.
+    /// </summary>
+    public static LayerSelection Spread(int n) => n >= 0
+        ? new(LayerSelectionKind.Spread, n, [])
+        : throw new ArgumentOutOfRangeException(nameof(n), n, "spread needs n >= 0 student layers.");
+
     /// <summary>The given teacher layers, in order.</summary>
     public static LayerSelection List(IEnumerable<int> indices)
     {
@@ -69,6 +79,7 @@ public sealed class LayerSelection : IRecipeValue<LayerSelection>
         LayerSelectionKind.All => "all",
         LayerSelectionKind.Every => $"every_{Step}",
         LayerSelectionKind.Skip => $"skip:{Step}",
+        LayerSelectionKind.Spread => $"spread:{Step}",
         _ => "[" + string.Join(", ", _indices) + "]",
     };
 
@@ -77,6 +88,8 @@ public sealed class LayerSelection : IRecipeValue<LayerSelection>
     {
         switch (Kind)
         {
+            case LayerSelectionKind.Spread when Step > 0 && teacherLayers == 0:
+                return $"spread:{Step} has no teacher layer to start from (the teacher has none)";
             case LayerSelectionKind.Skip when Step > teacherLayers:
                 return $"skip:{Step} selects no layer of a {teacherLayers}-layer teacher (k must be at most {teacherLayers})";
             case LayerSelectionKind.List:
@@ -101,6 +114,8 @@ public sealed class LayerSelection : IRecipeValue<LayerSelection>
             LayerSelectionKind.All => Enumerable.Range(0, teacherLayers).ToList(),
             LayerSelectionKind.Every => Enumerable.Range(0, (teacherLayers + Step - 1) / Step).Select(i => i * Step).ToList(),
             LayerSelectionKind.Skip => Enumerable.Range(1, teacherLayers / Step).Select(i => i * Step - 1).ToList(),
+            // ⌈(i+1)·L/n⌉ − 1 in integers: ((i+1)·L + n − 1) / n − 1.
+            LayerSelectionKind.Spread => Enumerable.Range(0, Step).Select(i => (int)(((long)(i + 1) * teacherLayers + Step - 1) / Step) - 1).ToList(),
             _ => _indices.ToList(),
         };
     }

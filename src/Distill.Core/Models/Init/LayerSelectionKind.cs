@@ -14,4 +14,9 @@ public enum LayerSelectionKind
 
     /// <summary>An explicit list of teacher layer indices.</summary>
     List,
+
+    /// <summary>n student layers spread over the teacher's: student layer i ← teacher layer ⌈(i + 1)·L/n⌉ − 1, the last
+    /// of each of n near-equal blocks (= <see cref="Skip"/> with k = L/n when n divides L). No YAML form: the design stage
+    /// uses it for candidates of any depth.</summary>
+    Spread,
 }

@@ -3,16 +3,14 @@ using System.Text.RegularExpressions;
 namespace Distill.Models.Init;
 
 /// <summary>
-/// What <see cref="TeacherInit"/> needs to know about one transformer family: how to read and change its sizes in a
-/// config record, which state-dict keys are encoder layers, and which tensor dimensions are laid out as
-/// (heads × head_dim). One subclass per family (<see cref="BertInitRules"/>, <see cref="ViTInitRules"/>), registered in
-/// <see cref="StudentInitRegistry"/>; a new family (wav2vec2) adds a subclass and one registration line.
+/// What <c>student.init_from_teacher</c> needs to know about one transformer family: how to read and change its sizes in
+/// a config record, and (through <see cref="Layout"/>) which state-dict keys are encoder layers and which tensor
+/// dimensions are laid out as (heads × head_dim). A family's descriptor returns its rules as
+/// <see cref="ModelFamily.InitRules"/> (bert and vit: <see cref="EncoderInitRules"/>); <see cref="StudentInitRegistry"/>
+/// lists the families that have them.
 /// </summary>
 public abstract class StudentInitRules
 {
-    /// <summary>Encoder-layer keys of HF transformers: <c>…encoder.layer.N.…</c> (BERT, ViT) or <c>…encoder.layers.N.…</c> (wav2vec2).</summary>
-    protected static readonly Regex DefaultLayerKey = new(@"(^|\.)encoder\.layers?\.(?<i>[0-9]+)\.", RegexOptions.CultureInvariant);
-
     /// <summary>The <see cref="ModelRegistry"/> key of the family.</summary>
     public abstract string Family { get; }
 
@@ -32,12 +30,15 @@ public abstract class StudentInitRules
     /// student tensor is an exact copy. Families without head pruning return <paramref name="student"/>.</summary>
     protected virtual IModelConfig WithTeacherPrunedHeads(IModelConfig student, IModelConfig teacher, IReadOnlyList<int> layers) => student;
 
+    /// <summary>The family's layer keys and head dimensions (the same as its <see cref="ModelFamily.InitLayout"/>).</summary>
+    public abstract WeightLayout Layout { get; }
+
     /// <summary>Matches a state-dict key of an encoder layer; group <c>i</c> is the layer index.</summary>
-    public virtual Regex LayerKey => DefaultLayerKey;
+    public Regex LayerKey => Layout.LayerKey;
 
     /// <summary>True when dimension <paramref name="dim"/> of tensor <paramref name="key"/> is (heads × head_dim): the
     /// output dimension of the query/key/value projections and the input dimension of the attention output projection.</summary>
-    public abstract bool IsHeadDim(string key, int dim);
+    public bool IsHeadDim(string key, int dim) => Layout.IsHeadDim(key, dim);
 
     /// <summary>Family-specific problems, added to <see cref="Validate"/>'s (e.g. a family that cannot narrow a grouped
     /// convolution refuses <c>hidden_size</c>).</summary>

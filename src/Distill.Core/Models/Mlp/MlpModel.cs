@@ -49,8 +49,4 @@ public sealed class MlpModel : DistillModel
         }
         return new ModelOutput(classifier.call(x)) { HiddenStates = hidden };
     }
-
-    internal static void Register(ModelRegistry registry) =>
-        registry.Register<MlpConfig>("mlp", c => new MlpModel(c), ["pixel_values"],
-            "fully connected classifier over flattened images (LeNet-300-100 by default)");
 }

@@ -12,7 +12,7 @@ namespace Distill.Models.Vit;
 /// Every key that changes the math is honoured; <c>encoder_stride</c> only matters to HF's masked-image-modelling head
 /// and is kept for round-tripping. <c>num_labels</c> follows HF: when absent, it is the size of <c>id2label</c> (else 2).
 /// </summary>
-public sealed record ViTConfig : IModelConfig
+public sealed record ViTConfig : ITransformerEncoderConfig
 {
     /// <summary>Width D of every token.</summary>
     [JsonPropertyName("hidden_size")] public int HiddenSize { get; init; } = 768;
@@ -74,6 +74,11 @@ public sealed record ViTConfig : IModelConfig
 
     /// <summary>Attention heads of encoder layer <paramref name="layer"/>: num_attention_heads minus its pruned heads.</summary>
     public int HeadsInLayer(int layer) => HeadPruning.HeadsIn(PrunedHeads, layer, NumAttentionHeads);
+
+    bool ITransformerEncoderConfig.CanPruneHeads => true;
+
+    ITransformerEncoderConfig ITransformerEncoderConfig.WithEncoder(int layers, int hiddenSize, int heads, int intermediateSize, Dictionary<string, List<int>>? prunedHeads) =>
+        this with { NumHiddenLayers = layers, HiddenSize = hiddenSize, NumAttentionHeads = heads, IntermediateSize = intermediateSize, PrunedHeads = prunedHeads };
 
     /// <summary>Width of one attention head: hidden_size / num_attention_heads (unchanged by head pruning).</summary>
     [JsonIgnore] public int HeadDim => NumAttentionHeads > 0 ? HiddenSize / NumAttentionHeads : 0;

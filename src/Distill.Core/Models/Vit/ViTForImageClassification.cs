@@ -47,8 +47,4 @@ public sealed class ViTForImageClassification : DistillModel
             Loss = batch.Labels is { } labels ? SequenceClassificationLoss.Compute(logits, labels, _config.NumLabels, _config.ProblemType, "vit") : null,
         };
     }
-
-    internal static void Register(ModelRegistry registry) =>
-        registry.Register<ViTConfig>("vit", c => new ViTForImageClassification(c), ["pixel_values"],
-            "Vision Transformer image classifier (HF ViTForImageClassification; also the compact ViT for MNIST/CIFAR)");
 }

@@ -32,7 +32,7 @@ namespace Distill.Models.Wav2Vec2;
 /// <c>Wav2Vec2ForSequenceClassification</c> (the default when absent) or <c>Wav2Vec2ForCTC</c>.
 /// </para>
 /// </summary>
-public sealed record Wav2Vec2Config : IModelConfig
+public sealed record Wav2Vec2Config : ITransformerEncoderConfig
 {
     // ---------------- feature encoder ----------------
 
@@ -69,6 +69,21 @@ public sealed record Wav2Vec2Config : IModelConfig
     [JsonPropertyName("num_attention_heads")] public int NumAttentionHeads { get; init; } = 12;
 
     [JsonPropertyName("intermediate_size")] public int IntermediateSize { get; init; } = 3072;
+
+    // The encoder sizes for pruning, teacher init and design; explicit, so config.json and recipes see no new keys.
+    int ITransformerEncoderConfig.HeadDim => NumAttentionHeads > 0 ? HiddenSize / NumAttentionHeads : 0;
+
+    /// <summary>HF's Wav2Vec2Config has no <c>pruned_heads</c>: a model with fewer heads could not be described.</summary>
+    bool ITransformerEncoderConfig.CanPruneHeads => false;
+
+    Dictionary<string, List<int>>? ITransformerEncoderConfig.PrunedHeads => null;
+
+    int ITransformerEncoderConfig.HeadsInLayer(int layer) => NumAttentionHeads;
+
+    ITransformerEncoderConfig ITransformerEncoderConfig.WithEncoder(int layers, int hiddenSize, int heads, int intermediateSize, Dictionary<string, List<int>>? prunedHeads) =>
+        HeadPruning.Any(prunedHeads)
+            ? throw new NotSupportedException("wav2vec2 configs have no pruned_heads: attention heads cannot be removed from a wav2vec2 model.")
+            : this with { NumHiddenLayers = layers, HiddenSize = hiddenSize, NumAttentionHeads = heads, IntermediateSize = intermediateSize };
 
     /// <summary>Feed-forward activation, one of <see cref="HfActivation.Names"/>.</summary>
     [JsonPropertyName("hidden_act")] public string HiddenAct { get; init; } = "gelu";

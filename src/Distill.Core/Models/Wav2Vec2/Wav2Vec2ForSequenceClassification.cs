@@ -70,11 +70,6 @@ public sealed class Wav2Vec2ForSequenceClassification : DistillModel
         return new Wav2Vec2HeadOutput(logits, output) { HiddenStates = output.HiddenStates, Attentions = output.Attentions, Loss = loss };
     }
 
-    /// <summary>Registers the <c>wav2vec2</c> family: the head named by <c>architectures</c> (sequence classification by default).</summary>
-    internal static void Register(ModelRegistry registry) =>
-        registry.Register<Wav2Vec2Config>("wav2vec2", Build, ["input_values", "attention_mask"],
-            "wav2vec 2.0 speech encoder (HF layout) with a sequence-classification or CTC head");
-
     /// <summary>Builds the head the config's <c>architectures</c> names.</summary>
     public static DistillModel Build(Wav2Vec2Config config) => config.Architecture switch
     {

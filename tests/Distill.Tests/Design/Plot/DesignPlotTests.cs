@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Xml.Linq;
 using Distill.Design;
+using Distill.Models.Design;
 using Distill.Models.Cnn;
 using Xunit;
 

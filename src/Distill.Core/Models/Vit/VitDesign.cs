@@ -1,22 +1,15 @@
-using Distill.Models;
-using Distill.Models.Vit;
-using Distill.Recipes;
+using Distill.Models.Design;
 using static TorchSharp.torch;
 
-namespace Distill.Design;
+namespace Distill.Models.Vit;
 
 /// <summary>Design space of the <c>vit</c> family; T = (image_size / patch_size)² + 1; input MACs = the patch projection B·N·C·P²·H and the pooler-free head.</summary>
 public sealed class VitDesign : TransformerDesign<ViTConfig>
 {
     public override string Family => "vit";
 
-    protected override (int Layers, int Hidden, int Heads, int Intermediate) Shape(ViTConfig c) =>
-        (c.NumHiddenLayers, c.HiddenSize, c.NumAttentionHeads, c.IntermediateSize);
-
-    protected override ViTConfig With(ViTConfig c, int layers, int hidden, int heads, int intermediate) =>
-        c with { NumHiddenLayers = layers, HiddenSize = hidden, NumAttentionHeads = heads, IntermediateSize = intermediate, PrunedHeads = null };
-
-    protected override int HeadsInLayer(ViTConfig c, int layer) => c.HeadsInLayer(layer);
+    /// <summary>A ViT without encoder layers is still a model (patch embedding, norm, head).</summary>
+    protected override bool AllowsNoLayers => true;
 
     protected override int Tokens(ViTConfig c, DeploymentShape shape) => c.SequenceLength;
 
@@ -24,7 +17,7 @@ public sealed class VitDesign : TransformerDesign<ViTConfig>
         (double)shape.BatchSize * c.PatchesPerSide * c.PatchesPerSide * c.NumChannels * c.PatchSize * c.PatchSize * c.HiddenSize
         + (double)shape.BatchSize * c.HiddenSize * c.NumLabels;
 
-    public override IEnumerable<(string Key, string Message)> ValidateDeployment(DeploymentSpec deployment, IModelConfig baseConfig, DataSpec data)
+    public override IEnumerable<(string Key, string Message)> ValidateDeployment(DeploymentSpec deployment, IModelConfig baseConfig, int dataMaxLength)
     {
         var b = Base(baseConfig);
         if (deployment.ImageSize is { } s && s != b.ImageSize)
@@ -33,7 +26,7 @@ public sealed class VitDesign : TransformerDesign<ViTConfig>
         if (deployment.AudioLength is not null) yield return ("deployment.audio_length", "does not apply to the vit family (images); remove it");
     }
 
-    public override DeploymentShape Resolve(DeploymentSpec deployment, IModelConfig baseConfig, DataSpec data, int threads, string device) =>
+    public override DeploymentShape Resolve(DeploymentSpec deployment, IModelConfig baseConfig, int dataMaxLength, int threads, string device) =>
         new(deployment.BatchSize, threads, device) { ImageSize = Base(baseConfig).ImageSize };
 
     public override IReadOnlyList<DesignInput> Inputs(IModelConfig config, DeploymentShape shape)

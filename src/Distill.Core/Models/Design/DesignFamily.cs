@@ -1,14 +1,12 @@
-using Distill.Models;
-using Distill.Recipes;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Distill.Design;
+namespace Distill.Models.Design;
 
 /// <summary>
 /// What the design search needs to know about one model family: which search keys apply and which combinations are
 /// legal, how a candidate config is made from the student's base config, the synthetic deployment batch, and the
-/// per-block cost features the <see cref="LatencyModel"/> is fitted on (counts of blocks, multiply-accumulates and
+/// per-block cost features the <c>Design/LatencyModel</c> is fitted on (counts of blocks, multiply-accumulates and
 /// element-wise work per batch, computed from the config and the deployment shape).
 /// </summary>
 public abstract class DesignFamily
@@ -49,10 +47,13 @@ public abstract class DesignFamily
     public abstract IEnumerable<IModelConfig> Enumerate(SearchSpaceSpec space, IModelConfig baseConfig);
 
     /// <summary>Problems of the deployment section for this family (keys relative to the stage, e.g. <c>deployment.audio_length</c>).</summary>
-    public abstract IEnumerable<(string Key, string Message)> ValidateDeployment(DeploymentSpec deployment, IModelConfig baseConfig, DataSpec data);
+    /// <param name="deployment">The stage's <c>deployment:</c>.</param>
+    /// <param name="baseConfig">The student config the candidates derive from.</param>
+    /// <param name="dataMaxLength">The recipe's <c>data.max_length</c> (text: the default sequence length).</param>
+    public abstract IEnumerable<(string Key, string Message)> ValidateDeployment(DeploymentSpec deployment, IModelConfig baseConfig, int dataMaxLength);
 
     /// <summary>The deployment shape with lengths filled in from the recipe (call after <see cref="ValidateDeployment"/> passed).</summary>
-    public abstract DeploymentShape Resolve(DeploymentSpec deployment, IModelConfig baseConfig, DataSpec data, int threads, string device);
+    public abstract DeploymentShape Resolve(DeploymentSpec deployment, IModelConfig baseConfig, int dataMaxLength, int threads, string device);
 
     /// <summary>The per-batch cost features of a config at a deployment shape (see <see cref="FeatureNames"/>).</summary>
     public abstract double[] Features(IModelConfig config, DeploymentShape shape);

@@ -1,9 +1,7 @@
-using Distill.Models;
-using Distill.Models.Wav2Vec2;
-using Distill.Recipes;
+using Distill.Models.Design;
 using static TorchSharp.torch;
 
-namespace Distill.Design;
+namespace Distill.Models.Wav2Vec2;
 
 /// <summary>
 /// Design space of the <c>wav2vec2</c> family's transformer (the conv feature encoder stays as in the student config,
@@ -14,12 +12,6 @@ namespace Distill.Design;
 public sealed class Wav2Vec2Design : TransformerDesign<Wav2Vec2Config>
 {
     public override string Family => "wav2vec2";
-
-    protected override (int Layers, int Hidden, int Heads, int Intermediate) Shape(Wav2Vec2Config c) =>
-        (c.NumHiddenLayers, c.HiddenSize, c.NumAttentionHeads, c.IntermediateSize);
-
-    protected override Wav2Vec2Config With(Wav2Vec2Config c, int layers, int hidden, int heads, int intermediate) =>
-        c with { NumHiddenLayers = layers, HiddenSize = hidden, NumAttentionHeads = heads, IntermediateSize = intermediate };
 
     protected override string? HiddenSizeProblem(Wav2Vec2Config b, int hidden) =>
         hidden % b.NumConvPosEmbeddingGroups == 0
@@ -48,7 +40,7 @@ public sealed class Wav2Vec2Design : TransformerDesign<Wav2Vec2Config>
         return b * t * c.ConvDim[^1] * h + b * t * h * (h / c.NumConvPosEmbeddingGroups) * c.NumConvPosEmbeddings + head;
     }
 
-    public override IEnumerable<(string Key, string Message)> ValidateDeployment(DeploymentSpec deployment, IModelConfig baseConfig, DataSpec data)
+    public override IEnumerable<(string Key, string Message)> ValidateDeployment(DeploymentSpec deployment, IModelConfig baseConfig, int dataMaxLength)
     {
         var b = Base(baseConfig);
         if (deployment.AudioLength is not { } samples)
@@ -59,7 +51,7 @@ public sealed class Wav2Vec2Design : TransformerDesign<Wav2Vec2Config>
         if (deployment.ImageSize is not null) yield return ("deployment.image_size", "does not apply to the wav2vec2 family (audio); remove it");
     }
 
-    public override DeploymentShape Resolve(DeploymentSpec deployment, IModelConfig baseConfig, DataSpec data, int threads, string device) =>
+    public override DeploymentShape Resolve(DeploymentSpec deployment, IModelConfig baseConfig, int dataMaxLength, int threads, string device) =>
         new(deployment.BatchSize, threads, device) { AudioLength = deployment.AudioLength };
 
     public override IReadOnlyList<DesignInput> Inputs(IModelConfig config, DeploymentShape shape)

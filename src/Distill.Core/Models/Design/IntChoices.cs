@@ -2,7 +2,7 @@ using System.Globalization;
 using Distill.Schema;
 using YamlDotNet.RepresentationModel;
 
-namespace Distill.Design;
+namespace Distill.Models.Design;
 
 /// <summary>
 /// The values one dimension of a design search space may take (a discrete range). Written as a single integer

@@ -1,4 +1,4 @@
-namespace Distill.Design;
+namespace Distill.Models.Design;
 
 /// <summary>The resolved deployment shape latency is measured at (see <see cref="DeploymentSpec"/>).</summary>
 public sealed record DeploymentShape(int BatchSize, int Threads, string Device)

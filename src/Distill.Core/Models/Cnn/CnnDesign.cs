@@ -1,9 +1,7 @@
-using Distill.Models;
-using Distill.Models.Cnn;
-using Distill.Recipes;
+using Distill.Models.Design;
 using static TorchSharp.torch;
 
-namespace Distill.Design;
+namespace Distill.Models.Cnn;
 
 /// <summary>
 /// Design space of the <c>cnn</c> family: <c>layers</c> = number of conv blocks, <c>channels</c> = widths a block may
@@ -64,7 +62,7 @@ public sealed class CnnDesign : DesignFamily
         }
     }
 
-    public override IEnumerable<(string Key, string Message)> ValidateDeployment(DeploymentSpec deployment, IModelConfig baseConfig, DataSpec data)
+    public override IEnumerable<(string Key, string Message)> ValidateDeployment(DeploymentSpec deployment, IModelConfig baseConfig, int dataMaxLength)
     {
         var b = Base(baseConfig);
         if (deployment.ImageSize is { } s && s != b.ImageSize)
@@ -73,7 +71,7 @@ public sealed class CnnDesign : DesignFamily
         if (deployment.AudioLength is not null) yield return ("deployment.audio_length", "does not apply to the cnn family (images); remove it");
     }
 
-    public override DeploymentShape Resolve(DeploymentSpec deployment, IModelConfig baseConfig, DataSpec data, int threads, string device) =>
+    public override DeploymentShape Resolve(DeploymentSpec deployment, IModelConfig baseConfig, int dataMaxLength, int threads, string device) =>
         new(deployment.BatchSize, threads, device) { ImageSize = Base(baseConfig).ImageSize };
 
     public override double[] Features(IModelConfig config, DeploymentShape shape)

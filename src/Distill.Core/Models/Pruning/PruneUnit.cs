@@ -1,4 +1,4 @@
-namespace Distill.Compression.Pruning;
+namespace Distill.Models.Pruning;
 
 /// <summary>
 /// The kinds of units structured pruning removes. Recipes name the transformer kinds in the prune stage's

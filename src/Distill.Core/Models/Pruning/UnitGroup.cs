@@ -1,4 +1,4 @@
-namespace Distill.Compression.Pruning;
+namespace Distill.Models.Pruning;
 
 /// <summary>
 /// A set of units (neurons, FFN neurons, conv channels, attention heads) that structured pruning removes together with

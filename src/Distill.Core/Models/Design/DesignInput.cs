@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Distill.Design;
+namespace Distill.Models.Design;
 
 /// <summary>One tensor of a synthetic deployment batch: its name, full shape (batch first) and dtype.</summary>
 public sealed record DesignInput(string Name, long[] Shape, ScalarType DType)

@@ -1,6 +1,4 @@
-using Distill.Models;
-
-namespace Distill.Design;
+namespace Distill.Models.Design;
 
 /// <summary>
 /// Design space shared by the encoder-only transformers (bert, vit, wav2vec2): <c>layers</c>, <c>hidden_size</c> (H),
@@ -13,20 +11,26 @@ namespace Distill.Design;
 /// A_l heads of width H/A) counts each layer's attention width A_l·H/A instead of H in the Q, K, V and output MACs,
 /// the attention MACs and the softmax; search candidates never have pruned heads.
 /// </summary>
-public abstract class TransformerDesign<TConfig> : DesignFamily where TConfig : class, IModelConfig
+public abstract class TransformerDesign<TConfig> : DesignFamily where TConfig : class, ITransformerEncoderConfig
 {
     public override IReadOnlyList<string> SearchKeys { get; } = ["layers", "hidden_size", "heads", "intermediate_size"];
 
     public override IReadOnlyList<string> FeatureNames { get; } =
         ["overhead", "layers", "hidden_elements", "linear_macs", "attention_macs", "softmax_elements", "input_elements", "input_macs"];
 
-    protected abstract (int Layers, int Hidden, int Heads, int Intermediate) Shape(TConfig config);
+    /// <summary>The sizes, read through <see cref="ITransformerEncoderConfig"/>.</summary>
+    private static (int Layers, int Hidden, int Heads, int Intermediate) Shape(TConfig c) =>
+        (c.NumHiddenLayers, c.HiddenSize, c.NumAttentionHeads, c.IntermediateSize);
 
     /// <summary>The config with these sizes and no pruned heads.</summary>
-    protected abstract TConfig With(TConfig config, int layers, int hidden, int heads, int intermediate);
+    private static TConfig With(TConfig config, int layers, int hidden, int heads, int intermediate) =>
+        (TConfig)config.WithEncoder(layers, hidden, heads, intermediate, prunedHeads: null);
 
-    /// <summary>Attention heads left in <paramref name="layer"/> (the head count unless the family prunes heads).</summary>
-    protected virtual int HeadsInLayer(TConfig config, int layer) => Shape(config).Heads;
+    /// <summary>Attention heads left in <paramref name="layer"/> (the head count unless the config prunes heads).</summary>
+    private static int HeadsInLayer(TConfig config, int layer) => config.HeadsInLayer(layer);
+
+    /// <summary>True when a candidate may have no encoder layer at all (vit: the patch embedding and the head alone).</summary>
+    protected virtual bool AllowsNoLayers => false;
 
     /// <summary>Tokens per example T at the deployment shape.</summary>
     protected abstract int Tokens(TConfig config, DeploymentShape shape);
@@ -61,7 +65,7 @@ public abstract class TransformerDesign<TConfig> : DesignFamily where TConfig : 
                     $"hidden size {h} is not divisible by any head count [{Join(heads)}] with a head width of at least {space.MinHeadDim} (min_head_dim)");
             if (HiddenSizeProblem(b, h) is { } problem) yield return (space.HiddenSize is null ? "search" : "search.hidden_size", problem);
         }
-        if (Family != "vit" && layers.Contains(0)) yield return ("search.layers", "needs at least one layer");
+        if (!AllowsNoLayers && layers.Contains(0)) yield return ("search.layers", "needs at least one layer");
     }
 
     public override IEnumerable<IModelConfig> Enumerate(SearchSpaceSpec space, IModelConfig baseConfig)

@@ -1,6 +1,6 @@
 using Distill.Schema;
 
-namespace Distill.Design;
+namespace Distill.Models.Design;
 
 /// <summary>
 /// <c>search:</c> of a <c>design</c> stage: the values each architecture dimension of the student may take. A key

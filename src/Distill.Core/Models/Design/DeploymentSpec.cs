@@ -1,6 +1,6 @@
 using Distill.Schema;
 
-namespace Distill.Design;
+namespace Distill.Models.Design;
 
 /// <summary>
 /// <c>deployment:</c> of a <c>design</c> stage: the shape and place the student will serve in, which is what latency is

@@ -1,22 +1,12 @@
-using Distill.Models;
-using Distill.Models.Bert;
-using Distill.Recipes;
+using Distill.Models.Design;
 using static TorchSharp.torch;
 
-namespace Distill.Design;
+namespace Distill.Models.Bert;
 
 /// <summary>Design space of the <c>bert</c> family; T = <c>deployment.sequence_length</c> (default <c>data.max_length</c>); input MACs = the pooler's B·H².</summary>
 public sealed class BertDesign : TransformerDesign<BertConfig>
 {
     public override string Family => "bert";
-
-    protected override (int Layers, int Hidden, int Heads, int Intermediate) Shape(BertConfig c) =>
-        (c.NumHiddenLayers, c.HiddenSize, c.NumAttentionHeads, c.IntermediateSize);
-
-    protected override BertConfig With(BertConfig c, int layers, int hidden, int heads, int intermediate) =>
-        c with { NumHiddenLayers = layers, HiddenSize = hidden, NumAttentionHeads = heads, IntermediateSize = intermediate, PrunedHeads = null };
-
-    protected override int HeadsInLayer(BertConfig c, int layer) => c.HeadsInLayer(layer);
 
     protected override int Tokens(BertConfig config, DeploymentShape shape) =>
         shape.SequenceLength ?? throw new ArgumentException("bert: the deployment shape has no sequence_length.");
@@ -28,10 +18,10 @@ public sealed class BertDesign : TransformerDesign<BertConfig>
         || parameterName.EndsWith("position_embeddings.weight", StringComparison.Ordinal)
         || parameterName.EndsWith("token_type_embeddings.weight", StringComparison.Ordinal);
 
-    public override IEnumerable<(string Key, string Message)> ValidateDeployment(DeploymentSpec deployment, IModelConfig baseConfig, DataSpec data)
+    public override IEnumerable<(string Key, string Message)> ValidateDeployment(DeploymentSpec deployment, IModelConfig baseConfig, int dataMaxLength)
     {
         var b = Base(baseConfig);
-        int t = deployment.SequenceLength ?? data.MaxLength;
+        int t = deployment.SequenceLength ?? dataMaxLength;
         if (t > b.MaxPositionEmbeddings)
             yield return (deployment.SequenceLength is null ? "deployment" : "deployment.sequence_length",
                 $"{t} tokens exceed the student's max_position_embeddings {b.MaxPositionEmbeddings}; shorten it or raise student.config.max_position_embeddings");
@@ -39,8 +29,8 @@ public sealed class BertDesign : TransformerDesign<BertConfig>
         if (deployment.AudioLength is not null) yield return ("deployment.audio_length", "does not apply to the bert family (text); remove it");
     }
 
-    public override DeploymentShape Resolve(DeploymentSpec deployment, IModelConfig baseConfig, DataSpec data, int threads, string device) =>
-        new(deployment.BatchSize, threads, device) { SequenceLength = deployment.SequenceLength ?? data.MaxLength };
+    public override DeploymentShape Resolve(DeploymentSpec deployment, IModelConfig baseConfig, int dataMaxLength, int threads, string device) =>
+        new(deployment.BatchSize, threads, device) { SequenceLength = deployment.SequenceLength ?? dataMaxLength };
 
     public override IReadOnlyList<DesignInput> Inputs(IModelConfig config, DeploymentShape shape)
     {
