@@ -22,7 +22,7 @@ namespace Distill.Caching;
 public sealed record TeacherCacheKey(string Teacher, string Data, string Preprocessing, string Inputs, string Layout)
 {
     /// <summary>Bumped whenever the on-disk format changes.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2; // 2: text hidden states and attention maps stored at each example's token count
 
     /// <summary>Names of the components that differ from <paramref name="other"/>, with what each covers.</summary>
     public IReadOnlyList<string> Differences(TeacherCacheKey other)
