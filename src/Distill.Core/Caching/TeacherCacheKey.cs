@@ -43,7 +43,8 @@ public sealed record TeacherCacheKey(string Teacher, string Data, string Preproc
         HashData(data, train.Count),
         HashPreprocessing(data),
         HashInputs(train),
-        HashText($"v{FormatVersion}|{encoding}|top_k={topK?.ToString() ?? "all"}|{needs}"));
+        // Whether text may be stored at its real tokens is part of the layout: an unmasked term must not reuse such a cache.
+        HashText($"v{FormatVersion}|{encoding}|top_k={topK?.ToString() ?? "all"}|{needs}|tokens={(needs.PaddedTokenReaders.Count == 0 ? "real" : "padded")}"));
 
     public static string HashTeacher(DistillModel teacher)
     {

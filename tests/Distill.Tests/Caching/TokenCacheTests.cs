@@ -207,6 +207,19 @@ public sealed class TokenCacheTests : IDisposable
     }
 
     [Fact]
+    public void WhetherTextIsStoredAtItsRealTokensIsPartOfTheKey()
+    {
+        Directory.CreateDirectory(_root);
+        var data = new Distill.Recipes.DataSpec { Dataset = "sst2", Path = _root };
+        TeacherCacheKey KeyFor(bool mask) => TeacherCacheKey.Compute(_teacher, new RaggedText(), data, "train", 42,
+            TeacherNeeds.From(Terms(mask)), CacheEncoding.Fp32, null);
+        var masked = KeyFor(mask: true);
+        var unmasked = KeyFor(mask: false);
+        Assert.Equal(["cached outputs (encoding, top_k or loss terms)"], masked.Differences(unmasked));
+        Assert.Empty(masked.Differences(KeyFor(mask: true)));
+    }
+
+    [Fact]
     public void LeftPaddedTextIsRefused()
     {
         var terms = Terms(maskPadding: true);
