@@ -32,8 +32,8 @@ public class TransferDatasetTests
     {
         var full = new Numbered(50);
         var limited = SubsetDataset.Limit(full, 12, seed: 7);
-        var transfer = TransferDataset.BeyondLimit(full, 12, 20, seed: 7);
-        Assert.Equal((12, 20, 32), (transfer.Labelled, transfer.Unlabelled, transfer.Count));
+        var transfer = TransferDataset.Create(full, 12, seed: 7, unlabelled: 20);
+        Assert.Equal((12, 20, 0, 32), (transfer.Labelled, transfer.BeyondLimit, transfer.Augmented, transfer.Count));
         using var scope = torch.NewDisposeScope();
         var all = transfer.GetBatch([.. Enumerable.Range(0, 32)]);
         var ids = all["input_ids"].squeeze(1).data<long>().ToArray();
@@ -52,10 +52,10 @@ public class TransferDatasetTests
     public void TooFewExamplesBeyondTheLimitOrNoLimitAreErrorsNamingTheKey()
     {
         var full = new Numbered(30);
-        var tooMany = Assert.Throws<InvalidInputException>(() => TransferDataset.BeyondLimit(full, 20, 11, seed: 1));
+        var tooMany = Assert.Throws<InvalidInputException>(() => TransferDataset.Create(full, 20, seed: 1, unlabelled: 11));
         Assert.Contains("distill.transfer.unlabelled", tooMany.Message);
         Assert.Contains("at most 10", tooMany.Message);
-        var noLimit = Assert.Throws<InvalidInputException>(() => TransferDataset.BeyondLimit(full, null, 5, seed: 1));
+        var noLimit = Assert.Throws<InvalidInputException>(() => TransferDataset.Create(full, null, seed: 1, unlabelled: 5));
         Assert.Contains("data.train_limit", noLimit.Message);
     }
 
@@ -98,6 +98,16 @@ public class TransferDatasetTests
             var loaded = RecipeLoader.Load(path);
             Assert.Empty(loaded.Errors);
             Assert.Equal(new TransferSpec { Unlabelled = 100 }, loaded.Recipe!.Distill.Transfer);
+
+            File.WriteAllText(path, yaml.Replace("    unlabelled: 100\n", "    augment: {copies: 2, probability: 0.3}\n"));
+            loaded = RecipeLoader.Load(path);
+            Assert.Empty(loaded.Errors);
+            Assert.Equal(new AugmentSpec { Copies = 2, Probability = 0.3, Neighbours = 15 }, loaded.Recipe!.Distill.Transfer!.Augment);
+
+            File.WriteAllText(path, yaml.Replace("    unlabelled: 100\n", "    augment: {copies: 0}\n"));
+            Assert.Contains("distill.transfer.augment.copies", Assert.Single(RecipeLoader.Load(path).Errors).ToString());
+            File.WriteAllText(path, yaml.Replace("  transfer:\n    unlabelled: 100\n", "  transfer: {}\n"));
+            Assert.Contains("the transfer set is empty", Assert.Single(RecipeLoader.Load(path).Errors).ToString());
         }
         finally
         {
