@@ -229,6 +229,11 @@ public static class RecipeLoader
                 source.Add(node, path, "these are the training examples beyond data.train_limit, but data.train_limit is not set; " +
                     "set it to the number of labelled examples to train on");
             }
+            if (transfer.Augment is { } augment && recipe.Data.Tokenizer is null)
+            {
+                var (node, path) = source.Locate(transfer, "augment");
+                source.Add(node, path, "augmentation replaces words of the text, so it needs data.tokenizer (the teacher's vocabulary)");
+            }
         }
 
         if (!source.HasErrorsUnder("data"))

@@ -100,6 +100,9 @@ public class TransferDatasetTests
             Assert.Equal(new TransferSpec { Unlabelled = 100 }, loaded.Recipe!.Distill.Transfer);
 
             File.WriteAllText(path, yaml.Replace("    unlabelled: 100\n", "    augment: {copies: 2, probability: 0.3}\n"));
+            Assert.Contains("needs data.tokenizer", Assert.Single(RecipeLoader.Load(path).Errors).ToString());
+            File.WriteAllText(path, yaml.Replace("    unlabelled: 100\n", "    augment: {copies: 2, probability: 0.3}\n")
+                .Replace("  dataset: mnist\n", $"  dataset: mnist\n  tokenizer: {TestPaths.Tokenizer}\n"));
             loaded = RecipeLoader.Load(path);
             Assert.Empty(loaded.Errors);
             Assert.Equal(new AugmentSpec { Copies = 2, Probability = 0.3, Neighbours = 15 }, loaded.Recipe!.Distill.Transfer!.Augment);
