@@ -210,8 +210,8 @@ public sealed class TokenCacheTests : IDisposable
     public void WhetherTextIsStoredAtItsRealTokensIsPartOfTheKey()
     {
         Directory.CreateDirectory(_root);
-        var data = new Distill.Recipes.DataSpec { Dataset = "sst2", Path = _root };
-        TeacherCacheKey KeyFor(bool mask) => TeacherCacheKey.Compute(_teacher, new RaggedText(), data, "train", 42,
+        var data = new TeacherCacheData("sst2", _root, "train", null, 42, "{}", 64, null);
+        TeacherCacheKey KeyFor(bool mask) => TeacherCacheKey.Compute(_teacher, new RaggedText(), data,
             TeacherNeeds.From(Terms(mask)), CacheEncoding.Fp32, null);
         var masked = KeyFor(mask: true);
         var unmasked = KeyFor(mask: false);
