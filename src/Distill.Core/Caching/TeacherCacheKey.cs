@@ -63,6 +63,8 @@ public sealed record TeacherCacheKey(string Teacher, string Data, string Preproc
     {
         using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Add(h, $"{data.Dataset}|{data.Split}|{count}|limit={data.TrainLimit?.ToString() ?? "all"}|seed={(data.TrainLimit is null ? 0 : data.LimitSeed)}");
+        // Only with a transfer set, so that every other cache keeps its hash. Its rows depend on the seed even without a limit.
+        if (data.Transfer is { } transfer) Add(h, $"transfer={transfer}|seed={data.LimitSeed}");
         AddFolder(h, data.Path);
         return Hex(h);
     }
