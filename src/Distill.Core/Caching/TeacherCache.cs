@@ -11,16 +11,25 @@ namespace Distill.Caching;
 /// A built teacher-output cache, memory-mapped read-only: <see cref="Lookup"/> gathers the records of a batch's examples
 /// (by the <see cref="IndexInput"/> input that <see cref="IndexedDataset"/> adds) and decodes them to float32 tensors.
 /// The operating system pages the files in and out, so the process holds only what recent batches touched.
-/// Folder layout: <c>manifest.json</c> (<see cref="CacheManifest"/>) and one <c>.bin</c> file per <see cref="CacheEntry"/>.
+/// Folder layout: <c>manifest.json</c> (<see cref="CacheManifest"/>), one <c>.bin</c> file per <see cref="CacheEntry"/>,
+/// and, when text hidden states or attention maps are stored, <c>token_lengths.bin</c> (int32 per example: its real
+/// tokens, the attention mask's sum). Text batches are padded to their longest example, so the same example has a
+/// different padded length in every batch; storing the real tokens only and padding with zeros on lookup serves any
+/// batch, and is exact for terms that leave padded positions out (<see cref="Distill.Losses.TeacherReads.ReadsPaddedTokens"/>).
 /// </summary>
 public sealed unsafe class TeacherCache : IDisposable
 {
     /// <summary>Name of the batch input holding each example's index in the training set (int64, (B)).</summary>
     public const string IndexInput = "example_index";
 
+    /// <summary>File of each example's token count (int32, little-endian), present when a token entry is.</summary>
+    public const string TokenLengthsFile = "token_lengths.bin";
+
     private readonly MemoryMappedFile[] _files;
     private readonly MemoryMappedViewAccessor[] _views;
     private readonly byte*[] _pointers;
+    private readonly long[]?[] _offsets; // per token entry: byte offset of each example's record (Count + 1 values)
+    private readonly int[]? _lengths;
     private bool _disposed;
 
     private TeacherCache(string dir, CacheManifest manifest)
@@ -31,18 +40,36 @@ public sealed unsafe class TeacherCache : IDisposable
         _files = new MemoryMappedFile[n];
         _views = new MemoryMappedViewAccessor[n];
         _pointers = new byte*[n];
+        _offsets = new long[]?[n];
         try
         {
+            if (manifest.Entries.Any(e => e.TokenAxes is not null)) _lengths = ReadLengths(dir, manifest.Count);
             for (int i = 0; i < n; i++)
             {
                 var entry = manifest.Entries[i];
                 string path = Path.Combine(dir, entry.File);
-                long expected = manifest.Count * entry.RecordBytes;
+                long expected;
+                string promise;
+                if (entry.TokenAxes is null)
+                {
+                    expected = manifest.Count * entry.RecordBytes;
+                    promise = $"{manifest.Count} records of {entry.RecordBytes} bytes";
+                }
+                else
+                {
+                    var offsets = new long[manifest.Count + 1];
+                    for (int j = 0; j < manifest.Count; j++)
+                        offsets[j + 1] = offsets[j] + entry.AtLength(_lengths![j], manifest.Encoding, manifest.TopK).RecordBytes;
+                    _offsets[i] = offsets;
+                    expected = offsets[^1];
+                    promise = $"{manifest.Count} records at the token counts of {TokenLengthsFile}";
+                }
                 long actual = File.Exists(path) ? new FileInfo(path).Length : -1;
                 if (actual != expected)
                     throw new TeacherCacheException(
-                        $"{path}: {(actual < 0 ? "missing" : $"{actual} bytes")}, but the manifest promises {manifest.Count} records of {entry.RecordBytes} bytes " +
+                        $"{path}: {(actual < 0 ? "missing" : $"{actual} bytes")}, but the manifest promises {promise} " +
                         $"({expected} bytes). The cache is incomplete or damaged; delete {dir} to rebuild it.");
+                DataBytes += expected;
                 _files[i] = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
                 _views[i] = _files[i].CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
                 byte* p = null;
@@ -71,7 +98,26 @@ public sealed unsafe class TeacherCache : IDisposable
     public double BuildSeconds { get; private init; }
 
     /// <summary>Total bytes of the data files.</summary>
-    public long DataBytes => Manifest.Entries.Sum(e => e.RecordBytes) * Manifest.Count;
+    public long DataBytes { get; }
+
+    private static int[] ReadLengths(string dir, int count)
+    {
+        string path = Path.Combine(dir, TokenLengthsFile);
+        long actual = File.Exists(path) ? new FileInfo(path).Length : -1;
+        if (actual != 4L * count)
+            throw new TeacherCacheException(
+                $"{path}: {(actual < 0 ? "missing" : $"{actual} bytes")}, but the manifest promises {count} token counts ({4L * count} bytes). " +
+                $"The cache is incomplete or damaged; delete {dir} to rebuild it.");
+        var lengths = new int[count];
+        var bytes = File.ReadAllBytes(path);
+        for (int i = 0; i < count; i++)
+        {
+            lengths[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4 * i));
+            if (lengths[i] < 0)
+                throw new TeacherCacheException($"{path}: example {i} has a negative token count ({lengths[i]}); delete {dir} to rebuild the cache.");
+        }
+        return lengths;
+    }
 
     /// <summary>Opens a finished cache folder (one with a manifest) and maps its files.</summary>
     public static TeacherCache Open(string dir) =>
@@ -151,10 +197,13 @@ public sealed unsafe class TeacherCache : IDisposable
         var hidden = new Dictionary<int, Tensor>();
         var attentions = new Dictionary<int, Tensor>();
         var features = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        long? tokens = _lengths is null ? null : TokensOf(batch, indices);
         for (int e = 0; e < Manifest.Entries.Count; e++)
         {
             var entry = Manifest.Entries[e];
-            var decoded = CacheCodec.Decode(Gather(e, entry, indices), entry, Manifest.Encoding, Manifest.TopK).to(device);
+            var decoded = (entry.TokenAxes is null
+                ? CacheCodec.Decode(Gather(e, entry, indices), entry, Manifest.Encoding, Manifest.TopK)
+                : GatherTokens(e, entry, indices, tokens!.Value)).to(device);
             int colon = entry.Name.IndexOf(':');
             string kind = colon < 0 ? entry.Name : entry.Name[..colon], arg = colon < 0 ? "" : entry.Name[(colon + 1)..];
             switch (kind)
@@ -172,6 +221,51 @@ public sealed unsafe class TeacherCache : IDisposable
             Attentions = new KeptLayers(Manifest.Attentions, attentions, "attention map"),
         };
         return new CachedTeacherOutput(output, features);
+    }
+
+    /// <summary>The batch's padded token count T (its attention_mask's width), checked to hold every example's real tokens.</summary>
+    private long TokensOf(Batch batch, long[] indices)
+    {
+        var mask = batch.Optional("attention_mask");
+        if (mask is null || mask.dim() != 2)
+            throw new InvalidOperationException(
+                $"Teacher cache {Dir} stores text outputs at each example's token count, so the batch needs a (B, T) attention_mask; " +
+                $"it has [{string.Join(", ", batch.Inputs.Keys)}].");
+        long t = mask.shape[1];
+        foreach (long i in indices)
+            if (_lengths![i] > t)
+                throw new InvalidOperationException(
+                    $"Teacher cache {Dir}: example {i} had {_lengths[i]} real tokens when the cache was built, but this batch is padded to {t}: " +
+                    "the cache was built with other pre-processing; delete it to rebuild.");
+        return t;
+    }
+
+    /// <summary>A token entry for the batch: each example's record decoded at its length, zero-padded to <paramref name="tokens"/> (B, ...shape with T).</summary>
+    private Tensor GatherTokens(int entryIndex, CacheEntry entry, long[] indices, long tokens)
+    {
+        byte* basePtr = _pointers[entryIndex];
+        var offsets = _offsets[entryIndex]!;
+        long[] shape = [.. entry.Shape];
+        foreach (int axis in entry.TokenAxes!) shape[axis] = tokens;
+        var output = torch.zeros([indices.Length, .. shape]);                                  // (B, ...shape at T)
+        for (int b = 0; b < indices.Length; b++)
+        {
+            long i = indices[b];
+            var one = entry.AtLength(_lengths![i], Manifest.Encoding, Manifest.TopK);
+            long partOffset = offsets[i];
+            var parts = new List<Tensor>(one.Parts.Count);
+            foreach (var part in one.Parts)
+            {
+                var t = torch.empty([1, .. part.Shape], CacheCodec.ScalarTypeOf(part.DType)); // (1, ...part shape)
+                new ReadOnlySpan<byte>(basePtr + partOffset, checked((int)part.Bytes)).CopyTo(t.bytes);
+                parts.Add(t);
+                partOffset += part.Bytes;
+            }
+            var target = output[b];                                                              // (...shape at T)
+            foreach (int axis in entry.TokenAxes) target = target.narrow(axis, 0, _lengths[i]);  // the real tokens
+            target.copy_(CacheCodec.Decode(parts, one, Manifest.Encoding, Manifest.TopK)[0]);
+        }
+        return output;
     }
 
     private List<Tensor> Gather(int entryIndex, CacheEntry entry, long[] indices)
@@ -202,6 +296,8 @@ public sealed unsafe class TeacherCache : IDisposable
         Directory.CreateDirectory(tmp);
         var streams = new Dictionary<string, FileStream>(StringComparer.Ordinal);
         var entries = new List<CacheEntry>();
+        var lengths = new List<int>(train.Count);
+        bool anyTokenEntry = false;
         bool wasTraining = teacher.training, hadAttentions = teacher.OutputAttentions;
         using var taps = FeatureTaps.Attach(teacher, needs.Taps);
         try
@@ -219,32 +315,52 @@ public sealed unsafe class TeacherCache : IDisposable
                 var output = teacher.call(batch);
                 hiddenCount = output.HiddenStates.Count;
                 attentionCount = output.Attentions.Count;
+                // Real tokens only when no term reads padded positions; otherwise fixed shapes, as fixed-length padding gives.
+                var batchLengths = needs.PaddedTokenReaders.Count == 0 ? RealTokens(batch, start) : null;
+                if (batchLengths is not null) lengths.AddRange(batchLengths);
                 foreach (var (name, tensor) in Selected(output, taps.Features, needs))
                 {
+                    int[]? tokenAxes = batchLengths is null ? null : TokenAxesOf(name, tensor, batch["attention_mask"].shape[1]);
                     long[] shape = tensor.shape[1..];
+                    if (tokenAxes is not null) foreach (int axis in tokenAxes) shape[axis] = -1;
                     var entry = entries.FirstOrDefault(e => e.Name == name);
                     if (entry is null)
                     {
                         entry = new CacheEntry
                         {
-                            Name = name, Shape = shape, File = FileName(name, entries.Count),
-                            Parts = CacheCodec.Parts(name, shape, spec.Encoding, spec.TopK),
+                            Name = name, Shape = shape, TokenAxes = tokenAxes, File = FileName(name, entries.Count),
+                            Parts = tokenAxes is null ? CacheCodec.Parts(name, shape, spec.Encoding, spec.TopK) : [],
                         };
+                        anyTokenEntry |= tokenAxes is not null;
                         entries.Add(entry);
                         streams[name] = new FileStream(Path.Combine(tmp, entry.File), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
                     }
-                    else if (!entry.Shape.SequenceEqual(shape))
+                    else if (!entry.Shape.SequenceEqual(shape) || (entry.TokenAxes is null) != (tokenAxes is null))
                     {
+                        string fix = needs.PaddedTokenReaders.Count > 0 && (name.StartsWith("hidden:", StringComparison.Ordinal) || name.StartsWith("attention:", StringComparison.Ordinal))
+                            ? $"Loss term(s) {string.Join(", ", needs.PaddedTokenReaders.Select(t => $"'{t}'"))} compare padded positions too, so the " +
+                              "cache cannot store the real tokens alone; set mask_padding: true on those hidden_mse terms (padded tokens left out of " +
+                              "the mean), pad every example to one length, or remove distill.cache."
+                            : "Text hidden states and attention maps are stored at each example's token count (−1 above), but other outputs " +
+                              "(module taps, audio frames) need one shape: read hidden states instead of a tapped module, pad to one length, or remove distill.cache.";
                         throw new TeacherCacheException(
                             $"distill.cache: the teacher's '{name}' output is ({string.Join(", ", entry.Shape)}) per example in one batch and " +
-                            $"({string.Join(", ", shape)}) in another (text batches padded to their longest example). The cache needs " +
-                            "fixed shapes; remove distill.cache for this data.");
+                            $"({string.Join(", ", shape)}) in another (text batches are padded to their longest example). {fix}");
                     }
-                    WriteRecords(streams[name], CacheCodec.Encode(tensor, entry, spec.Encoding, spec.TopK), entry, n);
+                    if (entry.TokenAxes is null)
+                        WriteRecords(streams[name], CacheCodec.Encode(tensor, entry, spec.Encoding, spec.TopK), entry, n);
+                    else
+                        WriteTokenRecords(streams[name], tensor, entry, batchLengths!, spec);
                 }
             }
             foreach (var s in streams.Values) s.Dispose();
             streams.Clear();
+            if (anyTokenEntry)
+            {
+                var bytes = new byte[4 * lengths.Count];
+                for (int i = 0; i < lengths.Count; i++) System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4 * i), lengths[i]);
+                File.WriteAllBytes(Path.Combine(tmp, TokenLengthsFile), bytes);
+            }
             var manifest = new CacheManifest
             {
                 Count = train.Count, Encoding = spec.Encoding, TopK = spec.TopK, Key = key, Entries = entries,
@@ -264,6 +380,43 @@ public sealed unsafe class TeacherCache : IDisposable
         {
             teacher.OutputAttentions = hadAttentions;
             teacher.train(wasTraining);
+        }
+    }
+
+    /// <summary>
+    /// Each example's real tokens (the attention mask's row sums) when the batch is text with a (B, T) mask; null otherwise.
+    /// The mask must mark a prefix (padding on the right, as the tokenizer pads), else the real tokens are not a prefix to store.
+    /// </summary>
+    private static int[]? RealTokens(Batch batch, int start)
+    {
+        if (batch.Optional("attention_mask") is not { } mask || mask.dim() != 2 || !batch.Inputs.ContainsKey("input_ids")) return null;
+        var m = mask.cpu().to(ScalarType.Int64);                                                   // (B, T)
+        var lengths = m.sum(1);                                                                    // (B)
+        var prefix = torch.arange(m.shape[1]).unsqueeze(0) < lengths.unsqueeze(1);                 // (B, T): the first ℓ_b positions
+        if (!m.eq(prefix.to(ScalarType.Int64)).all().item<bool>())
+            throw new TeacherCacheException(
+                $"distill.cache: the attention_mask of training examples {start}..{start + m.shape[0] - 1} is not 1s followed by 0s " +
+                "(left padding, or gaps), so the real tokens are not a prefix to store; pad on the right, or remove distill.cache.");
+        return [.. lengths.data<long>().Select(l => checked((int)l))];
+    }
+
+    /// <summary>Token axes of a per-example output: (T, D) hidden states → [0]; (heads, T, T) attention maps → [1, 2]; others none.</summary>
+    private static int[]? TokenAxesOf(string name, Tensor tensor, long tokens)
+    {
+        if (name.StartsWith("hidden:", StringComparison.Ordinal) && tensor.dim() == 3 && tensor.shape[1] == tokens) return [0];
+        if (name.StartsWith("attention:", StringComparison.Ordinal) && tensor.dim() == 4 && tensor.shape[2] == tokens && tensor.shape[3] == tokens) return [1, 2];
+        return null;
+    }
+
+    /// <summary>Writes each example of a token entry's batch (B, ...) cut to its real tokens, in example order.</summary>
+    private static void WriteTokenRecords(FileStream stream, Tensor batch, CacheEntry entry, int[] lengths, TeacherCacheSpec spec)
+    {
+        for (int b = 0; b < lengths.Length; b++)
+        {
+            var one = entry.AtLength(lengths[b], spec.Encoding, spec.TopK);
+            var x = batch.narrow(0, b, 1);                                                   // (1, ...shape at T)
+            foreach (int axis in entry.TokenAxes!) x = x.narrow(axis + 1, 0, lengths[b]);    // (1, ...shape at ℓ_b)
+            WriteRecords(stream, CacheCodec.Encode(x.contiguous(), one, spec.Encoding, spec.TopK), one, 1);
         }
     }
 

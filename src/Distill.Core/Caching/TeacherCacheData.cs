@@ -10,4 +10,8 @@ namespace Distill.Caching;
 /// <param name="PreprocessingJson">The pre-processing settings as JSON.</param>
 /// <param name="MaxLength">Text: the token limit.</param>
 /// <param name="Tokenizer">Text: the tokenizer folder (its files are hashed); null = none.</param>
-public sealed record TeacherCacheData(string Dataset, string Path, string Split, int? TrainLimit, long LimitSeed, string PreprocessingJson, int MaxLength, string? Tokenizer);
+public sealed record TeacherCacheData(string Dataset, string Path, string Split, int? TrainLimit, long LimitSeed, string PreprocessingJson, int MaxLength, string? Tokenizer)
+{
+    /// <summary>The transfer set added to the training examples (its settings as JSON); null = none.</summary>
+    public string? Transfer { get; init; }
+}

@@ -22,7 +22,7 @@ namespace Distill.Caching;
 public sealed record TeacherCacheKey(string Teacher, string Data, string Preprocessing, string Inputs, string Layout)
 {
     /// <summary>Bumped whenever the on-disk format changes.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2; // 2: text hidden states and attention maps stored at each example's token count
 
     /// <summary>Names of the components that differ from <paramref name="other"/>, with what each covers.</summary>
     public IReadOnlyList<string> Differences(TeacherCacheKey other)
@@ -43,7 +43,8 @@ public sealed record TeacherCacheKey(string Teacher, string Data, string Preproc
         HashData(data, train.Count),
         HashPreprocessing(data),
         HashInputs(train),
-        HashText($"v{FormatVersion}|{encoding}|top_k={topK?.ToString() ?? "all"}|{needs}"));
+        // Whether text may be stored at its real tokens is part of the layout: an unmasked term must not reuse such a cache.
+        HashText($"v{FormatVersion}|{encoding}|top_k={topK?.ToString() ?? "all"}|{needs}|tokens={(needs.PaddedTokenReaders.Count == 0 ? "real" : "padded")}"));
 
     public static string HashTeacher(DistillModel teacher)
     {
@@ -62,6 +63,8 @@ public sealed record TeacherCacheKey(string Teacher, string Data, string Preproc
     {
         using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Add(h, $"{data.Dataset}|{data.Split}|{count}|limit={data.TrainLimit?.ToString() ?? "all"}|seed={(data.TrainLimit is null ? 0 : data.LimitSeed)}");
+        // Only with a transfer set, so that every other cache keeps its hash. Its rows depend on the seed even without a limit.
+        if (data.Transfer is { } transfer) Add(h, $"transfer={transfer}|seed={data.LimitSeed}");
         AddFolder(h, data.Path);
         return Hex(h);
     }

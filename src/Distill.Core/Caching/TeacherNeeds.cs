@@ -15,15 +15,23 @@ public sealed record TeacherNeeds(IReadOnlyList<string> Taps, IReadOnlyList<int>
         var taps = new SortedSet<string>(StringComparer.Ordinal);
         var hidden = new SortedSet<int>();
         var attentions = new SortedSet<int>();
+        var padded = new List<string>();
         foreach (var term in terms)
         {
             var reads = term.TeacherReads;
+            if (reads.ReadsPaddedTokens && (reads.HiddenStates.Count > 0 || reads.Attentions.Count > 0)) padded.Add(term.Name);
             taps.UnionWith(reads.Taps);
             hidden.UnionWith(reads.HiddenStates);
             attentions.UnionWith(reads.Attentions);
         }
-        return new TeacherNeeds([.. taps], [.. hidden], [.. attentions]);
+        return new TeacherNeeds([.. taps], [.. hidden], [.. attentions]) { PaddedTokenReaders = padded };
     }
+
+    /// <summary>
+    /// Names of the terms that compare teacher hidden states or attention maps at padded token positions
+    /// (<see cref="TeacherReads.ReadsPaddedTokens"/>): a cache that stores only the real tokens of text cannot serve them.
+    /// </summary>
+    public IReadOnlyList<string> PaddedTokenReaders { get; init; } = [];
 
     /// <summary>A stable one-line description (part of the cache layout hash and of messages).</summary>
     public override string ToString() =>

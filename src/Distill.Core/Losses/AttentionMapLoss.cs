@@ -39,7 +39,7 @@ public sealed class AttentionMapLoss : ILossTerm
     public IReadOnlyList<(int Student, int Teacher)> Pairs { get; }
     public AttentionLossKind Loss { get; }
     public IReadOnlyList<string> StudentTaps => [];
-    public TeacherReads TeacherReads => new(attentions: Pairs.Select(p => p.Teacher - 1)); // layer t's map is Attentions[t - 1]
+    public TeacherReads TeacherReads => new(attentions: Pairs.Select(p => p.Teacher - 1), readsPaddedTokens: false); // layer t's map is Attentions[t - 1]
     public bool NeedsAttentions => true;
     public nn.Module? Trainable => null;
 

@@ -31,7 +31,7 @@ public sealed class CosineEmbeddingLoss : ILossTerm
     public double Weight { get; }
     public IReadOnlyList<(int Student, int Teacher)> Pairs { get; }
     public IReadOnlyList<string> StudentTaps => [];
-    public TeacherReads TeacherReads => new(hiddenStates: Pairs.Select(p => p.Teacher));
+    public TeacherReads TeacherReads => new(hiddenStates: Pairs.Select(p => p.Teacher), readsPaddedTokens: false);
     public bool NeedsAttentions => false;
     public nn.Module? Trainable => null;
 

@@ -7,4 +7,10 @@ public sealed record HiddenMseSpec : LossTermSpec
 
     /// <summary>Which student layer is matched to which teacher layer.</summary>
     public LayerMapping Layers { get; init; } = LayerMapping.Uniform;
+
+    /// <summary>
+    /// Leave padded tokens out of the mean (the batch's <c>attention_mask</c>); false compares every position, as TinyBERT
+    /// does. A teacher cache of text batches padded to different lengths needs true (it stores the real tokens only).
+    /// </summary>
+    public bool MaskPadding { get; init; }
 }

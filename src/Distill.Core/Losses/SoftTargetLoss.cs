@@ -10,7 +10,7 @@ namespace Distill.Losses;
 /// hard labels.
 /// <code>
 /// kd    = T² · KL(softmax(z_t/T) ‖ softmax(z_s/T))      batchmean: summed over classes and rows, divided by rows B
-/// ce    = CrossEntropy(z_s, y)                            mean over the rows (labels -100 are ignored)
+/// ce    = CrossEntropy(z_s, y)                            mean over the labelled rows (labels -100 are ignored; 0 when none is labelled)
 /// total = alpha · kd + (1 − alpha) · ce
 /// </code>
 /// The T² factor keeps the soft-target gradients, which scale as 1/T², comparable in size to the cross-entropy's when
@@ -87,7 +87,11 @@ public sealed class SoftTargetLoss : ILossTerm
             if (labels.dim() != 1 || labels.shape[0] != rows)
                 throw new ArgumentException(
                     $"soft_target: labels must be class ids of shape ({rows}), got {LossHelpers.Shape(labels)}.", nameof(labels));
-            ce = F.cross_entropy(s, labels.to(s.device));
+            var y = labels.to(s.device);
+            // Rows labelled -100 (an unlabelled transfer set) are skipped; a batch of only such rows has no cross-entropy
+            // (0, where the mean over no rows would be NaN).
+            long labelled = y.ne(-100).sum().item<long>();
+            ce = labelled == rows ? F.cross_entropy(s, y) : F.cross_entropy(s, y, reduction: nn.Reduction.Sum) / Math.Max(labelled, 1);
         }
         else if (alpha < 1)
         {

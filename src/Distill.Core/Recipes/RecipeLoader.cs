@@ -216,6 +216,26 @@ public static class RecipeLoader
             foreach (var spec in recipe.Stages.OfType<IRecipeCheckedSpec>())
                 foreach (var (key, message) in spec.Check(recipe)) { var (node, path) = source.Locate(spec, key); source.Add(node, path, message); }
 
+        if (recipe.Distill.Transfer is { } transfer && !source.HasErrorsUnder("distill") && !source.HasErrorsUnder("data"))
+        {
+            if (transfer.Unlabelled == 0 && transfer.Augment is null)
+            {
+                var (node, path) = source.Locate(recipe.Distill, "transfer");
+                source.Add(node, path, "the transfer set is empty; give unlabelled (examples beyond data.train_limit), augment, or both");
+            }
+            else if (transfer.Unlabelled > 0 && recipe.Data.TrainLimit is null)
+            {
+                var (node, path) = source.Locate(transfer, "unlabelled");
+                source.Add(node, path, "these are the training examples beyond data.train_limit, but data.train_limit is not set; " +
+                    "set it to the number of labelled examples to train on");
+            }
+            if (transfer.Augment is { } augment && recipe.Data.Tokenizer is null)
+            {
+                var (node, path) = source.Locate(transfer, "augment");
+                source.Add(node, path, "augmentation replaces words of the text, so it needs data.tokenizer (the teacher's vocabulary)");
+            }
+        }
+
         if (!source.HasErrorsUnder("data"))
         {
             var data = recipe.Data;

@@ -57,6 +57,13 @@ public sealed class RunInputs : IDisposable
                 }
             }
 
+        if (recipe.Distill.Transfer is { Unlabelled: > 0 } transfer && recipe.Stages.Any(s => s is DistillStageSpec) && train is not null
+            && recipe.Data.TrainLimit is { } limit && transfer.Unlabelled > train.Count - limit)
+            problems.Add(new InvalidInputException(recipe.Data.Path,
+                $"distill.transfer.unlabelled: {transfer.Unlabelled} unlabelled examples asked for, but the training split '{data.TrainSplit}' has " +
+                $"{train.Count} examples and data.train_limit keeps {limit} of them labelled, which leaves {Math.Max(0, train.Count - limit)}; " +
+                $"lower distill.transfer.unlabelled to at most {Math.Max(0, train.Count - limit)}."));
+
         if (recipe.Teacher.Checkpoint is { } checkpoint)
         {
             try { CheckpointIO.Verify(CheckpointIO.Locate(checkpoint) ?? checkpoint); }

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Distill.Caching;
+using Distill.Data;
+using Distill.Data.Transfer;
 using Distill.Models;
 using Distill.Recipes;
 using Distill.Stages.Results;
@@ -25,13 +27,22 @@ public sealed class DistillStage(DistillStageSpec spec) : IStage
         var (student, report) = inputs.BuildStudent(init);
         var terms = DistillTerms.Build(run, spec.DisplayName, student, teacher, init);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var cache = run.Recipe.Distill.Cache is { } cacheSpec ? PrepareCache(run, teacher, terms, cacheSpec) : null;
+        // The labelled examples, plus the transfer set when the recipe has one (distill stages only).
+        var transfer = run.Recipe.Distill.Transfer is { } transferSpec
+            ? TransferSetup.Build(run.FullTrainData, run.Recipe.Data.TrainLimit, run.Recipe.Train.Seed, transferSpec, teacher, run.Recipe.Data.Tokenizer)
+            : null;
+        if (transfer is not null)
+            run.Log.WriteLine($"[{spec.DisplayName}] transfer set: {transfer.Labelled} labelled + {transfer.BeyondLimit} unlabelled beyond train_limit + {transfer.Augmented} augmented");
+        IDataset train = transfer ?? run.TrainData;
+        using var cache = run.Recipe.Distill.Cache is { } cacheSpec ? PrepareCache(run, teacher, terms, cacheSpec, train) : null;
         double cacheSeconds = clock.Elapsed.TotalSeconds;
         // The cache (if any) is built from the fp32 teacher; with precision bf16 the teacher then runs in bf16 (and stays so).
         MixedPrecision.For(run.TrainFor(spec).Precision).Convert(teacher);
         using var objective = new DistillObjective(teacher, terms, cache);
-        var result = StageTraining.Train<DistillResult>(run, spec, student, objective, trainData: cache is null ? null : new IndexedDataset(run.TrainData))
-            .WithBuild(report);
+        var result = StageTraining.Train<DistillResult>(run, spec, student, objective,
+                trainData: cache is null ? transfer : new IndexedDataset(train))
+            .WithBuild(report) with
+            { Transfer = transfer is null ? null : new TransferReport(transfer.Labelled, transfer.BeyondLimit, transfer.Augmented) };
         if (cache is null) return new StageOutput(result, student);
         // The cache's hashing and building are part of the stage's wall time.
         return new StageOutput(result with
@@ -44,16 +55,19 @@ public sealed class DistillStage(DistillStageSpec spec) : IStage
     }
 
     /// <summary>What identifies the run's training data for the teacher cache; <paramref name="limitSeed"/> drew <c>train_limit</c>'s subset.</summary>
-    public static TeacherCacheData CacheData(DataSpec data, long limitSeed) => new(
-        data.Dataset, data.Path, data.TrainSplit, data.TrainLimit, limitSeed, JsonSerializer.Serialize(data.Preprocessing), data.MaxLength, data.Tokenizer);
+    public static TeacherCacheData CacheData(DataSpec data, long limitSeed, TransferSpec? transfer = null) => new(
+        data.Dataset, data.Path, data.TrainSplit, data.TrainLimit, limitSeed, JsonSerializer.Serialize(data.Preprocessing), data.MaxLength, data.Tokenizer)
+    {
+        Transfer = transfer is null ? null : JsonSerializer.Serialize(transfer),
+    };
 
-    private static TeacherCache PrepareCache(RunEnvironment run, DistillModel teacher, IReadOnlyList<Losses.ILossTerm> terms, TeacherCacheSpec cacheSpec)
+    private static TeacherCache PrepareCache(RunEnvironment run, DistillModel teacher, IReadOnlyList<Losses.ILossTerm> terms, TeacherCacheSpec cacheSpec, IDataset train)
     {
         // Default: inside the run; a given dir is relative to the recipe file (shared by the runs of several recipes).
         string dir = cacheSpec.Dir is null
             ? Path.Combine(run.RunDir, "teacher_cache")
             : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(run.RecipePath)) ?? ".", cacheSpec.Dir));
-        return TeacherCacheSetup.Prepare(teacher, terms, cacheSpec, run.TrainData, CacheData(run.Recipe.Data, run.Recipe.Train.Seed), dir,
+        return TeacherCacheSetup.Prepare(teacher, terms, cacheSpec, train, CacheData(run.Recipe.Data, run.Recipe.Train.Seed, run.Recipe.Distill.Transfer), dir,
             run.Recipe.Data.EvalBatchSize, run.Device, run.Log);
     }
 }

@@ -12,7 +12,7 @@ namespace Distill.Stages;
 public sealed class RunEnvironment
 {
     // Opened on first use and then the same instances for every stage (opening re-reads the files).
-    private IDataset? _train;
+    private IDataset? _fullTrain, _train;
     private IReadOnlyList<EvalSplit>? _evals;
 
     public required Recipe Recipe { get; init; }
@@ -39,8 +39,10 @@ public sealed class RunEnvironment
     /// <summary>The splits as the pre-flight opened (and so checked) them, before the limits; null = opened on first use.</summary>
     public Runs.RunInputs? Inputs { get; init; }
 
-    public IDataset TrainData => _train ??= SubsetDataset.Limit(
-        Inputs?.Train ?? DatasetKind.Open(Recipe.Data, Recipe.Data.TrainSplit), Recipe.Data.TrainLimit, Recipe.Train.Seed);
+    /// <summary>The whole training split, before <c>train_limit</c> (a distill stage's transfer set reads beyond it).</summary>
+    public IDataset FullTrainData => _fullTrain ??= Inputs?.Train ?? DatasetKind.Open(Recipe.Data, Recipe.Data.TrainSplit);
+
+    public IDataset TrainData => _train ??= SubsetDataset.Limit(FullTrainData, Recipe.Data.TrainLimit, Recipe.Train.Seed);
 
     /// <summary>The first evaluation split (after <c>eval_limit</c>): the one reported as <c>metrics</c> and choosing the best checkpoint.</summary>
     public IDataset EvalData => EvalSplits[0].Data;

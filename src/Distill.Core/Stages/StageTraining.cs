@@ -27,7 +27,7 @@ internal static class StageTraining
         using var optimizer = precision.CreateOptimizer(spec, parameters);
         // Seeded as the global generator was (manual_seed(seed) before training): the same seed gives the same dropout masks.
         var generator = new Generator(unchecked((ulong)spec.Seed), run.Device);
-        var session = new TrainingSession(stage.DisplayName, model, objective, optimizer, Trainer.TotalSteps(spec, run.TrainData.Count), generator);
+        var session = new TrainingSession(stage.DisplayName, model, objective, optimizer, Trainer.TotalSteps(spec, (trainData ?? run.TrainData).Count), generator);
         string ckptDir = run.CheckpointDir(stage);
         if (run.Resuming && CheckpointIO.Locate(Path.Combine(ckptDir, "last")) is { } last)
         {

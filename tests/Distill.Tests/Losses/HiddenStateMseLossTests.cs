@@ -76,6 +76,36 @@ public class HiddenStateMseLossTests
     }
 
     [Fact]
+    public void MaskPaddingAveragesOverTheRealTokensOnly()
+    {
+        const int B = 2, Tk = 3, D = 4;
+        var term = (HiddenStateMseLoss)LossRegistry.Default.Create(
+            new HiddenMseSpec { Layers = LayerMapping.Pairs([(1, 1)]), MaskPadding = true },
+            Context(1, 1, studentHidden: Repeat([1, Tk, D], 2), teacherHidden: Repeat([1, Tk, D], 2)));
+        Assert.True(term.MaskPadding);
+        Assert.False(term.TeacherReads.ReadsPaddedTokens);
+        double[] hs = Values(B * Tk * D, 60), ht = Values(B * Tk * D, 61);
+        long[] mask = [1, 1, 0, 1, 1, 1]; // example 0 has 2 real tokens, example 1 has 3
+        double sum = 0;
+        int count = 0;
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < Tk; t++)
+            {
+                if (mask[b * Tk + t] == 0) continue;
+                for (int d = 0; d < D; d++)
+                {
+                    int i = (b * Tk + t) * D + d;
+                    sum += (hs[i] - ht[i]) * (hs[i] - ht[i]);
+                    count++;
+                }
+            }
+        var zeros = T(new double[B * Tk * D], [B, Tk, D]);
+        var loss = HiddenStateMseLoss.Compute([zeros, T(hs, [B, Tk, D])], [zeros, T(ht, [B, Tk, D])], term.Pairs, null,
+            mask: torch.tensor(mask, [B, Tk]).to(ScalarType.Float32));
+        Close(sum / count, Scalar(loss), 1e-12, 1e-14, "hidden_mse mask_padding");
+    }
+
+    [Fact]
     public void ImageStatesGetAOneByOneConv()
     {
         var term = Build(LayerMapping.Last, [[1, 3, 8, 8], [1, 4, 4, 4]], [[1, 3, 8, 8], [1, 6, 4, 4]]);

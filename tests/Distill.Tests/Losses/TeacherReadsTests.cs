@@ -90,6 +90,31 @@ public class TeacherReadsTests
     }
 
     /// <summary>
+    /// Which terms compare the teacher at padded token positions (the text cache stores real tokens only): TinyBERT's
+    /// hidden MSE averages over every position unless masked; DistilBERT's cosine and the attention term leave padded
+    /// tokens and query rows out (padded key columns have zero weight in both models); logits and taps have no token
+    /// storage to worry about.
+    /// </summary>
+    [Fact]
+    public void PaddedTokenReadersAreTheUnmaskedTokenTerms()
+    {
+        var specs = new (LossTermSpec Spec, bool Padded)[]
+        {
+            (new SoftTargetSpec(), false),
+            (new HintSpec { Student = "s.block", Teacher = "t.block" }, false),
+            (new HiddenMseSpec(), true),
+            (new HiddenMseSpec { MaskPadding = true }, false),
+            (new CosineSpec(), false),
+            (new AttentionSpec(), false),
+        };
+        foreach (var (spec, padded) in specs)
+        {
+            var term = LossRegistry.Default.Create(spec, Pair());
+            Assert.Equal(padded, TeacherNeeds.From([term]).PaddedTokenReaders.Contains(term.Name));
+        }
+    }
+
+    /// <summary>
     /// A loss term added to the assembly must be reachable from a registered kind (and so be covered above), and the
     /// declaration has no default the term could inherit instead of declaring.
     /// </summary>

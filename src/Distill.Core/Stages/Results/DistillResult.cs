@@ -16,6 +16,10 @@ public sealed record DistillResult : ModelStageResult
     [JsonPropertyName("teacher_cache_mb"), JsonPropertyOrder(12), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? TeacherCacheMb { get; init; }
 
+    /// <summary>The transfer set the stage trained on besides the labelled examples; null without <c>distill.transfer</c>.</summary>
+    [JsonPropertyName("transfer"), JsonPropertyOrder(13), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TransferReport? Transfer { get; init; }
+
     [JsonPropertyName("student_new_head"), JsonPropertyOrder(90), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public NewHeadReport? StudentNewHead { get; init; }
 
