@@ -1,0 +1,114 @@
+using System.Text.Json.Nodes;
+using Distill.Checkpoints;
+using Distill.Compression.Quantization;
+using Distill.Models;
+using Distill.Onnx.Runtime;
+using Distill.Tests.Runs;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Distill.Tests.Cli;
+
+/// <summary>
+/// <c>distill export --format onnx</c> on a tiny run (CNN on the own-data image folder): the fp32 graph of the
+/// baseline and the int8 graph of a ptq quantize stage, each with its report, checked against ONNX Runtime here; and
+/// bad input (unknown format or precision, a stage without a model, int8 of a stage without codes) is exit 2 with
+/// nothing written.
+/// </summary>
+[Collection(SerialCollection.Name)]
+public sealed class OnnxExportCommandTests : IDisposable
+{
+    private readonly OwnData _data = new();
+
+    public void Dispose() => _data.Dispose();
+
+    private const string Student = "{in_channels: 1, image_size: 8, channels: [16], hidden_size: 128}";
+    private const string Teacher = "teacher:\n  model: cnn\n  config: {in_channels: 1, image_size: 8, channels: [8], hidden_size: 16}";
+
+    private string Run(string stages, bool teacher = false)
+    {
+        string runDir = _data.NewRunDir();
+        string recipe = _data.Recipe(student: Student, teacher: teacher ? Teacher : null, stages: stages);
+        var (exit, output, err) = CliRunner.Run("run", recipe, "--out", runDir);
+        Assert.True(exit == 0, err + output);
+        return runDir;
+    }
+
+    [Fact]
+    public void Fp32_and_int8_exports_run_in_onnx_runtime_with_a_report()
+    {
+        string runDir = Run("- kind: train_teacher\n- kind: baseline\n- kind: quantize\n  method: ptq\n  bits: 8\n  activation_bits: 8\n  calibration_batches: 2", teacher: true);
+        string fp32 = _data["fp32.onnx"], int8 = _data["int8.onnx"];
+
+        var (exit, output, err) = CliRunner.Run("export", runDir, "--stage", "baseline", "--format", "onnx", "--out", fp32);
+        Assert.True(exit == 0, err + output);
+        Assert.Contains("fp32", output);
+        Assert.Contains("latency, batch 1", output); // the table
+        var report = OnnxExportReport.Read(fp32 + ".report.json");
+        Assert.Equal(new FileInfo(fp32).Length, report.FileBytes);
+        Assert.Equal(["pixel_values"], report.Inputs);
+        Assert.True(report.MaxAbsDiffLogits <= 1e-4, $"fp32 ORT differs by {report.MaxAbsDiffLogits}");
+        Assert.Equal(report.DistillAccuracy, report.OrtAccuracy);
+        Assert.Equal(1.0, report.ArgmaxAgreement);
+        Assert.True(report.Latency!.TimedRuns >= 30);
+        Assert.True(report.Latency.OrtP90Ms >= report.Latency.OrtP50Ms && report.Latency.OrtP50Ms > 0);
+
+        (exit, output, err) = CliRunner.Run("export", runDir, "--stage", "quantize", "--format", "onnx", "--out", int8, "--batch", "4");
+        Assert.True(exit == 0, err + output);
+        var q = OnnxExportReport.Read(int8 + ".report.json");
+        Assert.Equal("int8", q.Precision);
+        Assert.True(q.QuantizedWeights > 0 && q.QuantizedActivations > 0);
+        Assert.True(q.ArgmaxAgreement >= 0.99, $"argmax agreement {q.ArgmaxAgreement} with the fake-quant model");
+        var onnxDump = global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(int8));
+        Assert.True(q.FileBytes * 3.5 <= q.Fp32FileBytes, $"int8 file {q.FileBytes} bytes vs fp32 {q.Fp32FileBytes}; {q.QuantizedWeights} quantized; initializers: " +
+            string.Join(", ", onnxDump.Graph.Initializer.OrderByDescending(t => t.RawData.Length).Take(12).Select(t => $"{t.Name} {t.DataType} {t.RawData.Length}")) + $"; nodes {onnxDump.Graph.Node.Count} {onnxDump.Graph.CalculateSize()}");
+        Assert.Equal(4, q.BatchSize);
+
+        // The int8 initializers hold exactly the codes of the stage's grid: decode them and compare with the saved weights.
+        var onnx = global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(int8));
+        string modelDir = Path.Combine(runDir, "models", "quantize");
+        var record = QuantizationRecord.Load(modelDir);
+        using var model = CheckpointIO.LoadModel(CheckpointIO.Locate(modelDir)!, ModelRegistry.Default);
+        var state = model.state_dict();
+        foreach (var (name, grid) in record.Weights)
+        {
+            var codes = onnx.Graph.Initializer.Single(t => t.Name.StartsWith(name, StringComparison.Ordinal) && t.Name.EndsWith("_quantized", StringComparison.Ordinal));
+            Assert.Equal((int)global::Onnx.TensorProto.Types.DataType.Int8, codes.DataType); // symmetric grid → int8
+            var bytes = codes.RawData.ToByteArray();
+            var w = state[name];
+            bool transposed = codes.Name.EndsWith("_t_quantized", StringComparison.Ordinal);
+            var weights = (transposed ? w.t() : w).contiguous().data<float>().ToArray();
+            long cols = transposed ? w.shape[0] : 1;
+            long perChannel = w.numel() / grid.Scales.Length;
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                long channel = transposed ? i % cols : i / perChannel;
+                float decoded = grid.Scales[channel] * (unchecked((sbyte)bytes[i]));
+                Assert.Equal(weights[i], decoded);
+            }
+        }
+    }
+
+    [Fact]
+    public void Bad_input_is_exit_2_and_writes_nothing()
+    {
+        string runDir = Run("- kind: baseline");
+        string target = _data["bad.onnx"];
+        (string[] Args, string Message)[] cases =
+        [
+            (["--stage", "baseline", "--format", "tflite"], "--format 'tflite' is not a format export writes; use hf or onnx"),
+            (["--stage", "distill", "--format", "onnx"], "stage 'distill' has no final model"),
+            (["--stage", "baseline", "--format", "onnx", "--precision", "int4"], "--precision 'int4' is not one of auto, fp32, int8"),
+            (["--stage", "baseline", "--format", "onnx", "--precision", "int8"], "left no quantization.safetensors"),
+        ];
+        foreach (var (args, message) in cases)
+        {
+            var (exit, output, err) = CliRunner.Run(["export", runDir, .. args, "--out", target]);
+            Assert.True(exit == 2, $"{string.Join(' ', args)}: exit {exit}\n{err}{output}");
+            Assert.Contains(message, err);
+            Assert.False(File.Exists(target));
+            Assert.False(File.Exists(target + ".report.json"));
+            Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(target)!, "bad.onnx*"));
+        }
+    }
+}
