@@ -92,7 +92,8 @@ public static class OnnxRunExport
                 acts = ActivationQuantizers.Frozen(record.Activations);
                 acts.Attach(model);
             }
-            else notes.Add("weight-only int8 (QDQ): the stage recorded no activation ranges, so ONNX Runtime dequantizes the weights and runs float matmuls.");
+            else notes.Add("weight-only int8 (QDQ): the stage recorded no activation ranges; ONNX Runtime fuses DequantizeLinear -> MatMul into MatMulNBits and, " +
+                           "by default, quantizes the activations to int8 on the fly, so its logits differ from the fake-quant model's by more than rounding.");
             if (record.Weights.Values.Any(w => w.Bits < 8)) notes.Add("weights below 8 bits are stored in int8/uint8 containers (their codes fit; no sub-byte packing).");
         }
         try

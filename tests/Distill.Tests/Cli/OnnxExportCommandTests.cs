@@ -73,7 +73,7 @@ public sealed class OnnxExportCommandTests : IDisposable
         foreach (var (name, grid) in record.Weights)
         {
             var codes = onnx.Graph.Initializer.Single(t => t.Name.StartsWith(name, StringComparison.Ordinal) && t.Name.EndsWith("_quantized", StringComparison.Ordinal));
-            Assert.Equal((int)global::Onnx.TensorProto.Types.DataType.Int8, codes.DataType); // symmetric grid → int8
+            Assert.Equal((int)global::Onnx.TensorProto.Types.DataType.Uint8, codes.DataType); // the grid's codes, zero point 2^(b−1)
             var bytes = codes.RawData.ToByteArray();
             var w = state[name];
             bool transposed = codes.Name.EndsWith("_t_quantized", StringComparison.Ordinal);
@@ -83,7 +83,7 @@ public sealed class OnnxExportCommandTests : IDisposable
             for (int i = 0; i < bytes.Length; i++)
             {
                 long channel = transposed ? i % cols : i / perChannel;
-                float decoded = grid.Scales[channel] * (unchecked((sbyte)bytes[i]));
+                float decoded = grid.Scales[channel] * (bytes[i] - grid.ZeroPoints[channel]);
                 Assert.Equal(weights[i], decoded);
             }
         }

@@ -21,6 +21,7 @@ public sealed class OnnxGraphBuilder
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private readonly HashSet<string> _usedActivations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _emitted = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _constants = new(StringComparer.Ordinal);
     private int _next;
 
     /// <param name="weights">The model's state dict as CPU float32 tensors, by key.</param>
@@ -134,11 +135,21 @@ public sealed class OnnxGraphBuilder
         return name;
     }
 
-    public string Scalar(float value) => Floats([value]);
+    /// <summary>A one-element float constant, shared by every node that uses the same value.</summary>
+    public string Scalar(float value)
+    {
+        string key = "f:" + BitConverter.SingleToInt32Bits(value).ToString(CultureInfo.InvariantCulture);
+        if (!_constants.TryGetValue(key, out var name)) _constants[key] = name = Floats([value]);
+        return name;
+    }
 
+    /// <summary>A 1-D int64 constant, shared by every node that uses the same values.</summary>
     public string Longs(params long[] values)
     {
+        string key = "l:" + string.Join(",", values);
+        if (_constants.TryGetValue(key, out var cached)) return cached;
         string name = Fresh("const");
+        _constants[key] = name;
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())) };
         t.Dims.Add(values.Length);
         Graph.Initializer.Add(t);
@@ -148,7 +159,10 @@ public sealed class OnnxGraphBuilder
     /// <summary>A 0-d int64 constant (a Gather index that drops the axis).</summary>
     public string LongScalar(long value)
     {
+        string key = "s:" + value.ToString(CultureInfo.InvariantCulture);
+        if (_constants.TryGetValue(key, out var cached)) return cached;
         string name = Fresh("const");
+        _constants[key] = name;
         Graph.Initializer.Add(new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64, RawData = ByteString.CopyFrom(BitConverter.GetBytes(value)) });
         return name;
     }
@@ -173,7 +187,7 @@ public sealed class OnnxGraphBuilder
     public string Op(string type, IEnumerable<string> inputs, string? output = null, params AttributeProto[] attributes)
     {
         string o = output ?? Fresh(type);
-        var n = new NodeProto { OpType = type, Name = o + "_node" };
+        var n = new NodeProto { OpType = type }; // unnamed: nodes are found by their outputs, and names would cost bytes per node
         n.Input.AddRange(inputs);
         n.Output.Add(o);
         n.Attribute.AddRange(attributes);

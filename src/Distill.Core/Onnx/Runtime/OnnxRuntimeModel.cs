@@ -16,11 +16,20 @@ public sealed class OnnxRuntimeModel : IDisposable
 
     /// <param name="path">The .onnx file.</param>
     /// <param name="threads">Intra-op threads (0 lets ONNX Runtime choose).</param>
-    public OnnxRuntimeModel(string path, int threads = 0) : this(File.ReadAllBytes(path), threads) { }
+    /// <param name="floatWeightOnlyMatMul">See <see cref="OnnxRuntimeModel(byte[], int, bool)"/>.</param>
+    public OnnxRuntimeModel(string path, int threads = 0, bool floatWeightOnlyMatMul = false) : this(File.ReadAllBytes(path), threads, floatWeightOnlyMatMul) { }
 
-    public OnnxRuntimeModel(byte[] onnx, int threads = 0)
+    /// <param name="onnx">The serialised graph.</param>
+    /// <param name="threads">Intra-op threads (0 lets ONNX Runtime choose).</param>
+    /// <param name="floatWeightOnlyMatMul">ONNX Runtime (1.32) fuses a weight-only <c>DequantizeLinear → MatMul</c> into
+    /// <c>MatMulNBits</c> and by default computes it with int8 activations quantized on the fly
+    /// (<c>session.qdq_matmulnbits_accuracy_level</c> 4), which is faster but no longer the fake-quant model's arithmetic.
+    /// True sets the level to 1 (float compute on the 8-bit weights): the graph then computes exactly what Distill's
+    /// fake-quant model computes. False keeps ONNX Runtime's default, what a deployment gets.</param>
+    public OnnxRuntimeModel(byte[] onnx, int threads = 0, bool floatWeightOnlyMatMul = false)
     {
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        if (floatWeightOnlyMatMul) options.AddSessionConfigEntry("session.qdq_matmulnbits_accuracy_level", "1");
         _session = new InferenceSession(onnx, options);
         Inputs = _session.InputMetadata.Keys.ToList();
     }
