@@ -40,28 +40,39 @@ public static class OnnxRunExport
 
         var record = QuantizationRecord.Load(modelDir);
         if (record.Weights.Count == 0 && located != modelDir) record = QuantizationRecord.Load(located);
-        string precision = options.Precision == "auto" ? (record.Weights.Count > 0 ? "int8" : "fp32") : options.Precision;
-        if (precision == "int8" && record.Weights.Count == 0)
+        if (options.Precision == "int8" && record.Weights.Count == 0)
             throw new InvalidInputException(modelDir,
                 $"{modelDir}: stage '{stage}' left no {QuantizationRecord.FileName}, so there are no trained codes to export as int8; export a qat/ptq quantize stage, or use --precision fp32.");
-        var quant = precision == "int8" ? OnnxInt8Export.From(record, model) : OnnxQuantization.None;
 
         // Data for the report is opened before writing, so a bad recipe leaves nothing behind.
         var recipe = options.Report ? ReportRecipe(run, options.RecipePath) : null;
         (string Split, IDataset Data)? eval = recipe is null ? null : RunInputs.OpenEvalSplits(recipe, [recipe.Data.EvalSplit])[0];
         try
         {
-            var exported = OnnxExporter.Export(model, output, new OnnxExportOptions { Quantization = quant });
-            if (!options.Report) return new OnnxRunExportResult(exported, precision, null, null);
-            var report = Prove(model, exported, precision, record, eval, recipe, options);
-            string reportPath = OnnxExportReport.PathFor(output);
-            report.Write(reportPath);
-            return new OnnxRunExportResult(exported, precision, report, reportPath);
+            return ExportModel(model, record, output, eval, recipe?.Data.EvalBatchSize ?? 1, options);
         }
         finally
         {
             (eval?.Data as IDisposable)?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="model"/> to <paramref name="output"/> (int8 from <paramref name="record"/> when the precision
+    /// says so) and, unless turned off, its report, evaluated on <paramref name="eval"/> in batches of
+    /// <paramref name="evalBatchSize"/>: what the export command and the export stage's <c>onnx: true</c> share.
+    /// </summary>
+    public static OnnxRunExportResult ExportModel(DistillModel model, QuantizationRecord record, string output, (string Split, IDataset Data)? eval,
+        int evalBatchSize, OnnxRunExportOptions options)
+    {
+        string precision = options.Precision == "auto" ? (record.Weights.Count > 0 ? "int8" : "fp32") : options.Precision;
+        var quant = precision == "int8" ? OnnxInt8Export.From(record, model) : OnnxQuantization.None;
+        var exported = OnnxExporter.Export(model, output, new OnnxExportOptions { Quantization = quant });
+        if (!options.Report) return new OnnxRunExportResult(exported, precision, null, null);
+        var report = Prove(model, exported, precision, record, eval, evalBatchSize, options);
+        string reportPath = OnnxExportReport.PathFor(exported.Path);
+        report.Write(reportPath);
+        return new OnnxRunExportResult(exported, precision, report, reportPath);
     }
 
     private static Recipe? ReportRecipe(string run, string? given)
@@ -80,7 +91,7 @@ public static class OnnxRunExport
     }
 
     private static OnnxExportReport Prove(DistillModel model, OnnxExportResult exported, string precision, QuantizationRecord record,
-        (string Split, IDataset Data)? eval, Recipe? recipe, OnnxRunExportOptions options)
+        (string Split, IDataset Data)? eval, int evalBatchSize, OnnxRunExportOptions options)
     {
         var notes = new List<string>();
         ActivationQuantizers? acts = null;
@@ -106,7 +117,7 @@ public static class OnnxRunExport
             double? ortAcc = null, distillAcc = null, agreement = null;
             if (eval is { } e && e.Data.Count > 0)
             {
-                var (oAcc, dAcc, agree, diff) = Evaluate(model, ort, e.Data, recipe!.Data.EvalBatchSize);
+                var (oAcc, dAcc, agree, diff) = Evaluate(model, ort, e.Data, evalBatchSize);
                 (ortAcc, distillAcc, agreement, maxDiff) = (oAcc, dAcc, agree, diff);
                 var timing = e.Data.GetBatch(Enumerable.Range(0, Math.Min(options.BatchSize, e.Data.Count)).ToArray());
                 if (timing.Size < options.BatchSize) notes.Add($"the evaluation split has only {timing.Size} examples; timed at batch {timing.Size}.");
@@ -142,7 +153,7 @@ public static class OnnxRunExport
             using var scope = NewDisposeScope();
             var batch = data.GetBatch(indices.AsSpan(start, Math.Min(batchSize, data.Count - start)));
             var labels = batch.RequireLabels().cpu().data<long>().ToArray();
-            var expected = model.call(batch).Logits.to_type(ScalarType.Float32).cpu();
+            var expected = model.call(batch.To(DeviceOf(model))).Logits.to_type(ScalarType.Float32).cpu();
             var actual = ort.Run(batch);
             maxDiff = Math.Max(maxDiff, (expected - actual).abs().max().item<float>());
             var e = expected.argmax(1).data<long>().ToArray();
@@ -161,6 +172,7 @@ public static class OnnxRunExport
     private static LatencyPair Time(DistillModel model, OnnxRuntimeModel ort, Batch batch, OnnxRunExportOptions options)
     {
         int previous = torch.get_num_threads();
+        var onDevice = batch.To(DeviceOf(model));
         try
         {
             torch.set_num_threads(options.Threads);
@@ -170,7 +182,7 @@ public static class OnnxRunExport
                 () =>
                 {
                     using var scope = NewDisposeScope();
-                    model.call(batch);
+                    model.call(onDevice);
                 },
                 options.WarmupRuns, options.TimedRuns);
         }
@@ -179,6 +191,8 @@ public static class OnnxRunExport
             torch.set_num_threads(previous);
         }
     }
+
+    private static Device DeviceOf(DistillModel model) => model.parameters().FirstOrDefault()?.device ?? CPU;
 
     private static string StagesWithModels(string run)
     {

@@ -80,6 +80,9 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
             extra["teacher_fp32_bytes"] = teacherBytes;
             extra["compression_ratio_vs_teacher"] = (double)teacherBytes / written;
         }
+        if (spec.Onnx)
+            extra["onnx"] = Runs.OnnxRunExport.ExportModel(student, record, Path.Combine(dir, "model.onnx"), (run.Recipe.Data.EvalSplit, run.EvalData),
+                run.Recipe.Data.EvalBatchSize, new Runs.OnnxRunExportOptions()).Report!;
         WriteReport(dir, plan, written);
         if (run.Recipe.Output.Tensorboard) LogToTensorBoard(run, plan, metrics, written);
 

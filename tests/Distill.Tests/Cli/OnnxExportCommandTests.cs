@@ -90,6 +90,20 @@ public sealed class OnnxExportCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_export_stage_writes_the_onnx_graph_and_its_report_into_summary_json()
+    {
+        string runDir = Run("- kind: baseline\n- kind: export\n  onnx: true");
+        string onnx = Path.Combine(runDir, "artifacts", "export", "model.onnx");
+        Assert.True(File.Exists(onnx) && File.Exists(onnx + ".report.json"));
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "summary.json")))!;
+        var entry = summary["stages"]!.AsArray().Single(s => (string)s!["name"]! == "export")!["onnx"]!;
+        Assert.Equal("fp32", (string)entry["precision"]!);
+        Assert.Equal(new FileInfo(onnx).Length, (long)entry["file_bytes"]!);
+        Assert.True((double)entry["max_abs_diff_logits"]! <= 1e-4);
+        Assert.Equal(1.0, (double)entry["argmax_agreement"]!);
+    }
+
+    [Fact]
     public void Bad_input_is_exit_2_and_writes_nothing()
     {
         string runDir = Run("- kind: baseline");
