@@ -104,6 +104,21 @@ public sealed class OnnxExportCommandTests : IDisposable
     }
 
     [Fact]
+    public void Bench_deploy_retimes_an_exported_graph_on_synthetic_inputs()
+    {
+        string file = _data["bert.onnx"];
+        var model = Distill.Tests.Onnx.OnnxExportParityTests.Seeded(40, () => new Distill.Models.Bert.BertForSequenceClassification(Distill.Tests.Onnx.OnnxExportParityTests.TinyBert()));
+        File.WriteAllBytes(file, Distill.Onnx.Export.OnnxExporter.ToBytes(model));
+        var (exit, output, err) = CliRunner.Run("bench", "--deploy", file, "--batch", "2", "--sequence", "9");
+        Assert.True(exit == 0, err + output);
+        Assert.Contains("input_ids [2, 9]", output);
+        Assert.Contains("30 runs after 5 warm-up", output);
+        (exit, _, err) = CliRunner.Run("bench", "--deploy", _data["missing.onnx"]);
+        Assert.Equal(2, exit);
+        Assert.Contains("no such ONNX file", err);
+    }
+
+    [Fact]
     public void Bad_input_is_exit_2_and_writes_nothing()
     {
         string runDir = Run("- kind: baseline");
