@@ -141,10 +141,12 @@ public static class OnnxRunExport
         }
     }
 
-    /// <summary>Both models over the whole split in the evaluator's batches: accuracies, argmax agreement, max |Δ logits|.</summary>
-    private static (double Ort, double Distill, double Agreement, double MaxDiff) Evaluate(DistillModel model, OnnxRuntimeModel ort, IDataset data, int batchSize)
+    /// <summary>Both models over the whole split in the evaluator's batches: accuracies (null for per-frame logits such as
+    /// CTC's, or unlabelled data), argmax agreement (per example, or per frame), max |Δ logits|.</summary>
+    private static (double? Ort, double? Distill, double Agreement, double MaxDiff) Evaluate(DistillModel model, OnnxRuntimeModel ort, IDataset data, int batchSize)
     {
-        long ortRight = 0, distillRight = 0, agree = 0;
+        long ortRight = 0, distillRight = 0, agree = 0, predictions = 0, labelled = 0;
+        bool classifier = true;
         double maxDiff = 0;
         using var _ = no_grad();
         var indices = Enumerable.Range(0, data.Count).ToArray();
@@ -152,21 +154,25 @@ public static class OnnxRunExport
         {
             using var scope = NewDisposeScope();
             var batch = data.GetBatch(indices.AsSpan(start, Math.Min(batchSize, data.Count - start)));
-            var labels = batch.RequireLabels().cpu().data<long>().ToArray();
             var expected = model.call(batch.To(DeviceOf(model))).Logits.to_type(ScalarType.Float32).cpu();
             var actual = ort.Run(batch);
             maxDiff = Math.Max(maxDiff, (expected - actual).abs().max().item<float>());
-            var e = expected.argmax(1).data<long>().ToArray();
-            var a = actual.argmax(1).data<long>().ToArray();
+            var e = expected.argmax(-1).flatten().data<long>().ToArray();
+            var a = actual.argmax(-1).flatten().data<long>().ToArray();
+            for (int i = 0; i < e.Length; i++) if (a[i] == e[i]) agree++;
+            predictions += e.Length;
+            classifier &= expected.dim() == 2;
+            if (!classifier || batch.Labels is not { } labelTensor) continue;
+            var labels = labelTensor.cpu().data<long>().ToArray();
+            labelled += labels.Length;
             for (int i = 0; i < labels.Length; i++)
             {
                 if (a[i] == labels[i]) ortRight++;
                 if (e[i] == labels[i]) distillRight++;
-                if (a[i] == e[i]) agree++;
             }
         }
-        double n = Math.Max(1, data.Count);
-        return (ortRight / n, distillRight / n, agree / n, maxDiff);
+        bool accuracy = classifier && labelled == data.Count && labelled > 0;
+        return (accuracy ? (double)ortRight / labelled : null, accuracy ? (double)distillRight / labelled : null, (double)agree / Math.Max(1, predictions), maxDiff);
     }
 
     private static LatencyPair Time(DistillModel model, OnnxRuntimeModel ort, Batch batch, OnnxRunExportOptions options)

@@ -79,6 +79,8 @@ public sealed record OnnxExportReport
                 $"ORT p50 {l.OrtP50Ms:F3} ms, p90 {l.OrtP90Ms:F3} ms; TorchSharp p50 {l.TorchP50Ms:F3} ms, p90 {l.TorchP90Ms:F3} ms ({l.TimedRuns} runs)"));
         if (OrtAccuracy is { } a)
             rows.Add(($"accuracy on {EvalSplit} ({EvalExamples})", $"ORT {a:P2}, Distill {DistillAccuracy:P2}, argmax agreement {ArgmaxAgreement:P2}"));
+        else if (ArgmaxAgreement is { } agreement)
+            rows.Add(($"argmax agreement on {EvalSplit} ({EvalExamples})", $"{agreement:P2} (per-frame logits or unlabelled data: no accuracy)"));
         int w = rows.Max(r => r.Item1.Length);
         var sb = new StringBuilder();
         foreach (var (k, v) in rows) sb.Append(CultureInfo.InvariantCulture, $"  {k.PadRight(w)}  {v}\n");
