@@ -27,7 +27,8 @@ app.Configure(config =>
     config.AddCommand<ForwardCommand>("forward").WithDescription(ForwardCommand.Summary)
         .WithExample("forward", "--model", "<hf-folder>", "--inputs", "in.safetensors", "--out", "out.safetensors");
     config.AddCommand<ExportCommand>("export").WithDescription(ExportCommand.Summary)
-        .WithExample("export", "runs/bert-sst2", "--stage", "distill", "--out", "exported/bert-student");
+        .WithExample("export", "runs/bert-sst2", "--stage", "distill", "--out", "exported/bert-student")
+        .WithExample("export", "runs/bert-sst2", "--stage", "distill", "--format", "onnx", "--out", "deploy/bert-student.onnx");
     config.AddBranch("import", import =>
     {
         import.SetDescription("bring a model from another format in as a HuggingFace folder (formats: onnx)");

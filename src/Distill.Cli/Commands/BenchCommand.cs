@@ -51,6 +51,10 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         [CommandOption("--data <DIR>")] [Description("data folder (the workload's: data/mnist, data/sst2, data/cifar10; found from the current folder up)")] public string? Data { get; init; }
         [CommandOption("--tokenizer <DIR>")] [Description("BERT tokenizer folder for bert-sst2 (data/bert-base-uncased-tokenizer)")] public string? Tokenizer { get; init; }
         [CommandOption("--report <FILE>")] [Description("render the table of a saved bench JSON again (next to it, as .md); runs nothing")] public string? Report { get; init; }
+        [CommandOption("--deploy <ONNX>")] [Description("re-time an exported .onnx graph in ONNX Runtime on synthetic inputs (with --batch, --sequence, --samples, --threads); runs nothing else")] public string? Deploy { get; init; }
+        [CommandOption("--batch <N>")] [Description("--deploy: batch size (1)")] public int Batch { get; init; } = 1;
+        [CommandOption("--sequence <N>")] [Description("--deploy: tokens per text input (128)")] public int Sequence { get; init; } = 128;
+        [CommandOption("--samples <N>")] [Description("--deploy: audio samples per input (16000)")] public int Samples { get; init; } = 16000;
         [CommandOption("--worker <JOB>", IsHidden = true)] public string? Worker { get; init; }
         [CommandOption("--result <FILE>", IsHidden = true)] public string? Result { get; init; }
     }
@@ -60,6 +64,13 @@ public sealed class BenchCommand : Command<BenchCommand.Settings>
         if (p.Worker is { } workerJob)
         {
             BenchWorker.Run(workerJob, p.Result ?? throw new UsageException("--worker needs --result <file>."));
+            return ExitCodes.Success;
+        }
+        if (p.Deploy is { } onnx)
+        {
+            if (p.Batch < 1 || p.Sequence < 1 || p.Samples < 1) throw new UsageException("--batch, --sequence and --samples must be at least 1.");
+            int threads = p.Threads is null ? 1 : int.TryParse(p.Threads, out int t) && t >= 1 ? t : throw new UsageException($"--threads must be a whole number ≥ 1, got '{p.Threads}'.");
+            Console.WriteLine(Distill.Onnx.Runtime.OnnxDeployBench.Time(onnx, p.Batch, p.Sequence, p.Samples, threads));
             return ExitCodes.Success;
         }
         if (p.Report is { } saved)

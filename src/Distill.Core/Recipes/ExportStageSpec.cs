@@ -40,6 +40,11 @@ public sealed record ExportStageSpec : StageSpec
         Linear = linear ?? new Dictionary<string, LinearQuantParams>(),
     };
 
+    /// <summary>Also write the student as an ONNX graph, <c>artifacts/&lt;stage&gt;/model.onnx</c> (int8 after a qat/ptq
+    /// quantize stage), with its ONNX Runtime proof report beside it (batch 1, one thread); summary.json's <c>onnx</c>
+    /// entry holds the report.</summary>
+    public bool Onnx { get; init; }
+
     /// <summary>Timed forward passes for <c>latency_ms_per_batch</c> (the median is reported).</summary>
     [Bounds(1, 1000)] public int LatencyRuns { get; init; } = 5;
 }

@@ -62,6 +62,10 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
             ValueBits = t.Bits > 0 ? t.Bits : t.Values == ValueKind.F16 ? 16 : 32,
         });
         long? teacherBytes = inputs.Teacher is { } teacher ? CompressionStats.Fp32Bytes(teacher) : null;
+        var onnx = spec.Onnx
+            ? Runs.OnnxRunExport.ExportModel(student, record, Path.Combine(dir, "model.onnx"), (run.Recipe.Data.EvalSplit, run.EvalData),
+                run.Recipe.Data.EvalBatchSize, new Runs.OnnxRunExportOptions()).Report!
+            : null;
         WriteReport(dir, plan, written);
         if (run.Recipe.Output.Tensorboard) LogToTensorBoard(run, plan, metrics, written);
 
@@ -84,6 +88,7 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
             ActivationBits = record.Activations.Count == 0 ? 32 : record.Activations.Max(a => a.Bits),
             TeacherFp32Bytes = teacherBytes,
             CompressionRatioVsTeacher = teacherBytes is { } t ? (double)t / written : null,
+            Onnx = onnx,
         };
         return new StageOutput(result, loaded);
     }

@@ -36,4 +36,7 @@ public sealed record ExportResult : ModelStageResult
     [JsonPropertyName("teacher_fp32_bytes"), JsonPropertyOrder(22), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? TeacherFp32Bytes { get; init; }
 
     [JsonPropertyName("compression_ratio_vs_teacher"), JsonPropertyOrder(23), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? CompressionRatioVsTeacher { get; init; }
+
+    /// <summary>The ONNX Runtime proof report of <c>model.onnx</c> (<c>onnx: true</c>); null when the stage wrote no graph.</summary>
+    [JsonPropertyName("onnx"), JsonPropertyOrder(24), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Onnx.Runtime.OnnxExportReport? Onnx { get; init; }
 }

@@ -1,0 +1,7 @@
+using Distill.Onnx.Export;
+using Distill.Onnx.Runtime;
+
+namespace Distill.Runs;
+
+/// <summary>The graph <see cref="OnnxRunExport"/> wrote and, unless turned off, its proof report.</summary>
+public sealed record OnnxRunExportResult(OnnxExportResult Export, string Precision, OnnxExportReport? Report, string? ReportPath);
