@@ -35,7 +35,7 @@ public static class OnnxRunExport
         string located = CheckpointIO.Locate(modelDir) ?? throw new InvalidInputException(modelDir,
             $"{run}: stage '{stage}' has no final model (no {Path.Combine("models", stage, CheckpointIO.StateFile)}); stages with models: {StagesWithModels(run)}.");
         CheckpointIO.Verify(located);
-        using var model = CheckpointIO.LoadModel(located, ModelRegistry.Default);
+        using var model = ModelCheckpoint.Load(located, ModelRegistry.Default);
         OnnxExportRegistry.Default.Get(model.Family); // a family without an ONNX export fails here, before anything is written
 
         var record = QuantizationRecord.Load(modelDir);

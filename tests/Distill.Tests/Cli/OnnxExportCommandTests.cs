@@ -68,7 +68,7 @@ public sealed class OnnxExportCommandTests : IDisposable
         var onnx = global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(int8));
         string modelDir = Path.Combine(runDir, "models", "quantize");
         var record = QuantizationRecord.Load(modelDir);
-        using var model = CheckpointIO.LoadModel(CheckpointIO.Locate(modelDir)!, ModelRegistry.Default);
+        using var model = ModelCheckpoint.Load(CheckpointIO.Locate(modelDir)!, ModelRegistry.Default);
         var state = model.state_dict();
         foreach (var (name, grid) in record.Weights)
         {
