@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Distill.Checkpoints;
 using Distill.Hf;
+using Distill.Models.OnnxGraph;
 using Distill.Onnx.Export;
 using Distill.Runs;
 using Spectre.Console.Cli;

@@ -51,6 +51,9 @@ public abstract class ModelFamily
     /// <summary>The units structured pruning can remove (heads, FFN neurons, channels); null = none.</summary>
     public virtual PrunableUnits? Units => null;
 
+    /// <summary>The family's ONNX graph builder (<see cref="OnnxGraph.IOnnxFamilyExport"/>, used by <c>distill export --format onnx</c>); null = not exportable.</summary>
+    public virtual OnnxGraph.IOnnxFamilyExport? Onnx => null;
+
     /// <summary>The optional feature <typeparamref name="TFeature"/> of this family (see the class remarks), or null.</summary>
     public TFeature? Feature<TFeature>() where TFeature : class => this as TFeature;
 

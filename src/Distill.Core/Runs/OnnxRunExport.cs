@@ -3,6 +3,7 @@ using Distill.Compression.Quantization;
 using Distill.Data;
 using Distill.Design;
 using Distill.Models;
+using Distill.Models.OnnxGraph;
 using Distill.Onnx.Export;
 using Distill.Onnx.Runtime;
 using Distill.Recipes;

@@ -1,3 +1,4 @@
+using Distill.Models.OnnxGraph;
 using Distill.Onnx.Export;
 using Distill.Onnx.Runtime;
 

@@ -31,6 +31,7 @@ public class ModelFamilyTests
         Assert.Equal(["bert", "cnn", "vit", "wav2vec2"], With(f => f.InitLayout is not null));
         Assert.Equal(["bert", "cnn", "vit", "wav2vec2"], With(f => f.Design is not null));
         Assert.Equal(["bert", "cnn", "mlp", "vit"], With(f => f.Units is not null));
+        Assert.Equal(["bert", "cnn", "mlp", "vit", "wav2vec2"], With(f => f.Onnx is not null));
     }
 
     [Fact]
@@ -84,6 +85,12 @@ public class ModelFamilyTests
                 }
             }
             else Assert.Empty(StructuredPruning.UnitsOf(family.Key));
+            if (family.Onnx is { } onnx)
+            {
+                Assert.Equal(family.Key, onnx.Family);
+                Assert.Same(onnx, Distill.Onnx.Export.OnnxExportRegistry.Default.Get(family.Key));
+            }
+            else Assert.Throws<Distill.Models.OnnxGraph.OnnxExportException>(() => Distill.Onnx.Export.OnnxExportRegistry.Default.Get(family.Key));
         }
         // Every registered HF architecture belongs to exactly one family.
         foreach (string name in HfArchitectureRegistry.Default.Names)

@@ -5,6 +5,7 @@ using Distill.Models.Cnn;
 using Distill.Models.Mlp;
 using Distill.Models.Vit;
 using Distill.Models.Wav2Vec2;
+using Distill.Models.OnnxGraph;
 using Distill.Onnx.Export;
 using Distill.Onnx.Runtime;
 using Distill.Tests.Hf;

@@ -4,6 +4,7 @@ using Distill.Models;
 using Distill.Models.Bert;
 using Distill.Models.Vit;
 using Distill.Models.Wav2Vec2;
+using Distill.Models.OnnxGraph;
 using Distill.Onnx.Export;
 using Distill.Onnx.Runtime;
 using TorchSharp.Modules;

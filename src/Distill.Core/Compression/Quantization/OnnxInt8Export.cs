@@ -1,5 +1,6 @@
 using Distill.Compression.Artifact;
 using Distill.Models;
+using Distill.Models.OnnxGraph;
 using Distill.Onnx.Export;
 using static TorchSharp.torch;
 

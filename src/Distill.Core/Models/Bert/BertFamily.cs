@@ -62,4 +62,7 @@ public sealed class BertFamily : ModelFamily
                 p => new BertForSequenceClassification(BertConfig.Load(p))) with { NewPartsOnLoad = [Pooler] },
         ],
     };
+
+    /// <summary>The ONNX graph (see <see cref="BertOnnxExport"/>).</summary>
+    public override OnnxGraph.IOnnxFamilyExport Onnx { get; } = new BertOnnxExport();
 }

@@ -26,4 +26,7 @@ public sealed class CnnFamily : ModelFamily
 
     /// <summary>Conv channels of each block and the head's hidden neurons.</summary>
     public override PrunableUnits Units { get; } = new CnnUnits();
+
+    /// <summary>The ONNX graph (see <see cref="CnnOnnxExport"/>).</summary>
+    public override OnnxGraph.IOnnxFamilyExport Onnx { get; } = new CnnOnnxExport();
 }

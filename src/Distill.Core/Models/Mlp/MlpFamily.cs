@@ -17,4 +17,7 @@ public sealed class MlpFamily : ModelFamily
 
     /// <summary>Hidden neurons of each layer.</summary>
     public override PrunableUnits Units { get; } = new MlpUnits();
+
+    /// <summary>The ONNX graph (see <see cref="MlpOnnxExport"/>).</summary>
+    public override OnnxGraph.IOnnxFamilyExport Onnx { get; } = new MlpOnnxExport();
 }

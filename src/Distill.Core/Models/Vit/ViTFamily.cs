@@ -58,4 +58,7 @@ public sealed class ViTFamily : ModelFamily
                 p => new ViTForImageClassification(ViTConfig.Load(p))) with { IgnoreOnLoadUnexpected = [@"^(vit\.)?pooler\."] },
         ],
     };
+
+    /// <summary>The ONNX graph (see <see cref="VitOnnxExport"/>).</summary>
+    public override OnnxGraph.IOnnxFamilyExport Onnx { get; } = new VitOnnxExport();
 }

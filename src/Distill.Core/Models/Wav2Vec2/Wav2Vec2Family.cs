@@ -62,4 +62,7 @@ public sealed class Wav2Vec2Family : ModelFamily
                 p => new Wav2Vec2ForSequenceClassification(Wav2Vec2Config.FromJsonFile(p))),
         ],
     };
+
+    /// <summary>The ONNX graph (see <see cref="Wav2Vec2OnnxExport"/>).</summary>
+    public override OnnxGraph.IOnnxFamilyExport Onnx { get; } = new Wav2Vec2OnnxExport();
 }

@@ -1,3 +1,4 @@
+using Distill.Models.OnnxGraph;
 namespace Distill.Onnx.Export;
 
 /// <summary>What <see cref="OnnxExporter.Export"/> wrote.</summary>

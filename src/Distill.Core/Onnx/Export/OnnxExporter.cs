@@ -1,3 +1,4 @@
+using Distill.Models.OnnxGraph;
 using Distill.Models;
 using Google.Protobuf;
 using Onnx;

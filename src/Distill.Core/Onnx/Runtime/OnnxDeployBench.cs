@@ -1,3 +1,4 @@
+using Distill.Models.OnnxGraph;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;

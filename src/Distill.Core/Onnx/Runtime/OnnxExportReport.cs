@@ -1,3 +1,4 @@
+using Distill.Models.OnnxGraph;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;

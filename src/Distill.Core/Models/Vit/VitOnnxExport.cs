@@ -1,8 +1,7 @@
-using Distill.Models;
-using Distill.Models.Vit;
+using Distill.Models.OnnxGraph;
 using Onnx;
 
-namespace Distill.Onnx.Export;
+namespace Distill.Models.Vit;
 
 /// <summary>
 /// ViTForImageClassification: <c>pixel_values</c> (batch, C, H, W) → patch Conv (kernel = stride = patch) →

@@ -1,6 +1,6 @@
 using Distill.Models;
 
-namespace Distill.Onnx.Export;
+namespace Distill.Models.OnnxGraph;
 
 /// <summary>
 /// Builds the ONNX graph of one model family from the model's own modules and weights: it declares the HF-named

@@ -1,8 +1,7 @@
-using Distill.Models;
-using Distill.Models.Cnn;
+using Distill.Models.OnnxGraph;
 using Onnx;
 
-namespace Distill.Onnx.Export;
+namespace Distill.Models.Cnn;
 
 /// <summary>
 /// CNN: per block Conv 3×3 (pad 1, no bias) → BatchNormalization (running statistics, eps 1e-5) → ReLU → MaxPool 2×2,

@@ -5,13 +5,13 @@ using Google.Protobuf;
 using Onnx;
 using static TorchSharp.torch;
 
-namespace Distill.Onnx.Export;
+namespace Distill.Models.OnnxGraph;
 
 /// <summary>
 /// Emits an ONNX graph with OnnxSharp's protobuf classes: HF-named inputs and outputs, the model's weights as
 /// initializers under their state-dict keys (or, for the int8 export, as int8/uint8 codes behind
 /// <c>DequantizeLinear</c>), and one method per module kind the families share (Linear, LayerNorm, Conv, activations,
-/// multi-head attention). It records which weights were read so <see cref="OnnxExporter"/> can refuse a graph that
+/// multi-head attention). It records which weights were read so <c>Onnx.Export.OnnxExporter</c> can refuse a graph that
 /// left part of the model out.
 /// </summary>
 public sealed class OnnxGraphBuilder

@@ -1,8 +1,7 @@
-using Distill.Models;
-using Distill.Models.Bert;
+using Distill.Models.OnnxGraph;
 using Onnx;
 
-namespace Distill.Onnx.Export;
+namespace Distill.Models.Bert;
 
 /// <summary>
 /// BertForSequenceClassification: inputs <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c> (batch,

@@ -1,4 +1,4 @@
-namespace Distill.Onnx.Export;
+namespace Distill.Models.OnnxGraph;
 
 /// <summary>
 /// What the int8 export writes as integers: weights by state-dict key (stored as int8/uint8 initializers behind

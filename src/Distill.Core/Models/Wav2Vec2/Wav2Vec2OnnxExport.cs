@@ -1,9 +1,8 @@
-using Distill.Models;
-using Distill.Models.Wav2Vec2;
+using Distill.Models.OnnxGraph;
 using Onnx;
 using static TorchSharp.torch;
 
-namespace Distill.Onnx.Export;
+namespace Distill.Models.Wav2Vec2;
 
 /// <summary>
 /// wav2vec2 with a CTC head (<c>logits</c> (batch, frames, vocab)) or a sequence-classification head (<c>logits</c>

@@ -1,8 +1,7 @@
-using Distill.Models;
-using Distill.Models.Mlp;
+using Distill.Models.OnnxGraph;
 using Onnx;
 
-namespace Distill.Onnx.Export;
+namespace Distill.Models.Mlp;
 
 /// <summary>MLP: Flatten(pixel_values) → (Linear → ReLU) per hidden layer → classifier. Input of any rank (B, …).</summary>
 public sealed class MlpOnnxExport : IOnnxFamilyExport

@@ -1,6 +1,6 @@
-namespace Distill.Onnx.Export;
+namespace Distill.Models.OnnxGraph;
 
-/// <summary>How <see cref="OnnxExporter"/> writes a graph.</summary>
+/// <summary>How <c>Onnx.Export.OnnxExporter</c> writes a graph.</summary>
 public sealed record OnnxExportOptions
 {
     /// <summary>The default opset: 17 is the first with <c>LayerNormalization</c>.</summary>

@@ -1,4 +1,4 @@
-namespace Distill.Onnx.Export;
+namespace Distill.Models.OnnxGraph;
 
 /// <summary>
 /// The integer form of one weight for the int8 export, as plain arrays (the quantization stage's records are converted
