@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Distill.Stages;
 using Distill.Data;
 using Distill.Recipes;
 using Distill.Runs;

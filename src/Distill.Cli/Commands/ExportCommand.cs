@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Distill.Stages;
 using Distill.Checkpoints;
 using Distill.Hf;
 using Distill.Models.OnnxGraph;
@@ -9,7 +10,7 @@ using Spectre.Console.Cli;
 namespace Distill.Cli.Commands;
 
 /// <summary><c>distill export</c>: a stage's final model as a HuggingFace folder (see <see cref="HfRunExport"/>) or, with
-/// <c>--format onnx</c>, as an ONNX graph checked in ONNX Runtime (see <see cref="OnnxRunExport"/>).</summary>
+/// <c>--format onnx</c>, as an ONNX graph checked in ONNX Runtime (see <c>Runs.OnnxRunExport</c>).</summary>
 public sealed class ExportCommand : Command<ExportCommand.Settings>
 {
     public const string Summary = "write a run stage's model as a HuggingFace folder (config.json + model.safetensors + tokenizer) or an ONNX graph";

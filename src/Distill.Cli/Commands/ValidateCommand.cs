@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Distill.Stages;
 using Distill.Recipes;
 using Distill.Runs;
 using Spectre.Console.Cli;

@@ -24,7 +24,7 @@ public sealed class SubsetDataset(IDataset source, int[] indices) : IDataset
     public static IDataset Limit(IDataset source, int? limit, long seed)
     {
         if (limit is not { } n || n >= source.Count) return source;
-        var order = Training.Trainer.Permutation(source.Count, seed, -1);
+        var order = Shuffle.Permutation(source.Count, seed, -1);
         return new SubsetDataset(source, order[..n]);
     }
 }

@@ -1,3 +1,4 @@
+using Distill.Models.Hf;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;

@@ -1,3 +1,4 @@
+using Distill.Models.Hf;
 using Distill.Models;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using Distill.Models.Hf;
 using Distill.Checkpoints;
 using Distill.Models;
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-using Distill.Hf;
+using Distill.Models.Hf;
 using Distill.Models.Design;
 using Distill.Models.Init;
 using Distill.Models.Pruning;

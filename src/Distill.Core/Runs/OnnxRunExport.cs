@@ -7,6 +7,7 @@ using Distill.Models.OnnxGraph;
 using Distill.Onnx.Export;
 using Distill.Onnx.Runtime;
 using Distill.Recipes;
+using Distill.Stages;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -50,30 +51,12 @@ public static class OnnxRunExport
         (string Split, IDataset Data)? eval = recipe is null ? null : RunInputs.OpenEvalSplits(recipe, [recipe.Data.EvalSplit])[0];
         try
         {
-            return ExportModel(model, record, output, eval, recipe?.Data.EvalBatchSize ?? 1, options);
+            return OnnxModelExport.Export(model, record, output, eval, recipe?.Data.EvalBatchSize ?? 1, options);
         }
         finally
         {
             (eval?.Data as IDisposable)?.Dispose();
         }
-    }
-
-    /// <summary>
-    /// Writes <paramref name="model"/> to <paramref name="output"/> (int8 from <paramref name="record"/> when the precision
-    /// says so) and, unless turned off, its report, evaluated on <paramref name="eval"/> in batches of
-    /// <paramref name="evalBatchSize"/>: what the export command and the export stage's <c>onnx: true</c> share.
-    /// </summary>
-    public static OnnxRunExportResult ExportModel(DistillModel model, QuantizationRecord record, string output, (string Split, IDataset Data)? eval,
-        int evalBatchSize, OnnxRunExportOptions options)
-    {
-        string precision = options.Precision == "auto" ? (record.Weights.Count > 0 ? "int8" : "fp32") : options.Precision;
-        var quant = precision == "int8" ? OnnxInt8Export.From(record, model) : OnnxQuantization.None;
-        var exported = OnnxExporter.Export(model, output, new OnnxExportOptions { Quantization = quant });
-        if (!options.Report) return new OnnxRunExportResult(exported, precision, null, null);
-        var report = Prove(model, exported, precision, record, eval, evalBatchSize, options);
-        string reportPath = OnnxExportReport.PathFor(exported.Path);
-        report.Write(reportPath);
-        return new OnnxRunExportResult(exported, precision, report, reportPath);
     }
 
     private static Recipe? ReportRecipe(string run, string? given)
@@ -90,116 +73,6 @@ public static class OnnxRunExport
             throw new InvalidInputException(path, $"{path}: the recipe for the export report does not load: {string.Join("; ", loaded.Errors.Select(e => e.ToString()).Take(3))}");
         return loaded.Recipe;
     }
-
-    private static OnnxExportReport Prove(DistillModel model, OnnxExportResult exported, string precision, QuantizationRecord record,
-        (string Split, IDataset Data)? eval, int evalBatchSize, OnnxRunExportOptions options)
-    {
-        var notes = new List<string>();
-        ActivationQuantizers? acts = null;
-        if (precision == "int8")
-        {
-            if (record.Activations.Count > 0)
-            {
-                // The reference is the fake-quant model the stage evaluated: folded weights and its activation grids.
-                acts = ActivationQuantizers.Frozen(record.Activations);
-                acts.Attach(model);
-            }
-            else notes.Add("weight-only int8 (QDQ): the stage recorded no activation ranges; ONNX Runtime fuses DequantizeLinear -> MatMul into MatMulNBits and, " +
-                           "by default, quantizes the activations to int8 on the fly, so its logits differ from the fake-quant model's by more than rounding.");
-            if (record.Weights.Values.Any(w => w.Bits < 8)) notes.Add("weights below 8 bits are stored in int8/uint8 containers (their codes fit; no sub-byte packing).");
-        }
-        try
-        {
-            model.eval();
-            long? fp32Bytes = precision == "int8" ? OnnxExporter.ToBytes(model).LongLength : null;
-            using var ort = new OnnxRuntimeModel(exported.Path, options.Threads);
-            double maxDiff = 0;
-            LatencyPair? latency = null;
-            double? ortAcc = null, distillAcc = null, agreement = null;
-            if (eval is { } e && e.Data.Count > 0)
-            {
-                var (oAcc, dAcc, agree, diff) = Evaluate(model, ort, e.Data, evalBatchSize);
-                (ortAcc, distillAcc, agreement, maxDiff) = (oAcc, dAcc, agree, diff);
-                var timing = e.Data.GetBatch(Enumerable.Range(0, Math.Min(options.BatchSize, e.Data.Count)).ToArray());
-                if (timing.Size < options.BatchSize) notes.Add($"the evaluation split has only {timing.Size} examples; timed at batch {timing.Size}.");
-                latency = Time(model, ort, timing, options);
-            }
-            else notes.Add("no recipe with evaluation data (give --recipe): no accuracy and no latency rows.");
-            return new OnnxExportReport
-            {
-                File = exported.Path, Family = model.Family, Precision = precision, FileBytes = exported.Bytes, Fp32FileBytes = fp32Bytes,
-                Parameters = exported.Parameters, NonZeros = exported.NonZeros, Opset = exported.Opset, Inputs = exported.Inputs, Outputs = exported.Outputs,
-                QuantizedWeights = exported.QuantizedWeights, QuantizedActivations = exported.QuantizedActivations,
-                BatchSize = latency is null ? options.BatchSize : Math.Min(options.BatchSize, eval!.Value.Data.Count), Threads = options.Threads,
-                MaxAbsDiffLogits = maxDiff, Latency = latency,
-                EvalSplit = eval?.Split, EvalExamples = eval?.Data.Count, OrtAccuracy = ortAcc, DistillAccuracy = distillAcc, ArgmaxAgreement = agreement,
-                LoadAverage = LatencyProfiler.LoadAverage(), Notes = notes,
-            };
-        }
-        finally
-        {
-            acts?.Detach();
-        }
-    }
-
-    /// <summary>Both models over the whole split in the evaluator's batches: accuracies (null for per-frame logits such as
-    /// CTC's, or unlabelled data), argmax agreement (per example, or per frame), max |Δ logits|.</summary>
-    private static (double? Ort, double? Distill, double Agreement, double MaxDiff) Evaluate(DistillModel model, OnnxRuntimeModel ort, IDataset data, int batchSize)
-    {
-        long ortRight = 0, distillRight = 0, agree = 0, predictions = 0, labelled = 0;
-        bool classifier = true;
-        double maxDiff = 0;
-        using var _ = no_grad();
-        var indices = Enumerable.Range(0, data.Count).ToArray();
-        for (int start = 0; start < data.Count; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            var batch = data.GetBatch(indices.AsSpan(start, Math.Min(batchSize, data.Count - start)));
-            var expected = model.call(batch.To(DeviceOf(model))).Logits.to_type(ScalarType.Float32).cpu();
-            var actual = ort.Run(batch);
-            maxDiff = Math.Max(maxDiff, (expected - actual).abs().max().item<float>());
-            var e = expected.argmax(-1).flatten().data<long>().ToArray();
-            var a = actual.argmax(-1).flatten().data<long>().ToArray();
-            for (int i = 0; i < e.Length; i++) if (a[i] == e[i]) agree++;
-            predictions += e.Length;
-            classifier &= expected.dim() == 2;
-            if (!classifier || batch.Labels is not { } labelTensor) continue;
-            var labels = labelTensor.cpu().data<long>().ToArray();
-            labelled += labels.Length;
-            for (int i = 0; i < labels.Length; i++)
-            {
-                if (a[i] == labels[i]) ortRight++;
-                if (e[i] == labels[i]) distillRight++;
-            }
-        }
-        bool accuracy = classifier && labelled == data.Count && labelled > 0;
-        return (accuracy ? (double)ortRight / labelled : null, accuracy ? (double)distillRight / labelled : null, (double)agree / Math.Max(1, predictions), maxDiff);
-    }
-
-    private static LatencyPair Time(DistillModel model, OnnxRuntimeModel ort, Batch batch, OnnxRunExportOptions options)
-    {
-        int previous = torch.get_num_threads();
-        var onDevice = batch.To(DeviceOf(model));
-        try
-        {
-            torch.set_num_threads(options.Threads);
-            using var inference = torch.inference_mode();
-            return LatencyPair.Measure(
-                () => ort.Run(batch).Dispose(),
-                () =>
-                {
-                    using var scope = NewDisposeScope();
-                    model.call(onDevice);
-                },
-                options.WarmupRuns, options.TimedRuns);
-        }
-        finally
-        {
-            torch.set_num_threads(previous);
-        }
-    }
-
-    private static Device DeviceOf(DistillModel model) => model.parameters().FirstOrDefault()?.device ?? CPU;
 
     private static string StagesWithModels(string run)
     {

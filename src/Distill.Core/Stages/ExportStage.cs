@@ -63,8 +63,8 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
         });
         long? teacherBytes = inputs.Teacher is { } teacher ? CompressionStats.Fp32Bytes(teacher) : null;
         var onnx = spec.Onnx
-            ? Runs.OnnxRunExport.ExportModel(student, record, Path.Combine(dir, "model.onnx"), (run.Recipe.Data.EvalSplit, run.EvalData),
-                run.Recipe.Data.EvalBatchSize, new Runs.OnnxRunExportOptions()).Report!
+            ? OnnxModelExport.Export(student, record, Path.Combine(dir, "model.onnx"), (run.Recipe.Data.EvalSplit, run.EvalData),
+                run.Recipe.Data.EvalBatchSize, new OnnxRunExportOptions()).Report!
             : null;
         WriteReport(dir, plan, written);
         if (run.Recipe.Output.Tensorboard) LogToTensorBoard(run, plan, metrics, written);

@@ -37,7 +37,7 @@ public sealed class RunEnvironment
     public DatasetKind DatasetKind => DatasetRegistry.Default.Get(Recipe.Data.Dataset);
 
     /// <summary>The splits as the pre-flight opened (and so checked) them, before the limits; null = opened on first use.</summary>
-    public Runs.RunInputs? Inputs { get; init; }
+    public RunInputs? Inputs { get; init; }
 
     /// <summary>The whole training split, before <c>train_limit</c> (a distill stage's transfer set reads beyond it).</summary>
     public IDataset FullTrainData => _fullTrain ??= Inputs?.Train ?? DatasetKind.Open(Recipe.Data, Recipe.Data.TrainSplit);

@@ -91,6 +91,70 @@ public partial class LayeringTests
         Assert.True(gone.Count == 0, "These listed upward imports no longer exist; delete them from LayeringTests.KnownUpward:\n  " + string.Join("\n  ", gone));
     }
 
+    /// <summary>Pairs of namespaces that use each other today ("A <-> B", A before B in ordinal order); to be removed, none added.</summary>
+    private static readonly string[] KnownCycles = [];
+
+    [GeneratedRegex(@"//[^\n]*|""(?:[^""\\\n]|\\.)*""")]
+    private static partial Regex CommentOrString();
+
+    /// <summary>
+    /// Which top-level namespaces each one refers to: using lines, fully qualified names, and names qualified relative to
+    /// Distill (<c>Training.Trainer</c> inside <c>Distill.Data</c>), outside comments and string literals.
+    /// </summary>
+    public static Dictionary<string, SortedSet<string>> References(string? root = null)
+    {
+        root ??= CoreDir;
+        var refs = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        var relative = new Regex(@"(?<![\w.])(?<ns>" + string.Join("|", Layer.Keys) + @")\.[A-Z]\w*");
+        foreach (string file in SourceFiles(root))
+        {
+            string text = File.ReadAllText(file);
+            var ns = NamespaceLine().Match(text);
+            if (!ns.Success) continue;
+            string own = ns.Groups["ns"].Value;
+            var set = refs.TryGetValue(own, out var known) ? known : refs[own] = new SortedSet<string>(StringComparer.Ordinal);
+            var code = CommentOrString().Replace(text, " ");
+            var body = string.Join('\n', code.Split('\n').Where(l => !l.StartsWith("using ", StringComparison.Ordinal) && !l.StartsWith("namespace ", StringComparison.Ordinal)));
+            foreach (Match m in UsingLine().Matches(text))
+                if (m.Groups["ns"].Value.Split('.') is [_, var top, ..]) set.Add(top);
+            foreach (Match m in QualifiedName().Matches(body)) set.Add(m.Groups["ns"].Value);
+            foreach (Match m in relative.Matches(body)) set.Add(m.Groups["ns"].Value);
+            set.Remove(own);
+        }
+        return refs;
+    }
+
+    private static SortedSet<string> Cycles(string? root = null)
+    {
+        var refs = References(root);
+        var cycles = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (a, targets) in refs)
+            foreach (string b in targets)
+                if (string.CompareOrdinal(a, b) < 0 && refs.TryGetValue(b, out var back) && back.Contains(a)) cycles.Add($"{a} <-> {b}");
+        return cycles;
+    }
+
+    [Fact]
+    public void NoNewNamespaceCycles()
+    {
+        var found = Cycles();
+        var added = found.Except(KnownCycles, StringComparer.Ordinal).ToList();
+        Assert.True(added.Count == 0, "These namespaces now use each other; make one of them take plain arguments:\n  " + string.Join("\n  ", added));
+        var gone = KnownCycles.Except(found, StringComparer.Ordinal).ToList();
+        Assert.True(gone.Count == 0, "These listed cycles no longer exist; delete them from LayeringTests.KnownCycles:\n  " + string.Join("\n  ", gone));
+    }
+
+    [Fact]
+    public void TheCheckSeesACycleThroughARelativeName()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"cycles-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(root, "A.cs"), "namespace Distill.Data;\n\ninternal static class A { static int[] X => Training.Trainer.Permutation(3, 1, 0); } // Losses.X in a comment\n");
+        File.WriteAllText(Path.Combine(root, "B.cs"), "using Distill.Data;\n\nnamespace Distill.Training;\n\ninternal static class B { const string S = \"Caching.Y\"; }\n");
+        try { Assert.Equal(["Data <-> Training"], Cycles(root)); }
+        finally { Directory.Delete(root, true); }
+    }
+
     [Fact]
     public void TheCheckSeesAnUpwardImport()
     {

@@ -1,3 +1,4 @@
+using Distill.Models.Hf;
 using System.Text.Json;
 using Distill.Checkpoints;
 using Distill.Hf;

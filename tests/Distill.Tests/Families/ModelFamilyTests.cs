@@ -1,3 +1,4 @@
+using Distill.Models.Hf;
 using Distill.Compression.Pruning;
 using Distill.Design;
 using Distill.Hf;

@@ -1,3 +1,4 @@
+using Distill.Models.Hf;
 using System.Text.RegularExpressions;
 using Distill.Hf;
 using Distill.Models;

@@ -77,7 +77,7 @@ public sealed class TransferDataset : IDataset
                     $"distill.transfer.unlabelled: {unlabelled} unlabelled examples asked for, but the training split has {fullTrain.Count} examples and " +
                     $"data.train_limit keeps {limit} of them labelled, which leaves {beyond}; lower distill.transfer.unlabelled to at most {beyond}.");
         }
-        var order = limit < fullTrain.Count ? Training.Trainer.Permutation(fullTrain.Count, seed, -1) : [.. Enumerable.Range(0, fullTrain.Count)];
+        var order = limit < fullTrain.Count ? Shuffle.Permutation(fullTrain.Count, seed, -1) : [.. Enumerable.Range(0, fullTrain.Count)];
         var labelled = order[..limit];
         int copies = augment?.Copies ?? 0;
         var indices = new List<int>(limit * (1 + copies) + unlabelled);

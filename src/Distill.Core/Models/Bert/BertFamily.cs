@@ -1,5 +1,5 @@
+using Distill.Models.Hf;
 using Distill.Checkpoints;
-using Distill.Hf;
 using System.Text.RegularExpressions;
 using Distill.Models.Design;
 using Distill.Models.Init;

@@ -1,5 +1,5 @@
+using Distill.Models.Hf;
 using System.Text.RegularExpressions;
-using Distill.Hf;
 using Distill.Models.Design;
 using Distill.Models.Init;
 

@@ -1,3 +1,4 @@
+using Distill.Stages;
 using Distill.Caching;
 using Distill.Data.Transfer;
 using Distill.Losses;

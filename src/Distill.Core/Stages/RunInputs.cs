@@ -3,7 +3,7 @@ using Distill.Data;
 using Distill.Hf;
 using Distill.Recipes;
 
-namespace Distill.Runs;
+namespace Distill.Stages;
 
 /// <summary>
 /// The pre-flight of <c>distill run</c> and <c>distill validate</c>: every input file the run will read that can be

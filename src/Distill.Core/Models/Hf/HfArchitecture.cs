@@ -3,7 +3,7 @@ using Distill.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Distill.Hf;
+namespace Distill.Models.Hf;
 
 /// <summary>
 /// How to build the model for one HF architecture name (<c>architectures[0]</c> in config.json, e.g.
@@ -38,7 +38,7 @@ public sealed record HfArchitecture(string Name, string BasePrefix, Func<string,
     /// <summary>
     /// Runs a module built by <see cref="Factory"/> on a batch with every optional output switched on (hidden states
     /// and attentions) and returns its outputs by HF name. Null: the module must be a <see cref="DistillModel"/> whose
-    /// output implements <see cref="INamedOutputs"/> (see <see cref="HfForward"/>).
+    /// output implements <see cref="INamedOutputs"/> (see <c>Hf.HfForward</c>).
     /// </summary>
     public Func<nn.Module, Batch, INamedOutputs>? Forward { get; init; }
 

@@ -1,6 +1,6 @@
-namespace Distill.Runs;
+namespace Distill.Stages;
 
-/// <summary>How <see cref="OnnxRunExport"/> writes and checks a stage's ONNX graph.</summary>
+/// <summary>How <c>Runs.OnnxRunExport</c> writes and checks a stage's ONNX graph.</summary>
 public sealed record OnnxRunExportOptions
 {
     /// <summary>"auto" (int8 when the stage left a quantization record, else fp32), "fp32" or "int8".</summary>

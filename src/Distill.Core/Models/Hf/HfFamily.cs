@@ -1,6 +1,6 @@
 using Distill.Models;
 
-namespace Distill.Hf;
+namespace Distill.Models.Hf;
 
 /// <summary>
 /// Links a Distill model family (a <see cref="ModelRegistry"/> key whose model is an HF task-head class) to HF's
@@ -8,7 +8,7 @@ namespace Distill.Hf;
 /// it reads, how its config record is read from config.json, which HF class its <see cref="DistillModel"/> is, and how
 /// its classification head is resized when a dataset needs another number of labels, and the HF classes
 /// (<see cref="Architectures"/>) a folder of it may hold. A family's <see cref="ModelFamily.Hf"/> returns it; the
-/// <see cref="HfArchitectureRegistry"/> is built from those.
+/// <c>Hf.HfArchitectureRegistry</c> is built from those.
 /// </summary>
 /// <param name="Family">The <see cref="ModelRegistry"/> key ("bert", "vit", "wav2vec2").</param>
 /// <param name="ModelType">HF <c>model_type</c> in config.json ("bert").</param>
