@@ -90,7 +90,16 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
         var counts = new long[classes.Count];
         try
         {
-            Predict(data, inputs, classes, onDevice, device, batchSize, recipe.Data.Prefetch, counts, outPath);
+            // A progress bar on a terminal; logs and pipes get only the result table.
+            if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+                AnsiConsole.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .Start(ctx =>
+                    {
+                        var task = ctx.AddTask($"predict ({data.Count} inputs)", maxValue: data.Count);
+                        Predict(data, inputs, classes, onDevice, device, batchSize, recipe.Data.Prefetch, counts, outPath, done => task.Value = done);
+                    });
+            else
+                Predict(data, inputs, classes, onDevice, device, batchSize, recipe.Data.Prefetch, counts, outPath);
         }
         catch (Exception e) when (e is not InvalidInputException && Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
         {
@@ -110,7 +119,7 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
 
     /// <summary>Runs the inputs in batches and writes one JSON line per example (temp file, then rename); counts the predicted classes.</summary>
     private static void Predict(IDataset data, IReadOnlyList<string> inputs, IReadOnlyList<string> classes, Distill.Models.DistillModel model,
-        Device device, int batchSize, int prefetch, long[] counts, string outPath)
+        Device device, int batchSize, int prefetch, long[] counts, string outPath, Action<int>? progress = null)
     {
         model.eval();
         OutputFile.WriteAtomically(outPath, writer =>
@@ -142,6 +151,7 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
                     };
                     writer.WriteLine(line.ToJsonString());
                 }
+                progress?.Invoke(start + n);
             }
         });
     }
