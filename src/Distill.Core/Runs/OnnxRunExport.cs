@@ -1,15 +1,10 @@
 using Distill.Checkpoints;
 using Distill.Compression.Quantization;
 using Distill.Data;
-using Distill.Design;
 using Distill.Models;
-using Distill.Models.OnnxGraph;
 using Distill.Onnx.Export;
-using Distill.Onnx.Runtime;
 using Distill.Recipes;
 using Distill.Stages;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Distill.Runs;
 

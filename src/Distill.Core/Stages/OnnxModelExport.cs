@@ -1,4 +1,3 @@
-using Distill.Checkpoints;
 using Distill.Compression.Quantization;
 using Distill.Data;
 using Distill.Design;
@@ -6,7 +5,6 @@ using Distill.Models;
 using Distill.Models.OnnxGraph;
 using Distill.Onnx.Export;
 using Distill.Onnx.Runtime;
-using Distill.Recipes;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,3 @@
-using Distill.Models.OnnxGraph;
 using Distill.Onnx.Export;
 using Distill.Onnx.Runtime;
 

@@ -1,5 +1,6 @@
 using Distill.Checkpoints;
 using Distill.Data;
+using Distill.Data.Transfer;
 using Distill.Hf;
 using Distill.Recipes;
 
@@ -58,11 +59,8 @@ public sealed class RunInputs : IDisposable
             }
 
         if (recipe.Distill.Transfer is { Unlabelled: > 0 } transfer && recipe.Stages.Any(s => s is DistillStageSpec) && train is not null
-            && recipe.Data.TrainLimit is { } limit && transfer.Unlabelled > train.Count - limit)
-            problems.Add(new InvalidInputException(recipe.Data.Path,
-                $"distill.transfer.unlabelled: {transfer.Unlabelled} unlabelled examples asked for, but the training split '{data.TrainSplit}' has " +
-                $"{train.Count} examples and data.train_limit keeps {limit} of them labelled, which leaves {Math.Max(0, train.Count - limit)}; " +
-                $"lower distill.transfer.unlabelled to at most {Math.Max(0, train.Count - limit)}."));
+            && recipe.Data.TrainLimit is { } limit && TransferDataset.TooFewBeyondLimit(train.Count, limit, transfer.Unlabelled) is { } problem)
+            problems.Add(new InvalidInputException(recipe.Data.Path, $"{problem} (training split '{data.TrainSplit}')"));
 
         if (recipe.Teacher.Checkpoint is { } checkpoint)
         {

@@ -71,11 +71,7 @@ public sealed class TransferDataset : IDataset
                 throw new InvalidInputException("distill.transfer",
                     "distill.transfer.unlabelled: these are the training examples beyond data.train_limit, but data.train_limit is not set; " +
                     "set it to the number of labelled examples to train on.");
-            int beyond = fullTrain.Count - limit;
-            if (unlabelled > beyond)
-                throw new InvalidInputException("distill.transfer",
-                    $"distill.transfer.unlabelled: {unlabelled} unlabelled examples asked for, but the training split has {fullTrain.Count} examples and " +
-                    $"data.train_limit keeps {limit} of them labelled, which leaves {beyond}; lower distill.transfer.unlabelled to at most {beyond}.");
+            if (TooFewBeyondLimit(fullTrain.Count, limit, unlabelled) is { } problem) throw new InvalidInputException("distill.transfer", problem);
         }
         var order = limit < fullTrain.Count ? Shuffle.Permutation(fullTrain.Count, seed, -1) : [.. Enumerable.Range(0, fullTrain.Count)];
         var labelled = order[..limit];
@@ -91,6 +87,19 @@ public sealed class TransferDataset : IDataset
             variant.AddRange(Enumerable.Repeat(c, limit));
         }
         return new TransferDataset(fullTrain, [.. indices], [.. variant], limit, unlabelled, augmenter, augment?.Probability ?? 0, seed);
+    }
+
+    /// <summary>
+    /// The error when a training split of <paramref name="trainCount"/> examples, <paramref name="trainLimit"/> of them
+    /// labelled, has fewer than <paramref name="unlabelled"/> beyond the limit; null when it has enough. The pre-flight
+    /// checks this before a run starts, and <see cref="Create"/> again for direct callers.
+    /// </summary>
+    public static string? TooFewBeyondLimit(int trainCount, int trainLimit, int unlabelled)
+    {
+        int limit = Math.Min(trainLimit, trainCount), beyond = trainCount - limit;
+        return unlabelled <= beyond ? null :
+            $"distill.transfer.unlabelled: {unlabelled} unlabelled examples asked for, but the training split has {trainCount} examples and " +
+            $"data.train_limit keeps {limit} of them labelled, which leaves {beyond}; lower distill.transfer.unlabelled to at most {beyond}.";
     }
 
     public Batch GetBatch(ReadOnlySpan<int> indices)

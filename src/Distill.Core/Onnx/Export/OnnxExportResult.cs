@@ -1,4 +1,3 @@
-using Distill.Models.OnnxGraph;
 namespace Distill.Onnx.Export;
 
 /// <summary>What <see cref="OnnxExporter.Export"/> wrote.</summary>

@@ -1,4 +1,3 @@
-using Distill.Models.OnnxGraph;
 using System.Diagnostics;
 using System.Text.Json.Serialization;
 

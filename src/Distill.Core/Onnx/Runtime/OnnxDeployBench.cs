@@ -1,4 +1,3 @@
-using Distill.Models.OnnxGraph;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;

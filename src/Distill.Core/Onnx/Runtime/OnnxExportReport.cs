@@ -1,4 +1,3 @@
-using Distill.Models.OnnxGraph;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;

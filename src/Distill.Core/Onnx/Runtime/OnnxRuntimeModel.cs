@@ -1,4 +1,3 @@
-using Distill.Models.OnnxGraph;
 using Distill.Models;
 using Microsoft.ML.OnnxRuntime;
 using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
