@@ -35,6 +35,12 @@ public interface IDataSettings
     /// <summary>Text tables: the column of the second text of a pair, or null.</summary>
     string? TextPairColumn { get; }
 
+    /// <summary>Text tables: header names (JSON keys) read as other names, the same for every split (<c>{content: sentence}</c>); empty = none.</summary>
+    IReadOnlyDictionary<string, string> RenameColumns => new Dictionary<string, string>();
+
+    /// <summary>Text tables: the clean-up applied to every text before tokenization.</summary>
+    Text.TextUnescape TextUnescape => Text.TextUnescape.None;
+
     /// <summary>Text tables and audio metadata: the column holding the label.</summary>
     string LabelColumn { get; }
 

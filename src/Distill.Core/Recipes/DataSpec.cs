@@ -59,6 +59,16 @@ public sealed record DataSpec : IDataSettings
     /// <summary><c>text_classification</c>: the column of the second text of sentence pairs; null = single texts.</summary>
     public string? TextPairColumn { get; init; }
 
+    /// <summary>
+    /// <c>text_classification</c>: columns (CSV/TSV header names, JSON keys) read under another name in every split, as HF
+    /// datasets' <c>rename_columns</c> does; for files whose splits name a column differently (SST-2's train.tsv says
+    /// <c>sentence</c>, its dev.tsv <c>content</c>: <c>{content: sentence}</c>). Null = none.
+    /// </summary>
+    public Dictionary<string, string>? RenameColumns { get; init; }
+
+    /// <summary><c>text_classification</c>: a clean-up applied to every text before tokenization (<c>ptb</c>: Penn Treebank bracket escapes such as <c>-lrb-</c> back to brackets).</summary>
+    public Text.TextUnescape TextUnescape { get; init; } = Text.TextUnescape.None;
+
     /// <summary><c>text_classification</c>, and <c>audio_folder</c>'s metadata.csv: the column holding the label.</summary>
     public string LabelColumn { get; init; } = "label";
 
@@ -73,6 +83,8 @@ public sealed record DataSpec : IDataSettings
             : [("eval_split", EvalSplit)]];
 
     IReadOnlyList<string>? IDataSettings.Labels => Labels;
+
+    IReadOnlyDictionary<string, string> IDataSettings.RenameColumns => RenameColumns ?? [];
 
     IReadOnlyList<double>? IDataSettings.Mean => Preprocessing.Mean;
 

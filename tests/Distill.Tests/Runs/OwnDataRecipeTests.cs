@@ -48,6 +48,11 @@ public sealed class OwnDataRecipeTests : IDisposable
         var result = RecipeLoader.Load(_data.Recipe(data: "  text_column: sentence\n  eval_split: test"));
         Assert.Contains(result.Errors, e => e.KeyPath == "data.text_column" && e.Message.Contains("the image_folder dataset does not read text_column (it is for sst2, text_classification)"));
         Assert.Contains(result.Errors, e => e.KeyPath == "data.eval_splits" && e.Message.Contains("eval_split and eval_splits are both given"));
+        result = RecipeLoader.Load(_data.Recipe(data: "  rename_columns: {content: sentence}\n  text_unescape: ptb"));
+        Assert.Contains(result.Errors, e => e.KeyPath == "data.rename_columns" && e.Message.Contains("does not read rename_columns (it is for text_classification)"));
+        Assert.Contains(result.Errors, e => e.KeyPath == "data.text_unescape" && e.Message.Contains("does not read text_unescape (it is for text_classification)"));
+        result = RecipeLoader.Load(_data.Recipe(data: "  text_unescape: html"));
+        Assert.Contains(result.Errors, e => e.KeyPath == "data.text_unescape" && e.Message.Contains("ptb"));
         result = RecipeLoader.Load(_data.Recipe(data: "  labels: [a, a]"));
         Assert.Contains(result.Errors, e => e.KeyPath == "data.labels[1]" && e.Message.Contains("listed twice"));
     }

@@ -23,7 +23,7 @@ namespace Distill.Data.AudioFolder;
 public sealed class AudioFolderDataset : IDataset
 {
     /// <summary>The metadata file of a split, as HF's audiofolder names it.</summary>
-    public const string MetadataFile = "metadata.csv";
+    public const string MetadataFile = SplitMetadata.FileName;
 
     private const string What = "WAV files";
 
@@ -119,21 +119,12 @@ public sealed class AudioFolderDataset : IDataset
         return new Wav2Vec2FeatureExtractor { SamplingRate = spec.SamplingRate, DoNormalize = true, ReturnAttentionMask = true };
     }
 
-    private static string? Metadata(IDataSettings spec, string split)
-    {
-        string file = Path.Combine(ClassFolders.SplitFolder(spec.Path, split), MetadataFile);
-        return System.IO.File.Exists(file) ? file : null;
-    }
-
     /// <summary>The classes: the recipe's labels, else the training split's class folders or metadata labels (sorted).</summary>
     public static ClassLabels Classes(IDataSettings spec)
     {
-        if (Metadata(spec, spec.TrainSplit) is not { } metadata) return ClassFolders.Classes(spec, Extensions, What);
-        if (spec.Labels is { } names) return ClassLabels.Given(names);
-        var labels = ClassLabels.Collect(TextTable.ReadLabels(metadata, spec.LabelColumn));
-        if (labels.Count < 2)
-            throw new InvalidInputException(metadata, $"{metadata}: every row has the label '{labels.Names[0]}'; a classifier needs at least two classes.");
-        return labels;
+        return SplitMetadata.Find(spec, spec.TrainSplit) is { } metadata
+            ? SplitMetadata.Classes(spec, metadata)
+            : ClassFolders.Classes(spec, Extensions, What);
     }
 
     /// <summary>Opens a split: lists its files and decodes each once (errors name the file, or metadata.csv and its line).</summary>
@@ -143,25 +134,17 @@ public sealed class AudioFolderDataset : IDataset
         var classes = Classes(spec);
         var files = new List<string>();
         var labels = new List<int>();
-        if (Metadata(spec, split) is { } metadata)
+        if (SplitMetadata.Find(spec, split) is { } metadata)
         {
-            string folder = ClassFolders.SplitFolder(spec.Path, split);
-            foreach (var row in TextTable.Read(metadata, "file_name", null, spec.LabelColumn, "file_name"))
+            foreach (var (file, id) in SplitMetadata.Files(spec, metadata, classes, Extensions))
             {
-                string file = Path.GetFullPath(Path.Combine(folder, row.Text));
-                if (row.Text.Length == 0 || !System.IO.File.Exists(file))
-                    throw new InvalidInputException(metadata, $"{metadata}:{row.Line}: file '{row.Text}' does not exist (file_name is relative to {folder}); fix the row or add the file.");
-                if (!classes.TryGetId(row.Label!, out int id))
-                    throw new InvalidInputException(metadata, $"{metadata}:{row.Line}: label '{row.Label}' is not a class: {classes.Describe()}. Fix the row, or add the class to data.labels.");
                 files.Add(file);
                 labels.Add(id);
             }
         }
         else
         {
-            if (Metadata(spec, spec.TrainSplit) is { } trainMetadata)
-                throw new InvalidInputException(ClassFolders.SplitFolder(spec.Path, split),
-                    $"{ClassFolders.SplitFolder(spec.Path, split)}: has no {MetadataFile}, but the {spec.TrainSplit} split is listed in {trainMetadata}; give every split a {MetadataFile}.");
+            SplitMetadata.CheckConsistent(spec, split);
             ClassFolders.CheckSameClasses(spec, split, Extensions, What);
             foreach (var (file, cls) in ClassFolders.Files(spec.Path, split, Extensions, What))
             {

@@ -7,7 +7,8 @@ namespace Distill.Data.ImageFolder;
 
 /// <summary>
 /// <c>dataset: image_folder</c>: <c>&lt;path&gt;/&lt;split&gt;/&lt;class&gt;/*.{png,jpg,jpeg,bmp,webp}</c> (see
-/// <see cref="ClassFolders"/>), decoded by SkiaSharp (<see cref="ImageFile"/>) as RGB (<c>preprocessing.channels: 3</c>)
+/// <see cref="ClassFolders"/>), or the files a <c>&lt;path&gt;/&lt;split&gt;/metadata.csv</c> lists (<c>file_name</c> and
+/// <c>label_column</c>, in row order; see <see cref="SplitMetadata"/>), decoded by SkiaSharp (<see cref="ImageFile"/>) as RGB (<c>preprocessing.channels: 3</c>)
 /// or grey (1), then pre-processed as <c>cifar10</c> does, by a <see cref="ViTImageProcessor"/>: the HF
 /// <c>preprocessor_config.json</c> named by <c>preprocessing.processor</c>, or one made of the recipe's keys — resize
 /// to <c>preprocessing.size</c> (Pillow bilinear), pixels / 255, then (x − mean) / std when mean and std are given.
@@ -80,15 +81,15 @@ public sealed class ImageFolderDataset : IDataset
         },
         Validate,
         (spec, split) => Open(spec, split),
-        "your images: <path>/<split>/<class>/*.png|jpg|jpeg|bmp|webp, decoded by SkiaSharp, resized/normalised by preprocessing or an HF image processor")
+        "your images: <path>/<split>/<class>/*.png|jpg|jpeg|bmp|webp or <path>/<split>/metadata.csv (file_name,label), decoded by SkiaSharp, resized/normalised by preprocessing or an HF image processor")
     {
-        ClassNames = spec => ClassFolders.Classes(spec, Extensions, What).Names,
+        ClassNames = spec => Classes(spec).Names,
         OpenInputs = (spec, input, names) =>
         {
             var data = OpenInputs(spec, input, names);
             return (data, [.. Enumerable.Range(0, data.Count).Select(data.File)]);
         },
-        Reads = new HashSet<string>(StringComparer.Ordinal) { "labels", "preprocessing.size", "preprocessing.channels", "preprocessing.processor" },
+        Reads = new HashSet<string>(StringComparer.Ordinal) { "labels", "label_column", "preprocessing.size", "preprocessing.channels", "preprocessing.processor" },
     };
 
     private static IEnumerable<(string Key, string Message)> Validate(IDataSettings spec)
@@ -144,8 +145,7 @@ public sealed class ImageFolderDataset : IDataset
     private static (int Height, int Width) OutputSize(IDataSettings spec, ViTImageProcessor processor)
     {
         if (processor.DoResize) return processor.Size;
-        var first = ClassFolders.Files(spec.Path, spec.TrainSplit, Extensions, What)[0].File;
-        return ImageFile.Size(first);
+        return ImageFile.Size(SplitFiles(spec, spec.TrainSplit, Classes(spec))[0].File);
     }
 
     /// <summary>Opens a split: lists its files and decodes each once (errors name the file).</summary>
@@ -153,22 +153,40 @@ public sealed class ImageFolderDataset : IDataset
     {
         var processor = Processor(spec);
         _ = processor.LookupTables(spec.Channels); // mean/std against the channel count now rather than at the first batch
-        var classes = ClassFolders.Classes(spec, Extensions, What);
-        ClassFolders.CheckSameClasses(spec, split, Extensions, What);
-        var files = ClassFolders.Files(spec.Path, split, Extensions, What);
+        var classes = Classes(spec);
+        var files = SplitFiles(spec, split, classes);
         var output = OutputSize(spec, processor);
         var labels = new int[files.Count];
         for (int i = 0; i < files.Count; i++)
         {
-            var (file, cls) = files[i];
-            if (!classes.TryGetId(cls, out labels[i]))
-                throw new InvalidInputException(file, $"{file}: class folder '{cls}' is not a class: {classes.Describe()}.");
+            var (file, label) = files[i];
+            labels[i] = label;
             var (_, h, w) = ImageFile.Decode(file, spec.Channels);
             if (processor.OutputSize(h, w) != output)
                 throw new InvalidInputException(file,
                     $"{file}: is {h}×{w} but the {spec.TrainSplit} split's first image is {output.Height}×{output.Width}; set data.preprocessing.size: [height, width] to resize every image.");
         }
         return new ImageFolderDataset([.. files.Select(f => f.File)], labels, classes.Names, processor, spec.Channels, output);
+    }
+
+    /// <summary>The classes: the recipe's labels, else the training split's class folders or metadata labels (sorted).</summary>
+    public static ClassLabels Classes(IDataSettings spec) =>
+        SplitMetadata.Find(spec, spec.TrainSplit) is { } metadata
+            ? SplitMetadata.Classes(spec, metadata)
+            : ClassFolders.Classes(spec, Extensions, What);
+
+    /// <summary>A split's files with their class ids: its metadata.csv rows in order, else its class folders (ordinal order).</summary>
+    private static IReadOnlyList<(string File, int Label)> SplitFiles(IDataSettings spec, string split, ClassLabels classes)
+    {
+        if (SplitMetadata.Find(spec, split) is { } metadata) return SplitMetadata.Files(spec, metadata, classes, Extensions);
+        SplitMetadata.CheckConsistent(spec, split);
+        ClassFolders.CheckSameClasses(spec, split, Extensions, What);
+        var result = new List<(string, int)>();
+        foreach (var (file, cls) in ClassFolders.Files(spec.Path, split, Extensions, What))
+            result.Add((file, classes.TryGetId(cls, out int id)
+                ? id
+                : throw new InvalidInputException(file, $"{file}: class folder '{cls}' is not a class: {classes.Describe()}.")));
+        return result;
     }
 
     /// <summary>Unlabelled images for <c>distill predict</c>: one image file, or every image in a folder (recursively, ordinal order).</summary>

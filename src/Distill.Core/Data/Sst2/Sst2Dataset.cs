@@ -8,15 +8,13 @@ namespace Distill.Data.Sst2;
 /// SST-2 (Socher et al. 2013, binary sentence sentiment; GLUE task) from <c>train.tsv</c> and <c>dev.tsv</c>, each a header
 /// line (<c>label&lt;TAB&gt;sentence</c> or <c>label&lt;TAB&gt;content</c>) then <c>0|1&lt;TAB&gt;text</c> rows, CRLF or LF.
 /// dev.tsv writes brackets as PTB escapes (<c>-lrb-</c>, <c>-rrb-</c>, also <c>-lsb-</c>/<c>-rsb-</c>, <c>-lcb-</c>/<c>-rcb-</c>);
-/// they are mapped back to <c>( ) [ ] { }</c> so both splits tokenize alike. Every sentence is tokenized once at open
+/// they are mapped back to <c>( ) [ ] { }</c> (<see cref="PtbBrackets"/>) so both splits tokenize alike. The same data reads
+/// through <c>text_classification</c> with <c>rename_columns: {content: sentence}</c> and <c>text_unescape: ptb</c>. Every sentence is tokenized once at open
 /// with a <see cref="BertTextTokenizer"/> (truncated to <c>max_length</c>); batches hold <c>input_ids</c>,
 /// <c>token_type_ids</c>, <c>attention_mask</c> (B, T) padded to the batch's longest, and int64 labels (0 negative, 1 positive).
 /// </summary>
 public sealed class Sst2Dataset : IDataset
 {
-    private static readonly (string Escape, string Text)[] PtbEscapes =
-        [("-lrb-", "("), ("-rrb-", ")"), ("-lsb-", "["), ("-rsb-", "]"), ("-lcb-", "{"), ("-rcb-", "}")];
-
     private readonly string[] _texts;
     private readonly byte[] _labels;
     private readonly BertEncoding[] _encodings;
@@ -84,7 +82,7 @@ public sealed class Sst2Dataset : IDataset
             var tokenizer = BertTextTokenizer.FromFolder(spec.Tokenizer
                 ?? throw new ArgumentException("data.tokenizer: sst2 needs a BERT tokenizer folder (with vocab.txt or tokenizer.json)."));
             var (data, rows) = TextClassification.TextClassificationDataset.OpenInputs(
-                input, tokenizer, spec.MaxLength, spec.TextColumn ?? PredictColumn, null, names, Unescape);
+                input, tokenizer, spec.MaxLength, spec.TextColumn ?? PredictColumn, null, names, PtbBrackets.Unescape);
             return (data, [.. rows.Select(r => r.Text)]);
         },
         Reads = new HashSet<string>(StringComparer.Ordinal) { "text_column" },
@@ -136,17 +134,10 @@ public sealed class Sst2Dataset : IDataset
             string label = line[..tab];
             if (label is not ("0" or "1"))
                 throw new InvalidDataException($"{path}:{lineNo}: label '{label}' is not 0 or 1 (the first column is the label).");
-            rows.Add((label[0] - '0', Unescape(line[(tab + 1)..])));
+            rows.Add((label[0] - '0', PtbBrackets.Unescape(line[(tab + 1)..])));
         }
         if (rows.Count == 0) throw new InvalidDataException($"{path}: no rows after the header.");
         return rows;
-    }
-
-    private static string Unescape(string text)
-    {
-        if (!text.Contains('-', StringComparison.Ordinal)) return text;
-        foreach (var (escape, replacement) in PtbEscapes) text = text.Replace(escape, replacement, StringComparison.Ordinal);
-        return text;
     }
 
     /// <summary>Label counts, for reports: (negative, positive).</summary>

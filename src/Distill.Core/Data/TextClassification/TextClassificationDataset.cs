@@ -67,7 +67,7 @@ public sealed class TextClassificationDataset : IDataset
             var (data, rows) = OpenInputs(spec, input, names);
             return (data, [.. rows.Select(r => r.Pair is null ? r.Text : $"{r.Text} [SEP] {r.Pair}")]);
         },
-        Reads = new HashSet<string>(StringComparer.Ordinal) { "text_column", "text_pair_column", "label_column", "labels" },
+        Reads = new HashSet<string>(StringComparer.Ordinal) { "text_column", "text_pair_column", "label_column", "labels", "rename_columns", "text_unescape" },
     };
 
     private static IEnumerable<(string Key, string Message)> Validate(IDataSettings spec)
@@ -103,7 +103,7 @@ public sealed class TextClassificationDataset : IDataset
     public static ClassLabels Classes(IDataSettings spec)
     {
         if (spec.Labels is { } names) return ClassLabels.Given(names);
-        var labels = ClassLabels.Collect(TextTable.ReadLabels(SplitFile(spec, spec.TrainSplit), spec.LabelColumn));
+        var labels = ClassLabels.Collect(TextTable.ReadLabels(SplitFile(spec, spec.TrainSplit), spec.LabelColumn, spec.RenameColumns));
         if (labels.Count < 2)
             throw new InvalidInputException(SplitFile(spec, spec.TrainSplit),
                 $"{SplitFile(spec, spec.TrainSplit)}: every row has the label '{labels.Names[0]}'; a classifier needs at least two classes (or list them in data.labels).");
@@ -117,7 +117,7 @@ public sealed class TextClassificationDataset : IDataset
             ?? throw new ArgumentException("data.tokenizer: text_classification needs a BERT tokenizer folder (with vocab.txt or tokenizer.json)."));
         var classes = Classes(spec);
         string file = SplitFile(spec, split);
-        var rows = TextTable.Read(file, spec.TextColumn!, spec.TextPairColumn, spec.LabelColumn);
+        var rows = Cleaned(TextTable.Read(file, spec.TextColumn!, spec.TextPairColumn, spec.LabelColumn, rename: spec.RenameColumns), PtbBrackets.For(spec.TextUnescape));
         var labels = new int[rows.Count];
         for (int i = 0; i < rows.Count; i++)
             if (!classes.TryGetId(rows[i].Label!, out labels[i]))
@@ -134,7 +134,7 @@ public sealed class TextClassificationDataset : IDataset
     {
         var tokenizer = BertTextTokenizer.FromFolder(spec.Tokenizer
             ?? throw new ArgumentException("data.tokenizer: text_classification needs a BERT tokenizer folder (with vocab.txt or tokenizer.json)."));
-        return OpenInputs(file, tokenizer, spec.MaxLength, spec.TextColumn!, spec.TextPairColumn, classNames);
+        return OpenInputs(file, tokenizer, spec.MaxLength, spec.TextColumn!, spec.TextPairColumn, classNames, PtbBrackets.For(spec.TextUnescape), spec.RenameColumns);
     }
 
     /// <summary>
@@ -144,21 +144,26 @@ public sealed class TextClassificationDataset : IDataset
     /// keep the texts as given.
     /// </summary>
     public static (TextClassificationDataset Data, IReadOnlyList<TextRow> Rows) OpenInputs(string file, BertTextTokenizer tokenizer, int maxLength,
-        string textColumn, string? pairColumn, IReadOnlyList<string> classNames, Func<string, string>? normalise = null)
+        string textColumn, string? pairColumn, IReadOnlyList<string> classNames, Func<string, string>? normalise = null,
+        IReadOnlyDictionary<string, string>? rename = null)
     {
         IReadOnlyList<TextRow> rows;
         if (TextTable.Extensions.Any(e => file.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
-            rows = TextTable.Read(file, textColumn, pairColumn, null);
+            rows = TextTable.Read(file, textColumn, pairColumn, null, rename: rename);
         else
         {
             var lines = File.ReadAllLines(file);
             rows = [.. lines.Select((text, i) => new TextRow(i + 1, text, null, null)).Where(r => r.Text.Trim().Length > 0)];
             if (rows.Count == 0) throw new InvalidInputException(file, $"{file}: no text (every line is empty); give one text per line.");
         }
-        var encoded = normalise is null ? rows : [.. rows.Select(r => r with { Text = normalise(r.Text), Pair = r.Pair is { } p ? normalise(p) : null })];
+        var encoded = Cleaned(rows, normalise);
         var data = new TextClassificationDataset(Encode(encoded, tokenizer, maxLength), [.. rows.Select(_ => -1)], classNames, tokenizer);
         return (data, rows);
     }
+
+    /// <summary>The rows with <paramref name="normalise"/> applied to their texts (the rows themselves when null).</summary>
+    private static IReadOnlyList<TextRow> Cleaned(IReadOnlyList<TextRow> rows, Func<string, string>? normalise) =>
+        normalise is null ? rows : [.. rows.Select(r => r with { Text = normalise(r.Text), Pair = r.Pair is { } p ? normalise(p) : null })];
 
     private static BertEncoding[] Encode(IReadOnlyList<TextRow> rows, BertTextTokenizer tokenizer, int maxLength)
     {

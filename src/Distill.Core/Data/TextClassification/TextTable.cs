@@ -39,11 +39,13 @@ public static class TextTable
     /// <c>distill predict</c>); otherwise every row needs a non-empty label.
     /// </summary>
     /// <param name="textKey">The recipe key that names <paramref name="textColumn"/>, for errors.</param>
-    public static IReadOnlyList<TextRow> Read(string path, string textColumn, string? pairColumn, string? labelColumn, string textKey = "text_column")
+    /// <param name="rename">Columns read under another name (<c>data.rename_columns</c>): header name or JSON key → the name the other parameters use.</param>
+    public static IReadOnlyList<TextRow> Read(string path, string textColumn, string? pairColumn, string? labelColumn, string textKey = "text_column",
+        IReadOnlyDictionary<string, string>? rename = null)
     {
         var rows = path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)
-            ? ReadJsonLines(path, textColumn, pairColumn, labelColumn, textKey)
-            : ReadSeparated(path, path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',', textColumn, pairColumn, labelColumn, textKey);
+            ? ReadJsonLines(path, textColumn, pairColumn, labelColumn, textKey, rename)
+            : ReadSeparated(path, path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',', textColumn, pairColumn, labelColumn, textKey, rename);
         return NotEmpty(rows, path);
     }
 
@@ -55,11 +57,15 @@ public static class TextTable
     }
 
     /// <summary>The labels of every row, as written (to collect the classes of a training split).</summary>
-    public static IReadOnlyList<string> ReadLabels(string path, string labelColumn) =>
+    public static IReadOnlyList<string> ReadLabels(string path, string labelColumn, IReadOnlyDictionary<string, string>? rename = null) =>
         NotEmpty(path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)
-            ? ReadJsonLines(path, null, null, labelColumn)
-            : ReadSeparated(path, path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',', null, null, labelColumn), path)
+            ? ReadJsonLines(path, null, null, labelColumn, rename: rename)
+            : ReadSeparated(path, path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',', null, null, labelColumn, rename: rename), path)
         .Select(r => r.Label!).ToList();
+
+    /// <summary>The name a header column or JSON key is read under.</summary>
+    private static string Renamed(string name, IReadOnlyDictionary<string, string>? rename) =>
+        rename is not null && rename.TryGetValue(name, out var to) ? to : name;
 
     /// <summary>How an error names the setting behind a column: <c>data.text_column</c>, or a fixed column name.</summary>
     private static string Named(string key) => key.Contains('_') ? $"data.{key}" : $"the {key} column";
@@ -79,7 +85,8 @@ public static class TextTable
     private static InvalidInputException NotUtf8(string path, int line, Exception e) =>
         new(path, $"{path}:{line}: the file is not UTF-8 text ({e.Message}); save it as UTF-8.", e);
 
-    private static List<TextRow> ReadSeparated(string path, char separator, string? textColumn, string? pairColumn, string? labelColumn, string textKey = "text_column")
+    private static List<TextRow> ReadSeparated(string path, char separator, string? textColumn, string? pairColumn, string? labelColumn, string textKey = "text_column",
+        IReadOnlyDictionary<string, string>? rename = null)
     {
         string kind = separator == '\t' ? "TSV" : "CSV";
         var rows = new List<TextRow>();
@@ -100,7 +107,12 @@ public static class TextTable
             {
                 if (reader.Header.IsEmpty)
                     throw new InvalidInputException(path, $"{path}: the file is empty; a {kind} file starts with a header line naming its columns (e.g. {string.Join(separator == '\t' ? "<TAB>" : ",", new[] { textColumn ?? "text", labelColumn ?? "label" })}).");
-                var names = reader.Header.ColNames.Select(n => Unquote(n, path, 1)).ToList();
+                var written = reader.Header.ColNames.Select(n => Unquote(n, path, 1)).ToList();
+                var names = written.Select(n => Renamed(n, rename)).ToList();
+                for (int c = 0; c < names.Count; c++)
+                    if (names.IndexOf(names[c]) < c)
+                        throw new InvalidInputException(path,
+                            $"{path}:1: columns '{written[names.IndexOf(names[c])]}' and '{written[c]}' are both read as '{names[c]}' (data.rename_columns); rename only one of them.");
                 int Column(string? name, string key)
                 {
                     if (name is null) return -1;
@@ -160,7 +172,17 @@ public static class TextTable
         return true;
     }
 
-    private static List<TextRow> ReadJsonLines(string path, string? textColumn, string? pairColumn, string? labelColumn, string textKey = "text_column")
+    /// <summary>The value of the key read as <paramref name="name"/>: the key itself, or one that <paramref name="rename"/> maps to it.</summary>
+    private static bool TryGet(JsonElement obj, string name, IReadOnlyDictionary<string, string>? rename, out JsonElement value)
+    {
+        foreach (var p in obj.EnumerateObject())
+            if (Renamed(p.Name, rename) == name) { value = p.Value; return true; }
+        value = default;
+        return false;
+    }
+
+    private static List<TextRow> ReadJsonLines(string path, string? textColumn, string? pairColumn, string? labelColumn, string textKey = "text_column",
+        IReadOnlyDictionary<string, string>? rename = null)
     {
         var rows = new List<TextRow>();
         int line = 0;
@@ -184,7 +206,7 @@ public static class TextTable
                     string? Text(string? key, string recipeKey)
                     {
                         if (key is null) return null;
-                        if (!doc.RootElement.TryGetProperty(key, out var v))
+                        if (!TryGet(doc.RootElement, key, rename, out var v))
                             throw new InvalidInputException(path,
                                 $"{path}:{line}: no key '{key}' ({Named(recipeKey)}); this object has {string.Join(", ", doc.RootElement.EnumerateObject().Select(p => $"'{p.Name}'"))}.");
                         return v.ValueKind == JsonValueKind.String
@@ -194,7 +216,7 @@ public static class TextTable
                     string? label = null;
                     if (labelColumn is not null)
                     {
-                        if (!doc.RootElement.TryGetProperty(labelColumn, out var v))
+                        if (!TryGet(doc.RootElement, labelColumn, rename, out var v))
                             throw new InvalidInputException(path,
                                 $"{path}:{line}: no key '{labelColumn}' (data.label_column); this object has {string.Join(", ", doc.RootElement.EnumerateObject().Select(p => $"'{p.Name}'"))}.");
                         label = v.ValueKind switch
