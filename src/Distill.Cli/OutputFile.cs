@@ -14,6 +14,21 @@ internal static class OutputFile
         return full;
     }
 
+    /// <summary>Writes <paramref name="bytes"/> to <c>&lt;path&gt;.tmp-&lt;pid&gt;</c>, then renames it over <paramref name="path"/>.</summary>
+    public static void WriteAtomically(string path, byte[] bytes)
+    {
+        string tmp = $"{path}.tmp-{Environment.ProcessId}";
+        try
+        {
+            File.WriteAllBytes(tmp, bytes);
+            File.Move(tmp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+
     /// <summary>Writes through <paramref name="write"/> to <c>&lt;path&gt;.tmp-&lt;pid&gt;</c>, then renames it over <paramref name="path"/>.</summary>
     public static void WriteAtomically(string path, Action<TextWriter> write)
     {

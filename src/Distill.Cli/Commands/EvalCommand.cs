@@ -48,7 +48,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         public string[]? Set { get; init; }
 
         [CommandOption("--out <FILE>")]
-        [Description("write the metrics as JSON to this file")]
+        [Description("write the metrics as JSON to this file, and each split's confusion matrix as a PNG beside it (<name>.confusion-<split>.png)")]
         public string? Out { get; init; }
     }
 
@@ -98,10 +98,26 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             var all = new JsonObject();
             foreach (var report in reports) all[report.Split] = report.ToJson();
             json["splits"] = all;
+            foreach (var report in reports)
+            {
+                string png = ConfusionPngPath(outPath, report.Split);
+                OutputFile.WriteAtomically(png, ConfusionMatrixPlot.Png(
+                    $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(settings.Model))} on {report.Split}: accuracy {report.Accuracy.ToString("0.0000", CultureInfo.InvariantCulture)}",
+                    report.ClassNames, report.Metrics));
+                console.MarkupLine($"confusion matrix ({Markup.Escape(report.Split)}): [blue]{Markup.Escape(png)}[/]");
+            }
             OutputFile.WriteAtomically(outPath, w => w.Write(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
             console.MarkupLine($"metrics: [blue]{Markup.Escape(outPath)}[/]");
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>Where a split's confusion-matrix PNG goes: beside <c>--out</c>, <c>metrics.json</c> → <c>metrics.confusion-test.png</c>.</summary>
+    public static string ConfusionPngPath(string outPath, string split)
+    {
+        string stem = Path.Combine(Path.GetDirectoryName(outPath)!, Path.GetFileNameWithoutExtension(outPath));
+        string safe = string.Concat(split.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+        return $"{stem}.confusion-{safe}.png";
     }
 
     private static void Print(IAnsiConsole console, ClassificationReport report)

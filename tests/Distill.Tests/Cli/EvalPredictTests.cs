@@ -52,6 +52,28 @@ public sealed class EvalPredictTests : IDisposable
         Assert.Equal(matrix[1][1] / 4.0, (double)perClass["middle"]!["recall"]!, 12);
         Assert.Equal((double)json["macro_f1"]!, perClass.Average(kv => (double)kv.Value!["f1"]!), 12);
 
+        // Each split's confusion matrix as a PNG beside the JSON: every cell shaded by its share of its row.
+        foreach (string split in new[] { "validation", "test" })
+        {
+            string png = _data[$"metrics.confusion-{split}.png"];
+            Assert.Contains(png, output);
+            using var bitmap = SkiaSharp.SKBitmap.Decode(png);
+            Assert.NotNull(bitmap);
+            Assert.Equal(Distill.Training.ConfusionMatrixPlot.Size(OwnData.Classes), (bitmap.Width, bitmap.Height));
+            var rows = (split == "validation" ? json : json["splits"]![split]!)["confusion_matrix"]!.AsArray()
+                .Select(r => r!.AsArray().Select(v => (long)v!).ToArray()).ToArray();
+            for (int t = 0; t < 3; t++)
+                for (int p = 0; p < 3; p++)
+                {
+                    var (x, y) = Distill.Training.ConfusionMatrixPlot.CellOrigin(OwnData.Classes, t, p);
+                    var pixel = bitmap.GetPixel((int)x + 4, (int)y + 4); // a corner of the cell, clear of its count
+                    string hex = Distill.Training.ConfusionMatrixPlot.Shade((double)rows[t][p] / rows[t].Sum());
+                    var expected = SkiaSharp.SKColor.Parse(hex);
+                    Assert.True(Math.Abs(pixel.Red - expected.Red) <= 2 && Math.Abs(pixel.Green - expected.Green) <= 2 && Math.Abs(pixel.Blue - expected.Blue) <= 2,
+                        $"{split} cell ({t}, {p}): {pixel} drawn, {expected} for {rows[t][p]} of {rows[t].Sum()}");
+                }
+        }
+
         // The artifact the export stage wrote, reloaded on its own: the export stage's recorded accuracy.
         var artifact = CliRunner.Run("eval", Path.Combine(runDir, "artifacts", "export", "model.dcmp"), "--recipe", recipe, "--split", "test", "--out", metrics);
         Assert.True(artifact.Exit == 0, artifact.Err + artifact.Out);
