@@ -8,4 +8,7 @@ public interface ILatencySource
 
     /// <summary>Times the candidate now (and caches the result).</summary>
     LatencyMeasurement Measure(Candidate candidate);
+
+    /// <summary>Times the candidates now, together (interleaved, where the source can), and caches the results; argument order.</summary>
+    IReadOnlyList<LatencyMeasurement> MeasureMany(IReadOnlyList<Candidate> candidates) => [.. candidates.Select(Measure)];
 }
