@@ -130,8 +130,13 @@ public sealed class ProfileCommand : Command<ProfileCommand.Settings>
             // The rest timed in interleaved blocks like the sample (cache hits are free).
             var uncached = rest.Where(c => !profile.Measured.ContainsKey(c.Index) && source.Cached(c) is null).ToList();
             int n = 0;
+            var timed = new Dictionary<int, LatencyMeasurement>();
             foreach (var (c, m) in DesignSearch.MeasureInBlocks(uncached, spec.Measure.Block, source))
+            {
+                timed[c.Index] = m;
                 Console.WriteLine("  " + DesignSearch.TimedLine(++n, uncached.Count, c, m));
+            }
+            DesignSearch.RetimeUnstable(uncached, timed, spec.Measure, source, line => Console.WriteLine("  " + line));
             var errors = new List<(Candidate C, double Ape, bool Unstable)>();
             foreach (var c in rest)
             {

@@ -75,6 +75,7 @@ public static class DesignSearch
             fresh++;
             log?.Invoke(TimedLine(fresh, toTime.Count, c, m));
         }
+        RetimeUnstable(toTime, measured, measure, source, log);
         foreach (var c in candidates)
             if (!measured.ContainsKey(c.Index) && source.Cached(c) is { } m) measured[c.Index] = m;
 
@@ -102,6 +103,31 @@ public static class DesignSearch
             var part = ordered.GetRange(lo, hi - lo);
             var measured = source.MeasureMany(part);
             for (int i = 0; i < part.Count; i++) yield return (part[i], measured[i]);
+        }
+    }
+
+    /// <summary>
+    /// Times the candidates of <paramref name="timed"/> whose measurement in <paramref name="measured"/> is unstable
+    /// again, together, up to <c>measure.retime_unstable</c> times, and keeps the timing with the smaller spread (in
+    /// <paramref name="measured"/> and through <see cref="ILatencySource.Keep"/>). A neighbour's burst that missed the
+    /// reference samples spoils one block, rarely the next.
+    /// </summary>
+    public static void RetimeUnstable(IReadOnlyList<Candidate> timed, IDictionary<int, LatencyMeasurement> measured, MeasureSpec measure,
+        ILatencySource source, Action<string>? log = null)
+    {
+        for (int attempt = 0; attempt < measure.RetimeUnstable; attempt++)
+        {
+            var unstable = timed.Where(c => measured.TryGetValue(c.Index, out var m) && m.Unstable).ToList();
+            if (unstable.Count == 0) return;
+            int n = 0;
+            foreach (var (c, again) in MeasureInBlocks(unstable, measure.Block, source))
+            {
+                var first = measured[c.Index];
+                var kept = again.SpreadPct < first.SpreadPct ? again : first;
+                measured[c.Index] = kept;
+                source.Keep(c, kept);
+                log?.Invoke("again " + TimedLine(++n, unstable.Count, c, again) + (ReferenceEquals(kept, again) ? " (kept)" : " (earlier timing kept)"));
+            }
         }
     }
 

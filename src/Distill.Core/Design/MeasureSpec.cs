@@ -9,7 +9,7 @@ namespace Distill.Design;
 /// until it lasts at least <c>min_sample_ms</c>) between two samples of a reference candidate; a round in which the
 /// reference's time jumps by more than <c>outlier_pct</c> is re-run (at most <c>max_retries</c> per block). Reported:
 /// median, interquartile range, minimum and trimmed mean; a spread above <c>max_spread_pct</c> marks the timing
-/// unstable. Candidates measured within <c>retime_margin_pct</c> of the budget are timed again before the verdict.
+/// unstable, and an unstable timing is taken again up to <c>retime_unstable</c> times (the steadier one kept). Candidates measured within <c>retime_margin_pct</c> of the budget are timed again before the verdict.
 /// </summary>
 public sealed record MeasureSpec
 {
@@ -46,6 +46,9 @@ public sealed record MeasureSpec
 
     /// <summary>Candidates measured within this many percent of the latency budget (either side) are timed again before they are accepted or rejected; 0 = never.</summary>
     [Bounds(0, 100)] public double RetimeMarginPct { get; init; } = 10;
+
+    /// <summary>How many times a candidate whose fresh timing is unstable is timed again (in a block with the other unstable ones); the steadier timing is kept.</summary>
+    [Bounds(0, 100)] public int RetimeUnstable { get; init; } = 1;
 
     /// <summary>The protocol's settings as plain values.</summary>
     public TimingSettings Timing => new() { Rounds = Repeats, OutlierPct = OutlierPct, MaxRetries = MaxRetries, TrimPct = TrimPct, MaxSpreadPct = MaxSpreadPct };

@@ -51,6 +51,15 @@ public sealed class ProfiledLatencySource(DesignFamily family, DeploymentShape s
         }
     }
 
+    public void Keep(Candidate candidate, LatencyMeasurement measurement)
+    {
+        cache.Put(candidate.CacheKey, new ProfileEntry
+        {
+            Family = family.Family, Label = candidate.Label, Inputs = family.InputsText(candidate.Config, shape), Latency = measurement,
+        });
+        cache.Save();
+    }
+
     /// <summary>Times an existing model (a trained or compressed student) at the deployment shape, in the deployment's runtime; not cached.</summary>
     public LatencyMeasurement MeasureModel(DistillModel model, IModelConfig config) => MeasureModels([model], [config], reference: 0)[0];
 

@@ -135,11 +135,16 @@ public sealed class InterleavedTimingTests
     // ------------------------------------------------------------------ the design search around it
 
     /// <summary>A source whose first timing of a candidate is <c>first(c)</c> and any later one <c>later(c)</c>; unstable where <c>unstable(c)</c>.</summary>
-    private sealed class ScriptedLatency(Func<Candidate, double> first, Func<Candidate, double> later, Func<Candidate, bool>? unstable = null) : ILatencySource
+    private sealed class ScriptedLatency(Func<Candidate, double> first, Func<Candidate, double> later, Func<Candidate, bool>? unstable = null,
+        Func<Candidate, int, double>? spread = null) : ILatencySource
     {
         private readonly Dictionary<int, int> _timings = [];
 
         public List<IReadOnlyList<int>> Blocks { get; } = [];
+
+        public Dictionary<int, LatencyMeasurement> Kept { get; } = [];
+
+        public void Keep(Candidate candidate, LatencyMeasurement measurement) => Kept[candidate.Index] = measurement;
 
         public LatencyMeasurement? Cached(Candidate candidate) => null;
 
@@ -153,7 +158,12 @@ public sealed class InterleavedTimingTests
                 int n = _timings.GetValueOrDefault(c.Index);
                 _timings[c.Index] = n + 1;
                 double ms = n == 0 ? first(c) : later(c);
-                return new LatencyMeasurement { MedianMs = ms, P25Ms = ms, P75Ms = ms, MinMs = ms, Repeats = 5, TrimmedMeanMs = ms, Unstable = unstable?.Invoke(c) ?? false };
+                double half = ms * (spread?.Invoke(c, n) ?? 0) / 200;
+                return new LatencyMeasurement
+                {
+                    MedianMs = ms, P25Ms = ms - half, P75Ms = ms + half, MinMs = ms - half, Repeats = 5, TrimmedMeanMs = ms,
+                    Unstable = spread is not null ? 2 * half / ms * 100 > 15 : unstable?.Invoke(c) ?? false,
+                };
             })];
         }
     }
@@ -164,7 +174,7 @@ public sealed class InterleavedTimingTests
     public void Profiling_times_the_sample_in_blocks_and_leaves_unstable_timings_out_of_the_fit()
     {
         var candidates = DesignTestSpaces.Cnn();
-        var measure = new MeasureSpec { MaxMeasured = 24, Block = 8 };
+        var measure = new MeasureSpec { MaxMeasured = 24, Block = 8, RetimeUnstable = 0 };
         var wild = DesignSearch.Sample(candidates, 24, measure.Seed).Take(3).Select(c => c.Index).ToHashSet();
         // The unstable ones are timed at 3x their true cost: in the fit they would spoil the model.
         var source = new ScriptedLatency(c => wild.Contains(c.Index) ? 3 * Truth(c) : Truth(c), Truth, c => wild.Contains(c.Index));
@@ -179,6 +189,34 @@ public sealed class InterleavedTimingTests
         var lines = DesignReport.Headline(profile, new BudgetSpec { LatencyMs = 1 }, DesignSearch.PickByCapacity(profile, new BudgetSpec { LatencyMs = 1 }, source, 5, 1),
             BudgetVerdict.Of(profile.Measured[profile.FitIndices[0]], 1)).ToList();
         Assert.Contains(lines, l => l.Contains("3 of 24 measurements unstable", StringComparison.Ordinal) && l.Contains("left out of the fit", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Unstable_timings_are_taken_again_and_the_steadier_one_is_kept()
+    {
+        var candidates = DesignTestSpaces.Cnn();
+        var measure = new MeasureSpec { MaxMeasured = 24, Block = 8, RetimeUnstable = 1 };
+        var sample = DesignSearch.Sample(candidates, 24, measure.Seed).ToList();
+        var noisy = sample.Take(4).Select(c => c.Index).ToHashSet();
+        var worse = sample.Skip(4).Take(1).Select(c => c.Index).ToHashSet(); // unstable, and worse when timed again
+        // Noisy ones: first timing 2x slow with a 60 % spread, then the truth with 5 %; the "worse" one: 30 % then 80 %.
+        var source = new ScriptedLatency(c => noisy.Contains(c.Index) ? 2 * Truth(c) : Truth(c), Truth,
+            spread: (c, n) => noisy.Contains(c.Index) ? (n == 0 ? 60 : 5) : worse.Contains(c.Index) ? (n == 0 ? 30 : 80) : 2);
+        var profile = DesignSearch.Profile(new CnnDesign(), DesignTestSpaces.Shape, candidates, measure, source);
+
+        Assert.Equal(4, source.Blocks.Count); // 3 blocks of 8, then one of the 5 unstable
+        Assert.Equal(noisy.Concat(worse).Order(), source.Blocks[^1].Order());
+        foreach (int i in noisy)
+        {
+            Assert.False(profile.Measured[i].Unstable);
+            Assert.Equal(Truth(candidates[i]), profile.Measured[i].MedianMs, 12);
+            Assert.Same(profile.Measured[i], source.Kept[i]);
+        }
+        int w = worse.Single();
+        Assert.Equal(30, profile.Measured[w].SpreadPct, 9); // the earlier, steadier timing stays
+        Assert.Same(profile.Measured[w], source.Kept[w]);
+        Assert.Equal([w], profile.Unstable);
+        Assert.True(profile.Holdout.MedianPct < 1, $"held-out median APE {profile.Holdout.MedianPct}%");
     }
 
     [Fact]
