@@ -64,6 +64,27 @@ public sealed class DesignProfile
         return m;
     }
 
+    /// <summary>
+    /// Times <paramref name="c"/> again (a fresh interleaved block) and keeps the new measurement, with the first one's
+    /// value in <see cref="LatencyMeasurement.RetimedFromMs"/>: for candidates whose first timing was too near the budget
+    /// to decide on.
+    /// </summary>
+    public LatencyMeasurement Retime(Candidate c, ILatencySource source)
+    {
+        double first = _measured[c.Index].Value(Statistic);
+        var m = source.Measure(c) with { RetimedFromMs = first };
+        NewlyMeasured++;
+        Retimed++;
+        _measured[c.Index] = m;
+        return m;
+    }
+
+    /// <summary>How many candidates were timed again because they were near the budget.</summary>
+    public int Retimed { get; private set; }
+
+    /// <summary>Measured candidates whose timing is unstable (see <see cref="LatencyMeasurement.Unstable"/>).</summary>
+    public IReadOnlyList<int> Unstable => [.. _measured.Where(kv => kv.Value.Unstable).Select(kv => kv.Key).Order()];
+
     private LatencyMeasurement Timed(Candidate c, ILatencySource source)
     {
         NewlyMeasured++;

@@ -10,6 +10,9 @@ public static class DesignReport
     /// <summary>Rows shown in the table: every measured candidate, the Pareto front and the picks (all candidates go to summary.json).</summary>
     public const int MaxRows = 40;
 
+    /// <summary>The held-out median error above which the headline warns that the latency model is not to be trusted.</summary>
+    public const double HonestApePct = 10;
+
     public static string Status(Candidate c, DesignProfile profile, BudgetSpec budget, DesignOutcome outcome, DesignOutcome? comparison)
     {
         if (c.Index == outcome.Pick.Index) return "PICK";
@@ -33,7 +36,7 @@ public static class DesignReport
         string[] header = ["candidate", "params", "capacity", "MMACs", "predicted ms", $"measured {profile.Statistic.ToString().ToLowerInvariant()} ms (IQR)", "pareto", "status"];
         var rows = shown.Select(c =>
         {
-            string measured = profile.Measured.TryGetValue(c.Index, out var m) ? Inv($"{m.Value(profile.Statistic):0.000} ({m.P25Ms:0.000}-{m.P75Ms:0.000})") : "-";
+            string measured = profile.Measured.TryGetValue(c.Index, out var m) ? Inv($"{m.Value(profile.Statistic):0.000} ({m.P25Ms:0.000}-{m.P75Ms:0.000}){(m.Unstable ? " unstable" : "")}") : "-";
             return new[]
             {
                 c.Label, c.Params.ToString("N0", CultureInfo.InvariantCulture), c.Capacity.ToString("N0", CultureInfo.InvariantCulture),
@@ -68,6 +71,18 @@ public static class DesignReport
         yield return h.Points > 0
             ? Inv($"latency model on {h.Points} measured points, {h.Folds}-fold held-out error: median {h.MedianPct:0.0}%, mean {h.MeanPct:0.0}%, max {h.MaxPct:0.0}%")
             : "latency model: too few measured points for a held-out error";
+        if (profile.Unstable.Count > 0)
+        {
+            var unstable = profile.Unstable.Select(i => profile.Candidates[i].Label).ToList();
+            var fit = profile.FitIndices.ToHashSet();
+            bool excluded = profile.Unstable.All(i => !fit.Contains(i));
+            yield return Inv($"timing: {unstable.Count} of {profile.Measured.Count} measurements unstable (interquartile range above measure.max_spread_pct of the median, or noisy rounds kept){(excluded ? ", left out of the fit" : "")}: {string.Join(", ", unstable.Take(12))}{(unstable.Count > 12 ? ", ..." : "")}");
+        }
+        int rejected = profile.Measured.Values.Sum(m => m.RejectedRounds);
+        if (rejected > 0) yield return Inv($"timing: {rejected} noisy rounds re-run (the reference candidate's time jumped by more than measure.outlier_pct)");
+        if (profile.Retimed > 0) yield return Inv($"timing: {profile.Retimed} candidates near the budget timed again before the verdict");
+        if (h.Points > 0 && h.MedianPct > HonestApePct)
+            yield return Inv($"WARNING: the latency model's held-out median error is {h.MedianPct:0.0}% (above {HonestApePct:0}%): on this machine it cannot predict latency that closely; predictions only choose which candidates to time, and every verdict and the pick rest on measurements");
         if (outcome.ParamBudget is { } pb) yield return Inv($"parameter rule: parameter budget {pb:N0} (teacher capacity x budget / teacher latency)");
         yield return Inv($"pick ({outcome.Kind}): {outcome.Pick.Label}, {outcome.Pick.Params:N0} params; {verdict.Text}");
         if (!verdict.Within) yield return "WARNING: " + verdict.Text;

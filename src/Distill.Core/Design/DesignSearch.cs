@@ -25,7 +25,7 @@ public static class DesignSearch
             {
                 Index = list.Count, Config = config, Label = family.Label(config), Dims = family.Dims(config),
                 Params = parameters, Capacity = capacity, Macs = family.Macs(config, shape), Features = family.Features(config, shape),
-                CacheKey = ProfileCache.Key(family.Family, config, family.InputsText(config, shape)),
+                CacheKey = ProfileCache.Key(family.Family, config, family.InputsText(config, shape), shape.RuntimeText),
             });
         }
         return list;
@@ -50,35 +50,91 @@ public static class DesignSearch
         return picked;
     }
 
-    /// <summary>Times the sample (cache hits are free), adds every other cached candidate, fits and cross-validates the latency model.</summary>
+    /// <summary>
+    /// Times the sample (cache hits are free) in interleaved blocks of <c>measure.block</c> candidates, adds every other
+    /// cached candidate, fits and cross-validates the latency model. Unstable timings
+    /// (<see cref="LatencyMeasurement.Unstable"/>) are left out of the fit while at least one more stable point than
+    /// the model has features remains.
+    /// </summary>
     public static DesignProfile Profile(DesignFamily family, DeploymentShape shape, IReadOnlyList<Candidate> candidates, MeasureSpec measure,
         ILatencySource source, Action<string>? log = null)
     {
         if (candidates.Count == 0) throw new ArgumentException("The design space has no candidates.", nameof(candidates));
         var measured = new Dictionary<int, LatencyMeasurement>();
-        int fresh = 0;
         var sample = Sample(candidates, measure.MaxMeasured, measure.Seed);
+        var toTime = new List<Candidate>();
         foreach (var c in sample)
         {
-            var m = source.Cached(c);
-            if (m is null)
-            {
-                m = source.Measure(c);
-                fresh++;
-                log?.Invoke(FormattableString.Invariant($"timed {fresh}/{sample.Count}: {c.Label} median {m.MedianMs:0.000} ms (IQR {m.P25Ms:0.000}-{m.P75Ms:0.000}, min {m.MinMs:0.000})"));
-            }
-            measured[c.Index] = m;
+            if (source.Cached(c) is { } m) measured[c.Index] = m;
+            else toTime.Add(c);
         }
+        int fresh = 0;
+        foreach (var (c, m) in MeasureInBlocks(toTime, measure.Block, source))
+        {
+            measured[c.Index] = m;
+            fresh++;
+            log?.Invoke(TimedLine(fresh, toTime.Count, c, m));
+        }
+        RetimeUnstable(toTime, measured, measure, source, log);
         foreach (var c in candidates)
             if (!measured.ContainsKey(c.Index) && source.Cached(c) is { } m) measured[c.Index] = m;
 
-        var fitted = measured.Keys.Order().ToList();
+        var stable = measured.Where(kv => !kv.Value.Unstable).Select(kv => kv.Key).Order().ToList();
+        var fitted = stable.Count >= Math.Max(3, family.FeatureNames.Count + 1) ? stable : measured.Keys.Order().ToList();
         var x = fitted.Select(i => (IReadOnlyList<double>)candidates[i].Features).ToList();
         var y = fitted.Select(i => measured[i].Value(measure.Statistic)).ToList();
         var model = LatencyModel.Fit(family.FeatureNames, x, y);
         var holdout = LatencyModel.CrossValidate(family.FeatureNames, x, y, measure.Folds, measure.Seed);
         return new DesignProfile(family, shape, candidates, measured, fitted, model, holdout, fresh, measure.Statistic);
     }
+
+    /// <summary>
+    /// The candidates timed in interleaved blocks of at most <paramref name="block"/> (consecutive by MACs, so a block's
+    /// candidates and its median reference are of comparable cost), with their measurements, in timing order.
+    /// </summary>
+    public static IEnumerable<(Candidate Candidate, LatencyMeasurement Measurement)> MeasureInBlocks(IReadOnlyList<Candidate> candidates, int block, ILatencySource source)
+    {
+        var ordered = candidates.OrderBy(c => c.Macs).ThenBy(c => c.Index).ToList();
+        int blocks = (ordered.Count + Math.Max(1, block) - 1) / Math.Max(1, block);
+        for (int b = 0; b < blocks; b++)
+        {
+            // Even block sizes (12 → 6 + 6 rather than 8 + 4), so no block is left with a lone candidate as its own reference.
+            int lo = (int)((long)b * ordered.Count / blocks), hi = (int)((long)(b + 1) * ordered.Count / blocks);
+            var part = ordered.GetRange(lo, hi - lo);
+            var measured = source.MeasureMany(part);
+            for (int i = 0; i < part.Count; i++) yield return (part[i], measured[i]);
+        }
+    }
+
+    /// <summary>
+    /// Times the candidates of <paramref name="timed"/> whose measurement in <paramref name="measured"/> is unstable
+    /// again, together, up to <c>measure.retime_unstable</c> times, and keeps the timing with the smaller spread (in
+    /// <paramref name="measured"/> and through <see cref="ILatencySource.Keep"/>). A neighbour's burst that missed the
+    /// reference samples spoils one block, rarely the next.
+    /// </summary>
+    public static void RetimeUnstable(IReadOnlyList<Candidate> timed, IDictionary<int, LatencyMeasurement> measured, MeasureSpec measure,
+        ILatencySource source, Action<string>? log = null)
+    {
+        for (int attempt = 0; attempt < measure.RetimeUnstable; attempt++)
+        {
+            var unstable = timed.Where(c => measured.TryGetValue(c.Index, out var m) && m.Unstable).ToList();
+            if (unstable.Count == 0) return;
+            int n = 0;
+            foreach (var (c, again) in MeasureInBlocks(unstable, measure.Block, source))
+            {
+                var first = measured[c.Index];
+                var kept = again.SpreadPct < first.SpreadPct ? again : first;
+                measured[c.Index] = kept;
+                source.Keep(c, kept);
+                log?.Invoke("again " + TimedLine(++n, unstable.Count, c, again) + (ReferenceEquals(kept, again) ? " (kept)" : " (earlier timing kept)"));
+            }
+        }
+    }
+
+    /// <summary>The log line of one fresh timing.</summary>
+    public static string TimedLine(int n, int of, Candidate c, LatencyMeasurement m) =>
+        FormattableString.Invariant($"timed {n}/{of}: {c.Label} median {m.MedianMs:0.000} ms (IQR {m.P25Ms:0.000}-{m.P75Ms:0.000}, spread {m.SpreadPct:0.0}%, min {m.MinMs:0.000}, trimmed mean {m.TrimmedMeanMs ?? double.NaN:0.000}")
+        + (m.RejectedRounds > 0 ? FormattableString.Invariant($", {m.RejectedRounds} noisy rounds re-run in its block") : "") + ")" + (m.Unstable ? " UNSTABLE" : "");
 
     /// <summary>Whether a candidate passes the parameter and byte budgets.</summary>
     public static bool WithinSizeBudget(Candidate c, BudgetSpec budget) =>
@@ -91,7 +147,10 @@ public static class DesignSearch
     /// accepted. Stops after <paramref name="topK"/> accepted. When none is accepted, the fastest measured candidate is
     /// picked with a warning.
     /// </summary>
-    public static DesignOutcome PickByCapacity(DesignProfile profile, BudgetSpec budget, ILatencySource source, int verify, int topK, PickKind kind = PickKind.Capacity)
+    /// <param name="retimeMarginPct">A candidate measured within this many percent of the budget (either side) is timed
+    /// once more (<see cref="DesignProfile.Retime"/>) before it is accepted or rejected; 0 = never.</param>
+    public static DesignOutcome PickByCapacity(DesignProfile profile, BudgetSpec budget, ILatencySource source, int verify, int topK, PickKind kind = PickKind.Capacity,
+        double retimeMarginPct = 0)
     {
         var warnings = new List<string>();
         var eligible = profile.Candidates.Where(c => WithinSizeBudget(c, budget)).ToList();
@@ -112,6 +171,8 @@ public static class DesignSearch
                 profile.Ensure(c, source);
                 timed++;
             }
+            if (retimeMarginPct > 0 && NearBudget(profile.MeasuredMs(c), budget.LatencyMs, retimeMarginPct) && profile.Measured[c.Index].RetimedFromMs is null)
+                profile.Retime(c, source);
             if (profile.MeasuredMs(c) <= budget.LatencyMs) accepted.Add(c);
             else overBudget.Add(c);
         }
@@ -160,6 +221,9 @@ public static class DesignSearch
             ParamBudget = paramBudget,
         };
     }
+
+    /// <summary>Whether <paramref name="ms"/> is within <paramref name="marginPct"/> percent of the budget, either side.</summary>
+    public static bool NearBudget(double ms, double budgetMs, double marginPct) => Math.Abs(ms - budgetMs) <= budgetMs * marginPct / 100;
 
     /// <summary>Candidates not dominated by another with at least as much capacity and at most the latency (one strictly better).</summary>
     public static IReadOnlyList<Candidate> ParetoFront(IEnumerable<Candidate> candidates, Func<Candidate, double> latency)

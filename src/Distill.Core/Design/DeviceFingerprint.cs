@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Distill.Models.Design;
 using TorchSharp;
 
 namespace Distill.Design;
@@ -27,15 +28,27 @@ public sealed record DeviceFingerprint
 
     [JsonPropertyName("arch")] public required string Architecture { get; init; }
 
+    /// <summary>The runtime the timings were taken in (<see cref="DeploymentShape.RuntimeText"/>): TorchSharp and ONNX Runtime profiles never mix.</summary>
+    [JsonPropertyName("runtime")] public string Runtime { get; init; } = "torchsharp";
+
+    /// <summary>The ONNX Runtime version, for ONNX Runtime profiles.</summary>
+    [JsonPropertyName("onnxruntime"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? OnnxRuntimeVersion { get; init; }
+
     /// <summary>First 16 hex digits of the SHA-256 of the canonical JSON of all fields.</summary>
     [JsonIgnore]
     public string Hash => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this))))[..16];
 
-    public override string ToString() => $"{Processor} ({Device}, {Threads} thread{(Threads == 1 ? "" : "s")}, TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion})";
+    public override string ToString() =>
+        $"{Processor} ({Device}, {Threads} thread{(Threads == 1 ? "" : "s")}, " +
+        (OnnxRuntimeVersion is { } ort ? $"{Runtime}, ONNX Runtime {ort})" : $"TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion})");
 
-    /// <summary>The fingerprint of this machine for <paramref name="device"/> with <paramref name="threads"/> intra-op threads.</summary>
-    public static DeviceFingerprint Current(torch.Device device, int threads) => new()
+    /// <summary>The fingerprint of this machine for <paramref name="device"/> with <paramref name="threads"/> intra-op threads, timing in <paramref name="runtime"/>.</summary>
+    public static DeviceFingerprint Current(torch.Device device, int threads, DeploymentShape? runtime = null) => new()
     {
+        Runtime = runtime?.RuntimeText ?? "torchsharp",
+        OnnxRuntimeVersion = runtime is { Runtime: DeploymentRuntime.Onnxruntime }
+            ? typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString() ?? "unknown"
+            : null,
         Device = device.type == DeviceType.CUDA ? $"cuda:{Math.Max(0, (int)device.index)}" : device.type.ToString().ToLowerInvariant(),
         Processor = device.type == DeviceType.CUDA ? GpuName((int)Math.Max(0, device.index)) : CpuModel(),
         Threads = threads,

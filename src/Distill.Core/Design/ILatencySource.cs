@@ -8,4 +8,10 @@ public interface ILatencySource
 
     /// <summary>Times the candidate now (and caches the result).</summary>
     LatencyMeasurement Measure(Candidate candidate);
+
+    /// <summary>Times the candidates now, together (interleaved, where the source can), and caches the results; argument order.</summary>
+    IReadOnlyList<LatencyMeasurement> MeasureMany(IReadOnlyList<Candidate> candidates) => [.. candidates.Select(Measure)];
+
+    /// <summary>Makes <paramref name="measurement"/> the stored one for the candidate (after a re-timing kept an earlier, steadier timing).</summary>
+    void Keep(Candidate candidate, LatencyMeasurement measurement) { }
 }

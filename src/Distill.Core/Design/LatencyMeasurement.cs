@@ -28,14 +28,49 @@ public sealed record LatencyMeasurement
 
     [JsonPropertyName("measured_utc")] public string? MeasuredUtc { get; init; }
 
+    /// <summary>Mean of the samples without the fastest and slowest <c>trim_pct</c> percent (null in profiles written before it was recorded).</summary>
+    [JsonPropertyName("trimmed_mean_ms")] public double? TrimmedMeanMs { get; init; }
+
+    /// <summary>Rounds of the interleaved protocol discarded because the reference candidate's time jumped (see <see cref="InterleavedTiming"/>).</summary>
+    [JsonPropertyName("rejected_rounds")] public int RejectedRounds { get; init; }
+
+    /// <summary>
+    /// The timing cannot be trusted to the latency model's precision: its interquartile range exceeds
+    /// <c>max_spread_pct</c> of its median, or noisy rounds had to be kept. Unstable points are left out of the fit
+    /// while enough stable ones remain, and are shown as such.
+    /// </summary>
+    [JsonPropertyName("unstable")] public bool Unstable { get; init; }
+
+    /// <summary>Set when the candidate was timed again because its first timing was near the budget: that first value (by the stage's statistic).</summary>
+    [JsonPropertyName("retimed_from_ms")] public double? RetimedFromMs { get; init; }
+
     /// <summary>The statistic that stands for this measurement (see <see cref="LatencyStatistic"/>).</summary>
-    public double Value(LatencyStatistic statistic) => statistic == LatencyStatistic.Min ? MinMs : MedianMs;
+    public double Value(LatencyStatistic statistic) => statistic switch
+    {
+        LatencyStatistic.Min => MinMs,
+        LatencyStatistic.TrimmedMean => TrimmedMeanMs ?? MedianMs,
+        _ => MedianMs,
+    };
 
     /// <summary>Interquartile range relative to the median, in percent: the timing's spread.</summary>
-    [JsonIgnore] public double SpreadPct => MedianMs > 0 ? (P75Ms - P25Ms) / MedianMs * 100 : double.NaN;
+    [JsonPropertyName("spread_pct")] public double SpreadPct => MedianMs > 0 ? (P75Ms - P25Ms) / MedianMs * 100 : 0;
 
     /// <summary>Summary of a list of per-pass times.</summary>
-    public static LatencyMeasurement FromSamples(IReadOnlyList<double> perPassMs, int warmup, int passesPerSample, double? loadAverage) => new()
+    public static LatencyMeasurement FromSamples(IReadOnlyList<double> perPassMs, int warmup, int passesPerSample, double? loadAverage) =>
+        FromSamples(perPassMs, warmup, passesPerSample, loadAverage, new TimingSettings(), rejectedRounds: 0, retriesExhausted: false);
+
+    /// <summary>Summary of a candidate's samples from <see cref="InterleavedTiming"/>, with its trimmed mean and stability.</summary>
+    public static LatencyMeasurement FromSamples(IReadOnlyList<double> perPassMs, int warmup, int passesPerSample, double? loadAverage,
+        TimingSettings settings, int rejectedRounds, bool retriesExhausted)
+    {
+        var m = Summary(perPassMs, warmup, passesPerSample, loadAverage) with
+        {
+            TrimmedMeanMs = InterleavedTiming.TrimmedMean(perPassMs, settings.TrimPct), RejectedRounds = rejectedRounds,
+        };
+        return m with { Unstable = retriesExhausted || m.SpreadPct > settings.MaxSpreadPct };
+    }
+
+    private static LatencyMeasurement Summary(IReadOnlyList<double> perPassMs, int warmup, int passesPerSample, double? loadAverage) => new()
     {
         MedianMs = Stats.Median(perPassMs),
         P25Ms = Stats.Quantile(perPassMs, 0.25),

@@ -16,8 +16,56 @@ namespace Distill.Design;
 /// This is Distill's one latency timer: the design stage times candidates with it, and the compression stages time
 /// their students (before/after pairs interleaved) with <see cref="MedianMsPerBatch"/>.
 /// </summary>
-public sealed class LatencyProfiler(int warmup, int repeats, double minSampleMs)
+public sealed class LatencyProfiler(int warmup, int repeats, double minSampleMs, TimingSettings? timing = null)
 {
+    private readonly TimingSettings _timing = (timing ?? new TimingSettings()) with { Rounds = repeats };
+
+    /// <summary>
+    /// The design stage's protocol (<see cref="InterleavedTiming"/>) for a block of models, each run by
+    /// <paramref name="passes"/> (one call = one forward pass, in whatever runtime): <c>warmup</c> untimed passes of
+    /// each (which also calibrate how many passes make a sample of at least <c>minSampleMs</c>), then interleaved
+    /// rounds with <paramref name="reference"/> bracketing each. One measurement per model, in argument order.
+    /// </summary>
+    public IReadOnlyList<LatencyMeasurement> MeasureBlock(IReadOnlyList<Action> passes, int reference)
+    {
+        var perSample = new int[passes.Count];
+        for (int m = 0; m < passes.Count; m++)
+        {
+            long warmupStart = Stopwatch.GetTimestamp();
+            for (int i = 0; i < Math.Max(1, warmup); i++) passes[m]();
+            double perPassMs = Stopwatch.GetElapsedTime(warmupStart).TotalMilliseconds / Math.Max(1, warmup);
+            perSample[m] = perPassMs >= minSampleMs || perPassMs <= 0 ? 1 : (int)Math.Min(10_000, Math.Ceiling(minSampleMs / perPassMs));
+        }
+        var samplers = passes.Select<Action, Func<double>>((pass, m) => () =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int p = 0; p < perSample[m]; p++) pass();
+            return Stopwatch.GetElapsedTime(start).TotalMilliseconds / perSample[m];
+        }).ToList();
+        var outcome = InterleavedTiming.Run(samplers, reference, _timing);
+        double? load = LoadAverage();
+        return [.. outcome.Samples.Select((s, m) => LatencyMeasurement.FromSamples(s, warmup, perSample[m], load, _timing, outcome.RejectedRounds, outcome.RetriesExhausted))];
+    }
+
+    /// <summary><see cref="MeasureBlock(IReadOnlyList{Action}, int)"/> for TorchSharp models on their batches: eval mode, inference mode, <paramref name="threads"/> intra-op threads (restored afterwards).</summary>
+    public IReadOnlyList<LatencyMeasurement> MeasureBlock(IReadOnlyList<DistillModel> models, IReadOnlyList<Batch> batches, Device device, int threads, int reference)
+    {
+        int previousThreads = torch.get_num_threads();
+        var wasTraining = models.Select(m => m.training).ToArray();
+        try
+        {
+            torch.set_num_threads(threads);
+            foreach (var model in models) model.eval();
+            using var inference = torch.inference_mode();
+            return MeasureBlock([.. models.Select<DistillModel, Action>((model, m) => () => Pass(model, batches[m], device))], reference);
+        }
+        finally
+        {
+            torch.set_num_threads(previousThreads);
+            for (int m = 0; m < models.Count; m++) models[m].train(wasTraining[m]);
+        }
+    }
+
     public LatencyMeasurement Measure(DistillModel model, Batch batch, Device device, int threads) =>
         MeasureInterleaved([model], batch, device, threads)[0];
 

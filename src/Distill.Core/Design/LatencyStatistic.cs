@@ -11,4 +11,10 @@ public enum LatencyStatistic
     /// closest estimate of the latency on an idle deployment machine (the reason <c>timeit</c> reports it).
     /// </summary>
     Min,
+
+    /// <summary>
+    /// The mean of the samples without the fastest and slowest <c>measure.trim_pct</c> percent: less sensitive than the
+    /// minimum to one lucky sample, less than the median to the machine's typical load.
+    /// </summary>
+    TrimmedMean,
 }

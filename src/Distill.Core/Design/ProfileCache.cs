@@ -57,10 +57,10 @@ public sealed class ProfileCache
         return new ProfileCache(path, fingerprint, entries) { LoadedCount = entries.Count };
     }
 
-    /// <summary>The cache key of a model config at an input shape (see <see cref="DesignFamily.InputsText"/>).</summary>
-    public static string Key(string family, IModelConfig config, string inputs)
+    /// <summary>The cache key of a model config at an input shape (see <see cref="DesignFamily.InputsText"/>) in a runtime (<see cref="DeploymentShape.RuntimeText"/>).</summary>
+    public static string Key(string family, IModelConfig config, string inputs, string runtime = "torchsharp")
     {
-        string text = family + "\n" + JsonSerializer.Serialize(config, config.GetType()) + "\n" + inputs;
+        string text = family + "\n" + JsonSerializer.Serialize(config, config.GetType()) + "\n" + inputs + "\n" + runtime;
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..24];
     }
 

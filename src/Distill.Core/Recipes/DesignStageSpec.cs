@@ -51,6 +51,10 @@ public sealed partial record DesignStageSpec : StageSpec, IRecipeCheckedSpec
         foreach (var p in problems) yield return p;
         if (Deployment.Device is { } device && !DeviceText().IsMatch(device))
             yield return ("deployment.device", $"expected cpu, cuda or cuda:N, got '{device}'");
+        if (Deployment.Runtime == DeploymentRuntime.Onnxruntime && (Deployment.Device ?? recipe.Train.Device).StartsWith("cuda", StringComparison.Ordinal))
+            yield return ("deployment.runtime", "onnxruntime times candidates on the CPU; set deployment.device: cpu (or runtime: torchsharp for CUDA)");
+        if (Deployment.Runtime == DeploymentRuntime.Torchsharp && Deployment.OnnxPrecision != OnnxPrecision.Fp32)
+            yield return ("deployment.onnx_precision", "applies only with deployment.runtime: onnxruntime; remove it or set runtime: onnxruntime");
         if (problems.Count == 0)
         {
             int candidates = family.Enumerate(Search, baseConfig).Take(Measure.MaxMeasured + 1).Count();

@@ -75,11 +75,11 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
                 outcome = DesignSearch.PickByParamRule(profile, spec.Budget, source, teacherCapacity, teacherMs);
                 break;
             case PickKind.Proxy:
-                var top = DesignSearch.PickByCapacity(profile, spec.Budget, source, spec.Measure.Verify, spec.Proxy.TopK, PickKind.Proxy);
+                var top = DesignSearch.PickByCapacity(profile, spec.Budget, source, spec.Measure.Verify, spec.Proxy.TopK, PickKind.Proxy, spec.Measure.RetimeMarginPct);
                 outcome = top.Accepted.Count > 1 ? RunProxies(inputs, family, top, Log) : top;
                 break;
             default:
-                outcome = DesignSearch.PickByCapacity(profile, spec.Budget, source, spec.Measure.Verify, 1);
+                outcome = DesignSearch.PickByCapacity(profile, spec.Budget, source, spec.Measure.Verify, 1, retimeMarginPct: spec.Measure.RetimeMarginPct);
                 break;
         }
 
@@ -128,9 +128,10 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         string deviceText = spec.Deployment.Device ?? recipe.Train.Device;
         var device = torch.device(deviceText);
         int threads = spec.Deployment.Threads ?? torch.get_num_threads();
-        var shape = family.Resolve(spec.Deployment, recipe.Student.Config!, recipe.Data.MaxLength, threads, deviceText);
-        var cache = ProfileCache.Open(spec.Profile ?? ProfileCache.DefaultDirectory, DeviceFingerprint.Current(device, threads));
-        var profiler = new LatencyProfiler(spec.Measure.Warmup, spec.Measure.Repeats, spec.Measure.MinSampleMs);
+        var shape = family.Resolve(spec.Deployment, recipe.Student.Config!, recipe.Data.MaxLength, threads, deviceText)
+            with { Runtime = spec.Deployment.Runtime, OnnxPrecision = spec.Deployment.OnnxPrecision };
+        var cache = ProfileCache.Open(spec.Profile ?? ProfileCache.DefaultDirectory, DeviceFingerprint.Current(device, threads, shape));
+        var profiler = new LatencyProfiler(spec.Measure.Warmup, spec.Measure.Repeats, spec.Measure.MinSampleMs, spec.Measure.Timing);
         return (new ProfiledLatencySource(family, shape, cache, profiler, device), shape);
     }
 
@@ -146,13 +147,14 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         var family = DesignFamilies.Get(run.Recipe.Teacher.Model);
         var config = inputs.Teacher?.Config ?? run.Recipe.Teacher.Config!;
         var (source, _) = Open(run.Recipe, spec, family);
-        var teacherShape = family.Resolve(spec.Deployment, config, run.Recipe.Data.MaxLength, shape.Threads, shape.Device);
+        var teacherShape = family.Resolve(spec.Deployment, config, run.Recipe.Data.MaxLength, shape.Threads, shape.Device)
+            with { Runtime = shape.Runtime, OnnxPrecision = shape.OnnxPrecision };
         var (parameters, capacity) = family.CountParameters(config);
         var candidate = new Candidate
         {
             Index = -1, Config = config, Label = "teacher " + family.Label(config), Dims = family.Dims(config), Params = parameters,
             Capacity = capacity, Macs = family.Macs(config, teacherShape), Features = family.Features(config, teacherShape),
-            CacheKey = ProfileCache.Key(family.Family, config, family.InputsText(config, teacherShape)),
+            CacheKey = ProfileCache.Key(family.Family, config, family.InputsText(config, teacherShape), teacherShape.RuntimeText),
         };
         var m = source.Cached(candidate) ?? source.Measure(candidate);
         log(string.Create(CultureInfo.InvariantCulture, $"teacher ({candidate.Label}): {capacity:N0} capacity parameters, {m.Value(spec.Measure.Statistic):0.000} ms per batch"));

@@ -123,4 +123,14 @@ public class ProfileCacheTests : IDisposable
         Assert.NotEqual(ProfileCache.Key("cnn", c, inputs), ProfileCache.Key("cnn", c with { Channels = [4, 16] }, inputs));
         Assert.NotEqual(ProfileCache.Key("cnn", c, inputs), ProfileCache.Key("cnn", c, "pixel_values 8x1x28x28 Float32"));
     }
+
+    [Fact]
+    public void KeyChangesWithTheRuntime()
+    {
+        var c = new CnnConfig { Channels = [4, 8], HiddenSize = 16 };
+        string inputs = "pixel_values 1x1x28x28 Float32";
+        var keys = new[] { "torchsharp", "onnxruntime fp32", "onnxruntime int8" }.Select(r => ProfileCache.Key("cnn", c, inputs, r)).ToList();
+        Assert.Equal(3, keys.Distinct().Count());
+        Assert.Equal(ProfileCache.Key("cnn", c, inputs), keys[0]);
+    }
 }

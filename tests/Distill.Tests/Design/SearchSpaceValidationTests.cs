@@ -185,6 +185,43 @@ public class SearchSpaceValidationTests
     }
 
     [Fact]
+    public void RuntimeAndOnnxPrecisionBindAndAreChecked()
+    {
+        var loaded = DesignRecipes.Load("bert", """
+              - kind: design
+                deployment: { runtime: onnxruntime, onnx_precision: int8 }
+                budget: { latency_ms: 2 }
+                measure: { statistic: trimmed_mean, block: 6, outlier_pct: 20, max_retries: 4, trim_pct: 10, max_spread_pct: 25, retime_margin_pct: 5 }
+            """);
+        Assert.True(loaded.Succeeded, string.Join("\n", loaded.Errors));
+        var design = Assert.IsType<DesignStageSpec>(loaded.Recipe!.Stages[1]);
+        Assert.Equal(DeploymentRuntime.Onnxruntime, design.Deployment.Runtime);
+        Assert.Equal(OnnxPrecision.Int8, design.Deployment.OnnxPrecision);
+        Assert.Equal(LatencyStatistic.TrimmedMean, design.Measure.Statistic);
+        Assert.Equal(new TimingSettings { Rounds = 15, OutlierPct = 20, MaxRetries = 4, TrimPct = 10, MaxSpreadPct = 25 }, design.Measure.Timing);
+        Assert.Equal(6, design.Measure.Block);
+        Assert.Equal(5, design.Measure.RetimeMarginPct);
+
+        AssertError(DesignRecipes.Load("bert", """
+              - kind: design
+                deployment: { onnx_precision: int8 }
+                budget: { latency_ms: 2 }
+            """), "stages[1].deployment.onnx_precision", "applies only with deployment.runtime: onnxruntime");
+        AssertError(DesignRecipes.Load("bert", """
+              - kind: design
+                deployment: { runtime: onnxruntime, device: cuda }
+                budget: { latency_ms: 2 }
+            """), "stages[1].deployment.runtime", "on the CPU");
+        var wrong = DesignRecipes.Load("bert", """
+              - kind: design
+                deployment: { runtime: tensorrt }
+                budget: { latency_ms: 2 }
+            """);
+        Assert.False(wrong.Succeeded);
+        Assert.Contains(wrong.Errors, e => e.Message.Contains("torchsharp", StringComparison.Ordinal) && e.Message.Contains("onnxruntime", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void AudioNeedsALengthAndTextAShortEnoughSequence()
     {
         AssertError(DesignRecipes.Load("wav2vec2", """

@@ -26,7 +26,9 @@ public static class OnnxInt8Export
     /// <param name="record">The quantize stage's record.</param>
     /// <param name="model">The stage's model (weights folded onto the record's grids).</param>
     /// <param name="signedWeights">Store symmetric grids as int8 (zero point 0) rather than uint8 (zero point 2^(b−1)).</param>
-    public static OnnxQuantization From(QuantizationRecord record, DistillModel model, bool signedWeights = false)
+    /// <param name="embeddingTables">Lookup tables to store as per-row 8-bit codes when the record has none for them
+    /// (see <see cref="EmbeddingCodes"/>); null or empty = none.</param>
+    public static OnnxQuantization From(QuantizationRecord record, DistillModel model, bool signedWeights = false, IEnumerable<string>? embeddingTables = null)
     {
         var state = model.state_dict();
         var weights = new Dictionary<string, OnnxWeightQuant>(StringComparer.Ordinal);
@@ -44,7 +46,33 @@ public static class OnnxInt8Export
             var (scale, zp) = a.Grid();
             activations[a.Module] = new OnnxActivationQuant(scale, zp);
         }
-        return new OnnxQuantization(weights, activations);
+        var tables = (embeddingTables ?? []).Where(t => !weights.ContainsKey(t)).ToList();
+        return new OnnxQuantization(weights, activations) { Embeddings = EmbeddingCodes(model, tables) };
+    }
+
+    /// <summary>
+    /// Lookup tables quantized at export, per row on an asymmetric 8-bit grid (<see cref="WeightQuantizer.Grid"/>: the
+    /// row's range widened to include 0, scale = range / 255, uint8 codes): each looked-up vector is then off by at most
+    /// half its row's scale. No stage trained these codes, so the ONNX model's embeddings differ from the float ones
+    /// by that rounding; the proof report's argmax agreement shows what it costs.
+    /// </summary>
+    /// <exception cref="OnnxExportException">A table the model lacks, or one that is not 2-D.</exception>
+    public static IReadOnlyDictionary<string, OnnxWeightQuant> EmbeddingCodes(DistillModel model, IEnumerable<string> tables)
+    {
+        var state = model.state_dict();
+        var result = new Dictionary<string, OnnxWeightQuant>(StringComparer.Ordinal);
+        foreach (string name in tables)
+        {
+            if (!state.TryGetValue(name, out var table)) throw new OnnxExportException($"Embedding table '{name}' is not a weight of the {model.Family} model.");
+            if (table.dim() != 2) throw new OnnxExportException($"Embedding table '{name}' has shape [{string.Join(", ", table.shape)}]; a lookup table is 2-D.");
+            var grid = WeightQuantizer.Grid(table, new QuantScheme(8, PerChannel: true, Symmetric: false));
+            var values = table.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+            int width = (int)table.shape[1];
+            var codes = new int[values.Length];
+            for (int i = 0; i < values.Length; i++) codes[i] = grid.Quantize(values[i], i / width);
+            result[name] = new OnnxWeightQuant(8, Signed: false, codes, grid.Scales.ToArray(), grid.ZeroPoints.ToArray());
+        }
+        return result;
     }
 
     private static OnnxWeightQuant Codes(string name, Tensor weight, LinearQuantParams grid, bool signed)

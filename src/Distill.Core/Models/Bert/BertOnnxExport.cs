@@ -27,9 +27,9 @@ public sealed class BertOnnxExport : IOnnxFamilyExport
 
         // Positions 0..T−1: the first T rows of the position table, broadcast over the batch.
         string length = g.Op("Slice", [g.Op("Shape", [ids]), g.Longs(1), g.Longs(2)]); // [T]
-        string positions = g.Op("Slice", [g.Initializer(p + "embeddings.position_embeddings.weight"), g.Longs(0), length, g.Longs(0)]); // (T, D)
-        string x = g.Op("Add", [g.Op("Gather", [g.Initializer(p + "embeddings.word_embeddings.weight"), ids]),
-                                g.Op("Gather", [g.Initializer(p + "embeddings.token_type_embeddings.weight"), types])]); // (B, T, D)
+        string positions = g.SliceRows(p + "embeddings.position_embeddings.weight", length); // (T, D)
+        string x = g.Op("Add", [g.Gather(p + "embeddings.word_embeddings.weight", ids),
+                                g.Gather(p + "embeddings.token_type_embeddings.weight", types)]); // (B, T, D)
         x = g.LayerNorm(g.Op("Add", [x, positions]), p + "embeddings.LayerNorm", config.LayerNormEps);
 
         string additive = g.AdditiveKeyMask(mask); // (B, 1, 1, T)
@@ -48,4 +48,7 @@ public sealed class BertOnnxExport : IOnnxFamilyExport
         string pooled = g.Op("Tanh", [g.Linear(cls, p + "pooler.dense")]);
         g.Output(g.Linear(pooled, "classifier"), "logits", "batch", model.NumLabels);
     }
+
+    public IReadOnlyList<string> EmbeddingTables(DistillModel model) =>
+        ["bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight", "bert.embeddings.token_type_embeddings.weight"];
 }

@@ -25,4 +25,10 @@ public sealed record DeploymentSpec
 
     /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>; null = <c>train.device</c>.</summary>
     public string? Device { get; init; }
+
+    /// <summary><c>torchsharp</c> (default) or <c>onnxruntime</c>: the runtime the candidates are timed in (ONNX Runtime on the CPU).</summary>
+    public DeploymentRuntime Runtime { get; init; } = DeploymentRuntime.Torchsharp;
+
+    /// <summary><c>fp32</c> (default) or <c>int8</c>: the graphs timed when <c>runtime: onnxruntime</c>.</summary>
+    public OnnxPrecision OnnxPrecision { get; init; } = OnnxPrecision.Fp32;
 }

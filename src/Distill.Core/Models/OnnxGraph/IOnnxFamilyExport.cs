@@ -14,4 +14,10 @@ public interface IOnnxFamilyExport
 
     /// <summary>Emits the graph of <paramref name="model"/> (in eval mode: no dropout, no SpecAugment).</summary>
     void Build(DistillModel model, OnnxGraphBuilder graph, OnnxExportOptions options);
+
+    /// <summary>
+    /// State-dict keys of the lookup tables the graph reads only row by row (<see cref="OnnxGraphBuilder.Gather"/>,
+    /// <see cref="OnnxGraphBuilder.SliceRows"/>): what an int8 export quantizes per row even when no stage did.
+    /// </summary>
+    IReadOnlyList<string> EmbeddingTables(DistillModel model) => [];
 }

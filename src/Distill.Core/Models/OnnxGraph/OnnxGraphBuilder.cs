@@ -75,7 +75,7 @@ public sealed class OnnxGraphBuilder
         long[] dims = w.shape;
         if (transposed && dims.Length != 2) throw new OnnxExportException($"'{key}' has shape [{string.Join(", ", dims)}]; a Linear weight is 2-D.");
         string name = transposed ? key + "_t" : key;
-        if (_quant.Weights.TryGetValue(key, out var q))
+        if (_quant.For(key) is { } q)
         {
             _emitted[cacheKey] = Dequantized(key, name, q, dims, transposed);
             return _emitted[cacheKey];
@@ -116,6 +116,58 @@ public sealed class OnnxGraphBuilder
         Graph.Initializer.Add(IntegerTensor(name + "_zero_point", q.ZeroPoints, type, scaleDims));
         var attrs = channels == 1 ? Array.Empty<AttributeProto>() : [Int("axis", axis)];
         return Op("DequantizeLinear", [name + "_quantized", name + "_scale", name + "_zero_point"], name, attrs);
+    }
+
+    /// <summary>
+    /// Rows <paramref name="indices"/> (any shape, int64) of the 2-D table <paramref name="key"/>: (…, D). A table with
+    /// per-row integer codes gathers the codes and its rows' scale and zero point, and dequantizes only the gathered
+    /// rows, scale·(code − zero point): the whole table is never materialised in float.
+    /// </summary>
+    public string Gather(string key, string indices)
+    {
+        if (PerRowCodes(key) is not { } rows) return Op("Gather", [Initializer(key), indices]);
+        return DequantizeRows(Op("Gather", [rows.Codes, indices]), Op("Gather", [rows.Scale, indices]), Op("Gather", [rows.ZeroPoint, indices]));
+    }
+
+    /// <summary>Rows 0..<paramref name="length"/>−1 of the 2-D table <paramref name="key"/> (length a 1-element int64 tensor): (length, D).</summary>
+    public string SliceRows(string key, string length)
+    {
+        if (PerRowCodes(key) is not { } rows) return Op("Slice", [Initializer(key), Longs(0), length, Longs(0)]);
+        string Rows(string t) => Op("Slice", [t, Longs(0), length, Longs(0)]);
+        return DequantizeRows(Rows(rows.Codes), Rows(rows.Scale), Rows(rows.ZeroPoint));
+    }
+
+    /// <summary>(…, D) codes with (…) scales and zero points (in the codes' type) → scale·(code − zp) as float.</summary>
+    private string DequantizeRows(string codes, string scale, string zeroPoint)
+    {
+        string axis = Longs(-1);
+        var toFloat = Int("to", (long)TensorProto.Types.DataType.Float);
+        string centred = Op("Sub", [Op("Cast", [codes], toFloat), Op("Unsqueeze", [Op("Cast", [zeroPoint], toFloat), axis])]);
+        return Op("Mul", [centred, Op("Unsqueeze", [scale, axis])]);
+    }
+
+    /// <summary>
+    /// The initializers of a table with one scale per row (codes (rows, D), float scales (rows), zero points (rows) in
+    /// the codes' type: 5 bytes of overhead per row), or null when the table is float or has one scale for the whole tensor (then
+    /// <see cref="Initializer"/> dequantizes it whole).
+    /// </summary>
+    private (string Codes, string Scale, string ZeroPoint)? PerRowCodes(string key)
+    {
+        if (_quant.For(key) is not { } q) return null;
+        var w = Weight(key);
+        long[] dims = w.shape;
+        if (dims.Length != 2 || q.Scales.Length != dims[0] || q.Scales.Length == 1) return null;
+        string cacheKey = key + "^rows";
+        if (_emitted.TryGetValue(cacheKey, out var done)) return (done + "_quantized", done + "_scale", done + "_zero_point");
+        if (q.Codes.Length != dims[0] * dims[1] || q.ZeroPoints.Length != q.Scales.Length)
+            throw new OnnxExportException($"Quantized table '{key}': {q.Codes.Length} codes and {q.ZeroPoints.Length} zero points for [{dims[0]}, {dims[1]}].");
+        _used.Add(key);
+        var type = q.Signed ? TensorProto.Types.DataType.Int8 : TensorProto.Types.DataType.Uint8;
+        Graph.Initializer.Add(IntegerTensor(key + "_quantized", q.Codes, type, dims));
+        Graph.Initializer.Add(FloatTensor(key + "_scale", q.Scales, [dims[0]]));
+        Graph.Initializer.Add(IntegerTensor(key + "_zero_point", q.ZeroPoints, type, [dims[0]]));
+        _emitted[cacheKey] = key;
+        return (key + "_quantized", key + "_scale", key + "_zero_point");
     }
 
     /// <summary>A float initializer computed at export (folded weights such as weight-normalised kernels).</summary>

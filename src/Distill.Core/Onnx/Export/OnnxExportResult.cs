@@ -10,6 +10,7 @@ namespace Distill.Onnx.Export;
 /// <param name="Outputs">Graph outputs (<c>logits</c>).</param>
 /// <param name="QuantizedWeights">Weights stored as integer codes (0 for fp32).</param>
 /// <param name="QuantizedActivations">Module inputs with a quantize/dequantize pair.</param>
+/// <param name="QuantizedEmbeddings">Lookup tables quantized per row at export (no stage quantized them).</param>
 public sealed record OnnxExportResult(
     string Path, long Bytes, long Parameters, long NonZeros, int Opset,
-    IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs, int QuantizedWeights, int QuantizedActivations);
+    IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs, int QuantizedWeights, int QuantizedActivations, int QuantizedEmbeddings = 0);

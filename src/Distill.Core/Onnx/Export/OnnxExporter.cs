@@ -35,7 +35,7 @@ public static class OnnxExporter
         var opts = options ?? new OnnxExportOptions();
         return new OnnxExportResult(full, bytes.LongLength, parameters, nonZeros, opts.Opset,
             graph.Input.Select(i => i.Name).ToList(), graph.Output.Select(o => o.Name).ToList(),
-            opts.Quantization.Weights.Count, opts.Quantization.Activations.Count);
+            opts.Quantization.Weights.Count, opts.Quantization.Activations.Count, opts.Quantization.Embeddings.Count);
     }
 
     /// <summary>The serialised ONNX model of <paramref name="model"/>.</summary>
@@ -84,7 +84,7 @@ public static class OnnxExporter
         if (left.Count > 0)
             throw new OnnxExportException($"The {family} ONNX graph does not read {left.Count} weight(s) of the model: {string.Join(", ", left.Take(8))}. " +
                                           "The model has modules the exporter does not know; export its HF folder instead (--format hf).");
-        var unusedQ = quant.Weights.Keys.Where(k => !g.UsedWeights.Contains(k)).ToList();
+        var unusedQ = quant.Weights.Keys.Concat(quant.Embeddings.Keys).Where(k => !g.UsedWeights.Contains(k)).ToList();
         if (unusedQ.Count > 0) throw new OnnxExportException($"Quantized weights not in the graph: {string.Join(", ", unusedQ.Take(8))}.");
         var unusedA = quant.Activations.Keys.Where(k => !g.UsedActivations.Contains(k)).ToList();
         if (unusedA.Count > 0)

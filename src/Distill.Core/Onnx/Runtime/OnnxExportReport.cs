@@ -26,6 +26,10 @@ public sealed record OnnxExportReport
     [JsonPropertyName("outputs")] public required IReadOnlyList<string> Outputs { get; init; }
     [JsonPropertyName("quantized_weights")] public int QuantizedWeights { get; init; }
     [JsonPropertyName("quantized_activations")] public int QuantizedActivations { get; init; }
+    /// <summary>Lookup tables stored as per-row 8-bit codes although no stage quantized them (int8 exports).</summary>
+    [JsonPropertyName("quantized_embeddings")] public IReadOnlyList<string> QuantizedEmbeddings { get; init; } = [];
+    /// <summary>How those tables were quantized, with the largest rounding error of a looked-up value; null without any.</summary>
+    [JsonPropertyName("embedding_quantization")] public EmbeddingQuantizationReport? EmbeddingQuantization { get; init; }
     [JsonPropertyName("batch_size")] public required int BatchSize { get; init; }
     [JsonPropertyName("threads")] public required int Threads { get; init; }
     /// <summary>Max |ORT − Distill| over the timing batch's logits (Distill: the fake-quant model for int8).</summary>
@@ -70,6 +74,8 @@ public sealed record OnnxExportReport
         {
             ("file", $"{File} ({Precision}, opset {Opset})"),
             ("bytes", FileBytes.ToString("N0", CultureInfo.InvariantCulture) + (Fp32FileBytes is { } fp ? $" (fp32: {fp.ToString("N0", CultureInfo.InvariantCulture)}, ×{(double)fp / FileBytes:F2} smaller)" : "")),
+            ("quantized", $"{QuantizedWeights} weights, {QuantizedActivations} activation grids, {QuantizedEmbeddings.Count} embedding tables" +
+                          (EmbeddingQuantization is { } eq ? $" ({eq.Scheme}, max |error| {eq.MaxAbsError.ToString("G3", CultureInfo.InvariantCulture)})" : "")),
             ("parameters", $"{Parameters.ToString("N0", CultureInfo.InvariantCulture)} ({NonZeros.ToString("N0", CultureInfo.InvariantCulture)} non-zero)"),
             ("inputs → outputs", $"{string.Join(", ", Inputs)} → {string.Join(", ", Outputs)}"),
             ("max |ORT − Distill|", MaxAbsDiffLogits.ToString("G3", CultureInfo.InvariantCulture)),
