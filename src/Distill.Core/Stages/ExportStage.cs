@@ -137,7 +137,7 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
     {
         var report = new
         {
-            format = $"distill-compressed/{ArtifactEncoder.Version}",
+            format = $"distill-compressed/{plan.Version}",
             artifact_bytes = written,
             header_bytes = plan.HeaderBytes,
             tensors = plan.Tensors.Select(t => new
