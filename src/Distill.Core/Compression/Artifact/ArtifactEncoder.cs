@@ -200,14 +200,18 @@ public static class ArtifactEncoder
         var f = b.Filter;
         if (b.Codebook.Length is 0 || b.Codebook.Length >= 1 << f.ValueBits)
             throw new ArgumentException($"Tensor '{name}': a Bloomier codebook of {b.Codebook.Length} values does not fit {f.ValueBits}-bit cells (1 .. 2^t − 1).");
-        long paramBytes = 2 + Varint.Size(f.Seed) + Varint.Size((ulong)f.Cells) + Varint.Size((ulong)b.Codebook.Length) + 4L * b.Codebook.Length;
         return new TensorPlan
         {
             Name = name, Shape = shape, Values = ValueKind.Bloomier, Positions = PositionKind.All, StoredCount = data.Length, Nonzeros = nnz,
             Bits = f.ValueBits, Codebook = b.Codebook, Bloomier = b, NameBytes = nameBytes,
-            PredictedBytes = nameBytes + recordHeader + paramBytes + CeilBytes((long)f.Cells * f.ValueBits),
+            PredictedBytes = nameBytes + recordHeader + BloomierBytes(b),
         };
     }
+
+    /// <summary>Bytes of a BLOOMIER record's params, codebook and cells (the record without name, shape, kinds and flags).</summary>
+    public static long BloomierBytes(BloomierTensor b) =>
+        2 + Varint.Size(b.Filter.Seed) + Varint.Size((ulong)b.Filter.Cells) + Varint.Size((ulong)b.Codebook.Length) + 4L * b.Codebook.Length
+        + CeilBytes((long)b.Filter.Cells * b.Filter.ValueBits);
 
     /// <summary>ceil(log2 m): bits of an offset inside a block of m.</summary>
     public static int OffsetBits(int m) => m <= 1 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(m - 1));
