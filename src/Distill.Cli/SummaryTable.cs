@@ -24,6 +24,7 @@ public static class SummaryTable
         AnsiConsole.Write(table);
         PrintSplits(summary);
         PrintCompression(summary);
+        PrintWeightless(summary);
         foreach (var s in summary.Stages.Where(s => s.Warning is not null))
             AnsiConsole.MarkupLine($"[yellow]warning[/] [[{Markup.Escape(s.Name)}]]: {Markup.Escape(s.Warning!)}");
         AnsiConsole.MarkupLine($"summary: [blue]{Markup.Escape(Path.Combine(runDir, RunSummary.FileName))}[/]");
@@ -59,6 +60,25 @@ public static class SummaryTable
                 r.Bytes.ToString("N0", CultureInfo.InvariantCulture) + (r.OnDisk ? " on disk" : ""),
                 r.RatioVsStudent is { } s ? $"{s:0.00}x" : "-", r.RatioVsTeacher is { } t ? $"{t:0.0}x" : "-",
                 Opt(r.Accuracy, "0.0000"), r.LatencyMs is { } ms ? $"{ms:0.0} ms" : "-");
+        AnsiConsole.Write(table);
+    }
+
+    /// <summary>The weights weightless stages stored as Bloomier filters, one row per weight.</summary>
+    private static void PrintWeightless(RunSummary summary)
+    {
+        var stages = summary.Stages.OfType<Distill.Stages.Results.WeightlessResult>().ToList();
+        if (stages.Count == 0) return;
+        var table = new Table().Title("[bold]weightless[/] (Bloomier tables; bytes without name and shape; decode time measured once, this machine)");
+        foreach (var h in new[] { "stage", "weight", "shape", "non-zeros", "t", "codes", "cells", "false positives", "rate (expected)", "bytes", "vs fp32", "decode" })
+            table.AddColumn(new TableColumn(h).RightAligned());
+        foreach (var s in stages)
+            foreach (var (name, l) in s.Layers)
+                table.AddRow(
+                    Markup.Escape(s.Name), Markup.Escape(name), string.Join("x", l.Shape), l.Nonzeros.ToString("N0", CultureInfo.InvariantCulture),
+                    l.Bits.ToString(CultureInfo.InvariantCulture), l.Codes.ToString(CultureInfo.InvariantCulture), l.Cells.ToString("N0", CultureInfo.InvariantCulture),
+                    l.FalsePositives.ToString("N0", CultureInfo.InvariantCulture),
+                    $"{l.FalsePositiveRate.ToString("P2", CultureInfo.InvariantCulture)} ({l.ExpectedFalsePositiveRate.ToString("P2", CultureInfo.InvariantCulture)})",
+                    l.Bytes.ToString("N0", CultureInfo.InvariantCulture), $"{l.CompressionRatio:0.0}x", $"{l.DecodeMs:0.0} ms");
         AnsiConsole.Write(table);
     }
 

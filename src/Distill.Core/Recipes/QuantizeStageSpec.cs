@@ -72,11 +72,20 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
     /// A layer none of them applies to (N:M on rows M does not divide) keeps its mask.</summary>
     public List<SparsityChoice>? CandidateSparsity { get; init; }
 
+    /// <summary>Target-accuracy mode (the Condensa objective): the smallest artifact whose fine-tuned accuracy, measured on
+    /// the model reloaded from its artifact, is at most this many points below the accuracy of the student the stage
+    /// receives; found by bisection over the byte budget (<see cref="Compression.Allocation.BudgetSearch"/>), each
+    /// evaluation an allocation, a fine-tuning and a reload. Replaces target_bytes/target_ratio.</summary>
+    [Bounds(0, 100)] public double? MaxAccuracyDrop { get; init; }
+
+    /// <summary>Target-accuracy mode: at most this many evaluations (fine-tunings) in the search.</summary>
+    [Bounds(1, 50)] public int MaxEvaluations { get; init; } = 5;
+
     /// <summary>The byte budget of the allocation for a student of <paramref name="fp32Bytes"/> dense fp32 bytes, or null.</summary>
     public long? Budget(long fp32Bytes) => TargetBytes ?? (TargetRatio is { } r ? (long)Math.Floor(fp32Bytes / r) : null);
 
     /// <summary>True when the stage allocates widths (and sparsities) itself.</summary>
-    public bool Allocates => TargetBytes is not null || TargetRatio is not null;
+    public bool Allocates => TargetBytes is not null || TargetRatio is not null || MaxAccuracyDrop is not null;
 
     /// <summary>Widths the allocation chooses from; default 1–6 and 8 for k-means, 2–6 and 8 for qat/ptq.</summary>
     public List<int>? CandidateBits { get; init; }
@@ -111,12 +120,18 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
         else if (CentroidUpdate is not null) yield return ("centroid_update", "centroid_update is for method: kmeans");
         if (TargetBytes is not null && TargetRatio is not null)
             yield return ("target_ratio", "give the budget once: target_bytes or target_ratio, not both");
+        if (MaxAccuracyDrop is not null && (TargetBytes is not null || TargetRatio is not null))
+            yield return ("max_accuracy_drop", "max_accuracy_drop searches the budget itself; remove target_bytes/target_ratio (or max_accuracy_drop)");
+        if (MaxAccuracyDrop is not null && Method != QuantizeMethod.Kmeans)
+            yield return ("max_accuracy_drop", "the target-accuracy search is implemented for method: kmeans");
+        if (MaxAccuracyDrop is not null && !FineTune)
+            yield return ("max_accuracy_drop", "the target-accuracy search measures fine-tuned accuracy; remove fine_tune: false");
         if (Allocates && LayerBits is not null)
-            yield return ("layer_bits", "target_bytes/target_ratio allocates every layer's width itself; remove layer_bits (or the target)");
+            yield return ("layer_bits", "target_bytes/target_ratio/max_accuracy_drop allocates every layer's width itself; remove layer_bits (or the target)");
         if (CandidateBits is not null && !Allocates)
-            yield return ("candidate_bits", "candidate_bits is used by the automatic allocation; set target_bytes or target_ratio, or remove candidate_bits");
+            yield return ("candidate_bits", "candidate_bits is used by the automatic allocation; set target_bytes, target_ratio or max_accuracy_drop, or remove candidate_bits");
         if (CandidateSparsity is not null && !Allocates)
-            yield return ("candidate_sparsity", "candidate_sparsity is used by the automatic allocation; set target_bytes or target_ratio, or remove candidate_sparsity");
+            yield return ("candidate_sparsity", "candidate_sparsity is used by the automatic allocation; set target_bytes, target_ratio or max_accuracy_drop, or remove candidate_sparsity");
         if (CandidateSparsity is { Count: 0 }) yield return ("candidate_sparsity", "give at least one sparsity (0 keeps the current mask)");
         for (int i = 0; i < (CandidateBits?.Count ?? 0); i++)
             if (CandidateBits![i] < minBits || CandidateBits[i] > 8)

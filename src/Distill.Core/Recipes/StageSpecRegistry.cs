@@ -42,6 +42,7 @@ public sealed class StageSpecRegistry
         r.Register<DistillStageSpec>("distill", "train a fresh student with the recipe's distill terms");
         r.Register<PruneStageSpec>("prune", "prune the student (magnitude or N:M with masks held, one-shot or gradual; structured: remove units) and fine-tune");
         r.Register<QuantizeStageSpec>("quantize", "quantize the student (k-means weight sharing, QAT with straight-through gradients, or PTQ with calibration)");
+        r.Register<WeightlessStageSpec>("weightless", "store layers as Bloomier filters (Weightless), freeze them with their false positives, fine-tune the rest");
         r.Register<ExportStageSpec>("export", "write the student as a compressed artifact, load it back and evaluate it");
         r.Register<DesignStageSpec>("design", "pick the student architecture by measured latency on this device (HAKD)");
         r.Register<DesignCheckStageSpec>("design_check", "time the current student against a design stage's latency budget");

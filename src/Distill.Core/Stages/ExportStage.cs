@@ -4,6 +4,7 @@ using Distill.Checkpoints;
 using Distill.Compression.Artifact;
 using Distill.Compression.Pruning;
 using Distill.Compression.Quantization;
+using Distill.Compression.Weightless;
 using Distill.Compression;
 using Distill.Design;
 using Distill.Logging;
@@ -33,7 +34,8 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
             $"Stage '{spec.DisplayName}' exports the run's student, but there is none yet: put a baseline, distill, prune or quantize stage before it.");
         var clock = Stopwatch.StartNew();
         var record = LatestQuantization(run, spec);
-        var options = spec.ArtifactOptions(record.Weights);
+        var tables = StudentProducer.ModelDirBefore(run, spec) is { } producer ? WeightlessRecord.Load(producer) : WeightlessRecord.Empty;
+        var options = spec.ArtifactOptions(record.Weights) with { Bloomier = tables.Tables };
         string dir = Path.Combine(run.RunDir, "artifacts", spec.DisplayName);
         string path = Path.Combine(dir, "model.dcmp");
         var plan = ModelArtifact.Plan(student, options, record.Activations);
@@ -95,16 +97,8 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
 
     /// <summary>The quantization record of the student as it stands before <paramref name="stage"/>: the one saved by the
     /// last earlier stage that produced the student, when that stage saved one.</summary>
-    private static QuantizationRecord LatestQuantization(RunEnvironment run, StageSpec stage)
-    {
-        StageSpec? producer = null;
-        foreach (var s in run.Recipe.Stages)
-        {
-            if (ReferenceEquals(s, stage)) break;
-            if (StageRegistry.Default.Get(s.Kind).Create(s).Produces == ModelRole.Student) producer = s;
-        }
-        return producer is null ? QuantizationRecord.Empty : QuantizationRecord.Load(run.ModelDir(producer));
-    }
+    private static QuantizationRecord LatestQuantization(RunEnvironment run, StageSpec stage) =>
+        StudentProducer.ModelDirBefore(run, stage) is { } dir ? QuantizationRecord.Load(dir) : QuantizationRecord.Empty;
 
     /// <summary>Names of the Linear/Conv weights and the embedding weights (the tensors compression can act on), for the
     /// per-layer table.</summary>
@@ -137,7 +131,7 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
     {
         var report = new
         {
-            format = $"distill-compressed/{ArtifactEncoder.Version}",
+            format = $"distill-compressed/{plan.Version}",
             artifact_bytes = written,
             header_bytes = plan.HeaderBytes,
             tensors = plan.Tensors.Select(t => new

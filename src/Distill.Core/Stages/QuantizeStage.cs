@@ -48,15 +48,23 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
                 "check the patterns against the module paths (distill validate lists them).");
         var masks = new MaskSet(selected);
         AllocationReport? allocation = null;
-        _bits = spec.Budget(CompressionStats.Fp32Bytes(student)) is { } target
-            ? Allocate(run, student, selected, masks, target, out allocation)
-            : selected.ToDictionary(w => w.Name, w => spec.BitsFor(w.ModulePath));
-        var (result, record) = spec.Method switch
+        AccuracySearchReport? search = null;
+        QuantizeResult result;
+        QuantizationRecord record;
+        if (spec.MaxAccuracyDrop is { } drop)
+            (result, record, masks, allocation, search) = Search(inputs, student, selected, drop);
+        else
         {
-            QuantizeMethod.Kmeans => KMeans(inputs, student, selected, masks),
-            QuantizeMethod.Qat => Qat(inputs, student, selected, masks),
-            _ => Ptq(run, student, selected),
-        };
+            _bits = spec.Budget(CompressionStats.Fp32Bytes(student)) is { } target
+                ? Allocate(run, student, selected, masks, target, out allocation)
+                : selected.ToDictionary(w => w.Name, w => spec.BitsFor(w.ModulePath));
+            (result, record) = spec.Method switch
+            {
+                QuantizeMethod.Kmeans => KMeans(inputs, student, selected, masks),
+                QuantizeMethod.Qat => Qat(inputs, student, selected, masks),
+                _ => Ptq(run, student, selected),
+            };
+        }
         if (record.Weights.Count + record.Activations.Count > 0) record.Save(run.ModelDir(spec));
 
         if (run.Recipe.Output.Tensorboard)
@@ -77,7 +85,11 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
             // The metrics were measured with the activations quantized (hooks attached during evaluation).
             ActivationBits = linear ? spec.ActivationBits : null,
             Allocation = allocation,
-            Warning = allocation is not null && estimate.EstimatedArtifactBytes > allocation.TargetBytes
+            AccuracySearch = search,
+            Warning = search is { Met: false }
+                ? $"no budget kept the accuracy within {search.MaxAccuracyDrop} points of {search.ReferenceAccuracy:0.0000}: even the largest " +
+                  $"({search.LargestBytes} bytes) reached {search.Evaluations[0].Accuracy:0.0000}; the stage keeps that one"
+                : search is null && allocation is not null && estimate.EstimatedArtifactBytes > allocation.TargetBytes
                 ? $"after fine-tuning the artifact is estimated at {estimate.EstimatedArtifactBytes} bytes, over the allocation's target of " +
                   $"{allocation.TargetBytes} (fine-tuning moved the Huffman statistics); lower the target by the difference to stay under it"
                 : null,
@@ -97,6 +109,95 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         using var objective = new CompressionObjective(FineTuning.Build(inputs, spec, spec.Objective, student, spec.Terms),
             ("masks", masks), ("shared", shared));
         return (StageTraining.Train<QuantizeResult>(inputs.Run, spec, student, objective, [new SharedWeightsCallback(shared)]), QuantizationRecord.Empty);
+    }
+
+    /// <summary>
+    /// Target-accuracy mode: the options are measured once, then <see cref="BudgetSearch.Bisect"/> evaluates byte budgets
+    /// between the smallest and the largest artifact they allow. One evaluation restores the student as received,
+    /// allocates at the budget, fine-tunes (k-means centroids with KD), writes the artifact with the next export stage's
+    /// options, reloads it and evaluates the reloaded model; the smallest evaluation within the drop is kept (or, when
+    /// none is, the largest budget's). Each evaluation trains from the start (its checkpoints replace the previous
+    /// one's), so a resumed search starts over.
+    /// </summary>
+    private (QuantizeResult, QuantizationRecord, MaskSet, AllocationReport?, AccuracySearchReport) Search(StageInputs inputs, DistillModel student,
+        IReadOnlyList<PrunableWeight> selected, double drop)
+    {
+        var run = inputs.Run;
+        double reference = run.Evaluate(student).Metrics["accuracy"];
+        var start = Snapshot(student);
+        var measured = MeasureOptions(run, student, selected, new MaskSet(selected));
+        Restore(student, start);
+        string dir = Path.Combine(run.RunDir, "artifacts", spec.DisplayName);
+        Directory.CreateDirectory(dir);
+        Dictionary<string, torch.Tensor>? keptState = null;
+        (QuantizeResult Result, MaskSet Masks, AllocationReport Allocation, Dictionary<string, int> Bits)? kept = null;
+        long keptBytes = long.MaxValue;
+        bool keptWithin = false;
+        int n = 0;
+        var outcome = BudgetSearch.Bisect(measured.SmallestBytes, measured.LargestBytes, reference - drop / 100, spec.MaxEvaluations, budget =>
+        {
+            Restore(student, start);
+            string ckpt = run.CheckpointDir(spec);
+            if (Directory.Exists(ckpt)) Directory.Delete(ckpt, recursive: true);
+            var masks = new MaskSet(selected);
+            _bits = Choose(run, selected, masks, measured, budget, out var allocation);
+            var (result, _) = KMeans(inputs, student, selected, masks);
+            var plan = ModelArtifact.Plan(student, ExportOptions(run));
+            string path = Path.Combine(dir, $"search-{n++}.dcmp");
+            long bytes = ArtifactEncoder.Write(plan, path);
+            double accuracy;
+            using (var loaded = ModelArtifact.Load(path, ModelRegistry.Default))
+            {
+                loaded.to(run.Device);
+                accuracy = run.Evaluate(loaded).Metrics["accuracy"];
+            }
+            File.Delete(path);
+            bool within = accuracy >= reference - drop / 100;
+            run.Log.WriteLine($"[{spec.DisplayName}] accuracy search {n}/{spec.MaxEvaluations}: budget {budget} bytes -> artifact {bytes} bytes, " +
+                              $"reloaded accuracy {accuracy:0.0000} ({(within ? "within" : "beyond")} {drop} points of {reference:0.0000})");
+            // Keep the smallest passing evaluation; before any passes, the first (the largest budget).
+            if (kept is null || (within && (!keptWithin || bytes < keptBytes)))
+            {
+                if (keptState is not null) foreach (var t in keptState.Values) t.Dispose();
+                keptState = Snapshot(student);
+                kept = (result, masks, allocation, new Dictionary<string, int>(_bits));
+                (keptBytes, keptWithin) = (bytes, within);
+            }
+            return (bytes, accuracy);
+        });
+        foreach (var t in start.Values) t.Dispose();
+        Restore(student, keptState!);
+        foreach (var t in keptState!.Values) t.Dispose();
+        var chosen = kept!.Value;
+        _bits = chosen.Bits;
+        TrainingCheckpoints.SaveModel(run.ModelDir(spec), student, new CheckpointState
+        {
+            Stage = spec.DisplayName, Kind = spec.Kind, Step = chosen.Result.Steps, RecipeSha256 = run.RecipeSha256,
+        });
+        var report = new AccuracySearchReport
+        {
+            Method = "bisection over the byte budget; one evaluation = allocation + k-means fine-tuning + artifact reload + evaluation",
+            ReferenceAccuracy = reference, MaxAccuracyDrop = drop, MaxEvaluations = spec.MaxEvaluations,
+            SmallestBytes = measured.SmallestBytes, LargestBytes = measured.LargestBytes, Met = outcome.Best is not null,
+            ChosenBudget = outcome.Best is { } b ? outcome.Evaluations[b].Budget : outcome.Evaluations[0].Budget,
+            Evaluations = outcome.Evaluations.Select(e => new AccuracySearchEvaluation
+            {
+                BudgetBytes = e.Budget, ArtifactBytes = e.Bytes, Accuracy = e.Accuracy, Within = e.Within,
+            }).ToList(),
+        };
+        return (chosen.Result, QuantizationRecord.Empty, chosen.Masks, chosen.Allocation, report);
+    }
+
+    private static Dictionary<string, torch.Tensor> Snapshot(DistillModel model)
+    {
+        using var _ = torch.no_grad();
+        return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+    }
+
+    private static void Restore(DistillModel model, Dictionary<string, torch.Tensor> state)
+    {
+        using var _ = torch.no_grad();
+        foreach (var (k, v) in model.state_dict()) v.copy_(state[k]);
     }
 
     private (QuantizeResult, QuantizationRecord) Qat(StageInputs inputs, DistillModel student, IReadOnlyList<PrunableWeight> selected, MaskSet masks)
@@ -171,7 +272,17 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
     /// stage does not quantize. The chosen sparsities are applied to <paramref name="masks"/> before fine-tuning. Sizes
     /// are those the recipe's next export stage will write (its float16/Huffman/codebook options).</summary>
     private Dictionary<string, int> Allocate(RunEnvironment run, DistillModel student, IReadOnlyList<PrunableWeight> selected, MaskSet masks,
-        long target, out AllocationReport report)
+        long target, out AllocationReport report) =>
+        Choose(run, selected, masks, MeasureOptions(run, student, selected, masks), target, out report);
+
+    /// <summary>The measured options of every selected layer and the bytes of everything else (header, other tensors).</summary>
+    private sealed record MeasuredOptions(IReadOnlyList<IReadOnlyList<LayerOption>> Layers, long FixedBytes)
+    {
+        public long SmallestBytes => FixedBytes + Layers.Sum(o => o.Min(x => x.Bytes));
+        public long LargestBytes => FixedBytes + Layers.Sum(o => o.Max(x => x.Bytes));
+    }
+
+    private MeasuredOptions MeasureOptions(RunEnvironment run, DistillModel student, IReadOnlyList<PrunableWeight> selected, MaskSet masks)
     {
         var candidates = (spec.CandidateBits ?? (spec.Method == QuantizeMethod.Kmeans ? [1, 2, 3, 4, 5, 6, 8] : [2, 3, 4, 5, 6, 8])).Distinct().Order().ToList();
         var sparsities = (spec.CandidateSparsity ?? [SparsityChoice.Keep]).Distinct().ToList();
@@ -244,8 +355,17 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
             }
         }
         foreach (var why in skipped) run.Log.WriteLine($"[{spec.DisplayName}] allocation: {why}; that option is left out for this layer");
+        return new MeasuredOptions(layerOptions, fixedBytes);
+    }
+
+    /// <summary>The knapsack's choice for <paramref name="target"/> bytes applied: masks set, widths returned.</summary>
+    private Dictionary<string, int> Choose(RunEnvironment run, IReadOnlyList<PrunableWeight> selected, MaskSet masks, MeasuredOptions measured,
+        long target, out AllocationReport report)
+    {
+        var (layerOptions, fixedBytes) = (measured.Layers, measured.FixedBytes);
         var choice = BudgetAllocation.Solve(layerOptions, target - fixedBytes);
-        string targetText = spec.TargetBytes is not null ? $"target_bytes {target}" : $"target_ratio {spec.TargetRatio} ({target} bytes)";
+        string targetText = spec.TargetBytes is not null ? $"target_bytes {target}"
+            : spec.TargetRatio is not null ? $"target_ratio {spec.TargetRatio} ({target} bytes)" : $"budget {target} bytes";
         if (choice is null)
         {
             long smallest = fixedBytes + layerOptions.Sum(o => o.Min(x => x.Bytes));

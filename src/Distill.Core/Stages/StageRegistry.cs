@@ -37,6 +37,7 @@ public sealed class StageRegistry
         r.Register<DistillStageSpec>(s => new DistillStage(s));
         r.Register<PruneStageSpec>(s => new PruneStage(s));
         r.Register<QuantizeStageSpec>(s => new QuantizeStage(s));
+        r.Register<WeightlessStageSpec>(s => new WeightlessStage(s));
         r.Register<ExportStageSpec>(s => new ExportStage(s));
         r.Register<DesignStageSpec>(s => new DesignStage(s));
         r.Register<DesignCheckStageSpec>(s => new DesignCheckStage(s));

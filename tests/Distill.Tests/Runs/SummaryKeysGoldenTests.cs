@@ -126,6 +126,7 @@ public sealed class SummaryKeysGoldenTests(ITestOutputHelper log)
             new PruneStageSpec { Sparsity = 0.5, Train = Steps(4) },
             new QuantizeStageSpec { Name = "qat", Method = QuantizeMethod.Qat, Bits = 4, ActivationBits = 8, Train = Steps(4) },
             new QuantizeStageSpec { Name = "kmeans", Method = QuantizeMethod.Kmeans, Bits = 4, FineTune = false },
+            new WeightlessStageSpec { Name = "weightless", Layers = ["layers.0"], Train = Steps(2) },
             new ExportStageSpec(),
             new PruneStageSpec { Name = "structured", Method = PruneMethod.Structured, Sparsity = 0.5, FineTune = false },
             new QuantizeStageSpec { Name = "allocate", Method = QuantizeMethod.Ptq, TargetRatio = 3, SensitivityBatches = 2 },

@@ -23,9 +23,13 @@ public static class ArtifactEncoder
 
     /// <summary>Format version written. Version 2 added front-coded names, the config encoding byte, N:M combination
     /// positions and scale codebooks; version 3 added exponent-coded scales (flag bit 4), AFFINE values, the header's
-    /// record layout (records without names and shapes) and Huffman tables of 4-bit lengths. The reader still reads
-    /// versions 1 and 2.</summary>
-    public const byte Version = 3;
+    /// record layout (records without names and shapes) and Huffman tables of 4-bit lengths; version 4 added BLOOMIER
+    /// values (Weightless). A file is written at the lowest version that holds its records: version 4 only when it has a
+    /// BLOOMIER record, so every other artifact stays readable by version-3 readers. The reader reads versions 1 to 4.</summary>
+    public const byte Version = 4;
+
+    /// <summary>The version of a file without BLOOMIER records.</summary>
+    public const byte VersionWithoutBloomier = 3;
 
     /// <summary>Config encodings of the header: the UTF-8 JSON as is, or raw DEFLATE (RFC 1951) of it.</summary>
     public const byte ConfigRaw = 0, ConfigDeflate = 1;
@@ -61,6 +65,7 @@ public static class ArtifactEncoder
                       + Varint.Size((ulong)plans.Count) + 1 + (options.TensorNames ? 0 : 4);
         return new ArtifactPlan
         {
+            Version = plans.Any(p => p.Values == ValueKind.Bloomier) ? Version : VersionWithoutBloomier,
             ImplicitLayout = !options.TensorNames, LayoutHash = layoutHash,
             Family = family, ConfigJson = configJson, Activations = activations, Tensors = plans, HeaderBytes = header,
             ConfigEncoding = configEncoding, ConfigPayload = configPayload,
@@ -109,7 +114,7 @@ public static class ArtifactEncoder
         using (var bs = new BufferedStream(fs, 1 << 16))
         {
             bs.Write(Magic);
-            bs.WriteByte(Version);
+            bs.WriteByte(plan.Version);
             WriteString(bs, plan.Family);
             bs.WriteByte(plan.ConfigEncoding);
             Varint.Write(bs, (ulong)plan.ConfigPayload.Length);
@@ -173,8 +178,40 @@ public static class ArtifactEncoder
         foreach (var positions in PositionCandidates(data, shape, nnz, options))
             foreach (var plan in ValueCandidates(name, nameBytes, recordHeader, shape, data, nnz, rowLen, positions, options))
                 if (best is null || plan.PredictedBytes < best.PredictedBytes) best = plan;
+        if (options.Bloomier.TryGetValue(name, out var bloomier))
+        {
+            var plan = BloomierCandidate(name, shape, data, nnz, nameBytes, recordHeader, bloomier);
+            if (plan.PredictedBytes < best!.PredictedBytes) best = plan;
+        }
         return best!;
     }
+
+    /// <summary>The BLOOMIER record of a tensor given its table: u8 t, u8 hashes, varint seed, varint cells, varint K,
+    /// K × f32, then cells × t bits. The table must decode to the tensor exactly (false positives included: the model
+    /// holds what the table decodes to), else the tensor changed after it was encoded and the table no longer fits.</summary>
+    private static TensorPlan BloomierCandidate(string name, long[] shape, float[] data, long nnz, long nameBytes, long recordHeader, BloomierTensor b)
+    {
+        var decoded = b.Decode(data.Length);
+        for (long i = 0; i < data.Length; i++)
+            if (decoded[i] != data[i])
+                throw new ArgumentException(
+                    $"Tensor '{name}' does not decode from its Bloomier table (flat index {i}: table {decoded[i]}, tensor {data[i]}); " +
+                    "the weight changed after the weightless stage encoded it.");
+        var f = b.Filter;
+        if (b.Codebook.Length is 0 || b.Codebook.Length >= 1 << f.ValueBits)
+            throw new ArgumentException($"Tensor '{name}': a Bloomier codebook of {b.Codebook.Length} values does not fit {f.ValueBits}-bit cells (1 .. 2^t − 1).");
+        return new TensorPlan
+        {
+            Name = name, Shape = shape, Values = ValueKind.Bloomier, Positions = PositionKind.All, StoredCount = data.Length, Nonzeros = nnz,
+            Bits = f.ValueBits, Codebook = b.Codebook, Bloomier = b, NameBytes = nameBytes,
+            PredictedBytes = nameBytes + recordHeader + BloomierBytes(b),
+        };
+    }
+
+    /// <summary>Bytes of a BLOOMIER record's params, codebook and cells (the record without name, shape, kinds and flags).</summary>
+    public static long BloomierBytes(BloomierTensor b) =>
+        2 + Varint.Size(b.Filter.Seed) + Varint.Size((ulong)b.Filter.Cells) + Varint.Size((ulong)b.Codebook.Length) + 4L * b.Codebook.Length
+        + CeilBytes((long)b.Filter.Cells * b.Filter.ValueBits);
 
     /// <summary>ceil(log2 m): bits of an offset inside a block of m.</summary>
     public static int OffsetBits(int m) => m <= 1 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(m - 1));
@@ -588,6 +625,15 @@ public static class ArtifactEncoder
                 WriteSingle(s, t.AffineOffset);
                 WriteSingle(s, t.AffineStep);
                 break;
+            case ValueKind.Bloomier:
+                var f = t.Bloomier!.Filter;
+                s.WriteByte((byte)f.ValueBits);
+                s.WriteByte((byte)f.Hashes);
+                Varint.Write(s, f.Seed);
+                Varint.Write(s, (ulong)f.Cells);
+                Varint.Write(s, (ulong)t.Bloomier.Codebook.Length);
+                foreach (float c in t.Bloomier.Codebook) WriteSingle(s, c);
+                break;
         }
         switch (t.Positions)
         {
@@ -616,6 +662,9 @@ public static class ArtifactEncoder
             case ValueKind.I64:
                 Span<byte> b8 = stackalloc byte[8];
                 foreach (long v in t.RawLongs!) { BinaryPrimitives.WriteInt64LittleEndian(b8, v); s.Write(b8); }
+                break;
+            case ValueKind.Bloomier:
+                WriteCodes(s, t.Bloomier!.Filter.Table, t.Bits, null);
                 break;
             default:
                 WriteCodes(s, t.ValueCodes!, t.Bits, t.ValueHuffman);

@@ -33,4 +33,8 @@ public sealed record ArtifactOptions
 
     /// <summary>Linear quantization grids of tensors by name (written by the quantize stage); values are stored as codes on them.</summary>
     public IReadOnlyDictionary<string, LinearQuantParams> Linear { get; init; } = new Dictionary<string, LinearQuantParams>();
+
+    /// <summary>Bloomier tables of tensors by name (written by the weightless stage). Each must decode to its tensor
+    /// exactly; the record is used where it is the smallest encoding of the tensor.</summary>
+    public IReadOnlyDictionary<string, BloomierTensor> Bloomier { get; init; } = new Dictionary<string, BloomierTensor>();
 }

@@ -5,6 +5,9 @@ namespace Distill.Compression.Artifact;
 public sealed class ArtifactPlan
 {
     public required string Family { get; init; }
+
+    /// <summary>Format version the file is written at (<see cref="ArtifactEncoder.Version"/> when it has a BLOOMIER record, else 3).</summary>
+    public byte Version { get; init; } = ArtifactEncoder.VersionWithoutBloomier;
     public required string ConfigJson { get; init; }
 
     /// <summary>How the config is stored: <see cref="ArtifactEncoder.ConfigRaw"/> or <see cref="ArtifactEncoder.ConfigDeflate"/>.</summary>

@@ -12,7 +12,7 @@ namespace Distill.Compression.Artifact;
 /// magic or version, a record that runs past the end, an unknown kind, a position beyond the tensor, bytes left over —
 /// is an <see cref="InvalidDataException"/> naming the file, the byte offset and the tensor; a file that does not
 /// match its <see cref="ArtifactChecksum"/> (when it has one) is refused before decoding. Reads format versions 1
-/// (plain names, plain config), 2 and 3 (exponent-coded scales, AFFINE values).
+/// (plain names, plain config), 2, 3 (exponent-coded scales, AFFINE values) and 4 (BLOOMIER values).
 /// </summary>
 public static class ArtifactReader
 {
@@ -137,6 +137,12 @@ public static class ArtifactReader
         if (!Enum.IsDefined(positions)) throw r.Error($"unknown positions_kind {(int)positions}");
         if ((flags & (version >= 3 ? ~31 : ~15)) != 0) throw r.Error($"unknown flags {flags} for format version {version}");
         if (values == ValueKind.Affine && version < 3) throw r.Error($"values_kind 5 (affine) needs format version 3, the file is version {version}");
+        if (values == ValueKind.Bloomier)
+        {
+            if (version < 4) throw r.Error($"values_kind 6 (bloomier) needs format version 4, the file is version {version}");
+            if (positions != PositionKind.All) throw r.Error("a Bloomier table covers every position: its positions_kind must be 0 (all)");
+            if (flags != 0) throw r.Error($"a Bloomier record has no Huffman-coded or scale streams, but flags are {flags}");
+        }
         bool huffValues = (flags & ArtifactEncoder.FlagValueHuffman) != 0, huffPositions = (flags & ArtifactEncoder.FlagPositionHuffman) != 0;
         bool scaleBook = (flags & ArtifactEncoder.FlagScaleCodebook) != 0, huffScales = (flags & ArtifactEncoder.FlagScaleHuffman) != 0;
         if (scaleBook && values != ValueKind.Linear) throw r.Error("only linear values have scales to store as a codebook (flag 4)");
@@ -148,6 +154,7 @@ public static class ArtifactReader
         LinearQuantParams? linear = null;
         float[]? codebook = null;
         (float Offset, float Step)? affine = null;
+        BloomierTensor? bloomier = null;
         int bits = 0;
         long channelLen = rank >= 1 && shape[0] > 0 ? numel / shape[0] : numel;
         switch (values)
@@ -205,6 +212,9 @@ public static class ArtifactReader
                 if (bits is < 1 or > 16) throw r.Error($"affine code width {bits} is outside 1..16");
                 affine = (r.Single("affine offset"), r.Single("affine step"));
                 if (!float.IsFinite(affine.Value.Offset) || !float.IsFinite(affine.Value.Step)) throw r.Error("the affine offset and step must be finite");
+                break;
+            case ValueKind.Bloomier:
+                bloomier = ReadBloomier(r, out bits);
                 break;
         }
 
@@ -308,6 +318,9 @@ public static class ArtifactReader
                     for (long i = 0; i < storedCount; i++) dense[At(stored, i)] = ArtifactEncoder.AffineValue(codes[i], offset, step);
                     break;
                 }
+                case ValueKind.Bloomier:
+                    dense = bloomier!.Decode(numel);
+                    break;
                 case ValueKind.Linear:
                 {
                     var codes = ReadCodes(r, storedCount, bits, huffValues, "linear codes");
@@ -327,6 +340,32 @@ public static class ArtifactReader
     }
 
     private static long At(long[]? stored, long i) => stored is null ? i : stored[i];
+
+    /// <summary>BLOOMIER params and table: u8 t (1–16), u8 hashes (3), varint seed (32 bits), varint cells (a positive
+    /// multiple of the hashes), varint K (1 … 2^t − 1), K × f32 centroids, cells × t bits.</summary>
+    private static BloomierTensor ReadBloomier(Cursor r, out int bits)
+    {
+        bits = r.Byte("bloomier cell bits");
+        if (bits is < 1 or > 16) throw r.Error($"Bloomier cell width {bits} is outside 1..16");
+        int hashes = r.Byte("bloomier hash count");
+        if (hashes != BloomierFilter.DefaultHashes) throw r.Error($"a Bloomier table with {hashes} hash functions; this reader implements {BloomierFilter.DefaultHashes}");
+        long seed = r.Varint("bloomier seed");
+        if (seed > uint.MaxValue) throw r.Error($"Bloomier seed {seed} does not fit 32 bits");
+        long cells = r.Varint("bloomier cells");
+        if (cells < hashes || cells % hashes != 0) throw r.Error($"a Bloomier table of {cells} cells is not a positive multiple of its {hashes} hash functions");
+        // Checked against the bytes left before anything is allocated: a corrupt count must not allocate gigabytes.
+        if ((cells * bits + 7) / 8 > r.Data.Length - r.Position) throw r.Error($"a Bloomier table of {cells} cells of {bits} bits runs past the end of the file; is it truncated?");
+        long k = r.Varint("bloomier codebook size");
+        if (k < 1 || k >= 1L << bits) throw r.Error($"a Bloomier codebook of {k} entries does not fit {bits}-bit cells (1 .. {(1L << bits) - 1}: one code must mean zero)");
+        var codebook = new float[k];
+        for (long c = 0; c < k; c++)
+        {
+            codebook[c] = r.Single("bloomier centroid");
+            if (!float.IsFinite(codebook[c])) throw r.Error($"Bloomier centroid {c} is not finite");
+        }
+        var table = ReadCodes(r, cells, bits, false, "bloomier cells");
+        return new BloomierTensor(new BloomierFilter(bits, hashes, (uint)seed, table), codebook);
+    }
 
     private static int[] ReadCodes(Cursor r, long count, int width, bool huffman, string what)
     {

@@ -21,6 +21,9 @@ public sealed class TensorPlan
     public int Bits { get; init; }
 
     public float[]? Codebook { get; init; }
+
+    /// <summary>BLOOMIER values: the filter and codebook written (null for other kinds).</summary>
+    public BloomierTensor? Bloomier { get; init; }
     public LinearQuantParams? Linear { get; init; }
 
     /// <summary>Relative indexing: bits per gap entry and the number of entries (gaps plus skips).</summary>
@@ -78,8 +81,9 @@ public sealed class TensorPlan
     internal int PositionBits { get; init; }
 
     /// <summary>One line for logs: "layers.0.weight: codebook 5b, relative 4b (huffman), 12345 B".</summary>
-    public string Describe() =>
-        $"{Name}: {Values.ToString().ToLowerInvariant()}{(Bits > 0 ? $" {Bits}b" : "")}{(ValueHuffman is not null ? " huffman" : "")}, " +
+    public string Describe() => Bloomier is { } b
+        ? $"{Name}: bloomier {b.Filter.ValueBits}b x {b.Filter.Cells} cells, {b.Codebook.Length} centroids, {PredictedBytes} B"
+        : $"{Name}: {Values.ToString().ToLowerInvariant()}{(Bits > 0 ? $" {Bits}b" : "")}{(ValueHuffman is not null ? " huffman" : "")}, " +
         $"{PositionName}{(Positions == PositionKind.Relative ? $" {IndexBits}b" : Positions is PositionKind.NM or PositionKind.NMCombination ? $" {N}:{M}" : "")}" +
         $"{(PositionHuffman is not null ? " huffman" : "")}{(ScaleCodebook is not null ? $", {ScaleCodebook.Length} scales" : "")}" +
         $"{(ScaleSteps > 0 ? $", {ScaleBits}-bit scale exponents" : "")}, {PredictedBytes} B";

@@ -21,4 +21,9 @@ public enum ValueKind : byte
     /// <summary>Integer codes of <c>bits</c> bits on a per-tensor affine grid: value = offset + step · code (format version 3;
     /// the export option <c>float_bits</c> stores biases, norms and embeddings this way instead of as floats — lossy).</summary>
     Affine = 5,
+
+    /// <summary>A Bloomier filter of t-bit cells plus a float32 codebook, at all positions (format version 4, Weightless):
+    /// a position's code is the XOR of its 3 hashed cells and its hashed mask; codes below the codebook's size are
+    /// centroids, the others zero. Lossy: pruned positions can decode to a centroid (false positives).</summary>
+    Bloomier = 6,
 }

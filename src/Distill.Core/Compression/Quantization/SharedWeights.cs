@@ -25,16 +25,38 @@ public sealed class SharedWeights : nn.Module
 
     /// <param name="weights">The weights to share, with the bit width of each (2^bits clusters).</param>
     /// <param name="masks">Pruning masks of those weights (entries with a false mask stay zero and are not clustered).</param>
-    public SharedWeights(IEnumerable<(PrunableWeight Weight, int Bits)> weights, MaskSet masks, bool adam = true) : base("shared_weights")
+    public SharedWeights(IEnumerable<(PrunableWeight Weight, int Bits)> weights, MaskSet masks, bool adam = true)
+        : this(weights, masks, adam, keepValues: false)
+    {
+    }
+
+    /// <summary>Shares the values the weights already take (after an earlier k-means stage): each weight's distinct
+    /// non-zeros are its centroids, unchanged, so fine-tuning moves shared values without re-clustering (a later
+    /// codebook or Bloomier table then has the same number of entries). A weight with more than 256 distinct non-zeros
+    /// is refused: it is not shared yet.</summary>
+    public static SharedWeights OfCurrentValues(IEnumerable<PrunableWeight> weights, MaskSet masks, bool adam = true) =>
+        new(weights.Select(w => (w, 8)), masks, adam, keepValues: true);
+
+    private SharedWeights(IEnumerable<(PrunableWeight Weight, int Bits)> weights, MaskSet masks, bool adam, bool keepValues) : base("shared_weights")
     {
         Adam = adam;
         using var _ = torch.no_grad();
-        foreach (var (w, bits) in weights)
+        foreach (var (w, bits0) in weights)
         {
+            int bits = bits0;
             if (bits is < 1 or > 8) throw new ArgumentOutOfRangeException(nameof(weights), bits, $"'{w.Name}': k-means bits must be 1..8");
             var mask = masks[w.Name];
             var live = w.Weight.detach().masked_select(mask);
-            var (centroids, liveAssign) = KMeans1D.Cluster(live, 1 << bits);
+            Tensor centroids, liveAssign;
+            if (keepValues)
+            {
+                centroids = live.numel() == 0 ? torch.zeros(1, ScalarType.Float32, live.device) : torch.unique(live.to(ScalarType.Float32), sorted: true).output;
+                if (centroids.numel() > 256)
+                    throw new ArgumentException($"'{w.Name}' has {centroids.numel()} distinct non-zeros; share its weights (quantize, method kmeans) before tying them.", nameof(weights));
+                liveAssign = torch.searchsorted(centroids, live.to(ScalarType.Float32));
+                bits = Math.Max(1, (int)Math.Ceiling(Math.Log2(centroids.numel())));
+            }
+            else (centroids, liveAssign) = KMeans1D.Cluster(live, 1 << bits);
             var assign = torch.zeros(w.Weight.shape, ScalarType.Int64, w.Weight.device);
             assign.masked_scatter_(mask, liveAssign);
             var e = new Entry(w.Name, w.Weight, mask, centroids, assign, torch.zeros_like(centroids), torch.zeros_like(centroids), bits);

@@ -20,4 +20,7 @@ public sealed record QuantizeResult : CompressionStageResult
     [JsonPropertyName("activation_bits"), JsonPropertyOrder(14), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? ActivationBits { get; init; }
 
     [JsonPropertyName("allocation"), JsonPropertyOrder(15), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public AllocationReport? Allocation { get; init; }
+
+    /// <summary>The target-accuracy search (<c>max_accuracy_drop</c>); null otherwise.</summary>
+    [JsonPropertyName("accuracy_search"), JsonPropertyOrder(16), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public AccuracySearchReport? AccuracySearch { get; init; }
 }

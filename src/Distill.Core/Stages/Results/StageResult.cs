@@ -16,6 +16,7 @@ namespace Distill.Stages.Results;
 [JsonDerivedType(typeof(DistillResult), "distill")]
 [JsonDerivedType(typeof(PruneResult), "prune")]
 [JsonDerivedType(typeof(QuantizeResult), "quantize")]
+[JsonDerivedType(typeof(WeightlessResult), "weightless")]
 [JsonDerivedType(typeof(ExportResult), "export")]
 [JsonDerivedType(typeof(DesignResult), "design")]
 [JsonDerivedType(typeof(DesignCheckResult), "design_check")]
