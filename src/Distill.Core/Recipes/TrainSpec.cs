@@ -26,7 +26,16 @@ public sealed record TrainSpec : ITrainSettings
     /// <summary>Optimizer steps; null when <c>epochs</c> is given.</summary>
     [Bounds(1, int.MaxValue)] public int? Steps { get; init; }
 
+    /// <summary>Examples per optimizer step, whatever <c>grad_accum_steps</c> is.</summary>
     [Bounds(1, 65536)] public int BatchSize { get; init; } = 64;
+
+    /// <summary>
+    /// Gradient accumulation: each step's <c>batch_size</c> examples run as this many micro-batches (sizes differing by at
+    /// most one; at most <c>batch_size</c>), one at a time, their gradients summed before the optimizer step. Steps, epochs,
+    /// the schedule, logging and checkpoints all count optimizer steps, so only memory changes: the loss and the weights
+    /// equal the whole batch's for losses that are means over examples (see the trainer for where it is not exact).
+    /// </summary>
+    [Bounds(1, 65536)] public int GradAccumSteps { get; init; } = 1;
 
     /// <summary>Evaluate every N steps (and always at the end of the stage); null = only at the end.</summary>
     [Bounds(1, int.MaxValue)] public int? EvalEvery { get; init; }
