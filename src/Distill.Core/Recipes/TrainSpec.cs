@@ -61,6 +61,7 @@ public sealed record TrainSpec : ITrainSettings
     /// <c>bf16</c>: the trained model, its projectors and (in distill stages) the teacher run in bfloat16 — about 2× faster
     /// matmuls on CPUs with AVX512-BF16 — while the optimizer updates fp32 master copies of the weights (bf16 keeps 8
     /// significant bits, too few for small updates to survive). Losses are reduced in fp32. Saved models are bf16.
+    /// <c>auto</c>: bf16 where the CPU has native bf16, else fp32 (<see cref="PrecisionChoice"/>); bf16 without it is warned about.
     /// </summary>
     public Precision Precision { get; init; } = Precision.Fp32;
 

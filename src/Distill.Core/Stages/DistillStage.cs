@@ -37,7 +37,7 @@ public sealed class DistillStage(DistillStageSpec spec) : IStage
         using var cache = run.Recipe.Distill.Cache is { } cacheSpec ? PrepareCache(run, teacher, terms, cacheSpec, train) : null;
         double cacheSeconds = clock.Elapsed.TotalSeconds;
         // The cache (if any) is built from the fp32 teacher; with precision bf16 the teacher then runs in bf16 (and stays so).
-        MixedPrecision.For(run.TrainFor(spec).Precision).Convert(teacher);
+        MixedPrecision.For(run.TrainFor(spec).Precision, run.Device).Convert(teacher);
         using var objective = new DistillObjective(teacher, terms, cache);
         var result = StageTraining.Train<DistillResult>(run, spec, student, objective,
                 trainData: cache is null ? transfer : new IndexedDataset(train))
