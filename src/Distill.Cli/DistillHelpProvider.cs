@@ -26,6 +26,8 @@ public sealed class DistillHelpProvider(ICommandAppSettings settings) : HelpProv
         ["onnx"] = () => ImportOnnxCommand.Details,
         ["profile"] = () => ProfileCommand.Details,
         ["bench"] = () => BenchCommand.Details,
+        ["build"] = () => CacheBuildCommand.Details,
+        ["merge"] = () => CacheMergeCommand.Details,
     };
 
     public override IEnumerable<IRenderable> GetFooter(ICommandModel model, ICommandInfo? command)

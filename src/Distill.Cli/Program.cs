@@ -6,6 +6,7 @@ using Spectre.Console.Cli;
 
 // Parsing, --help and usage errors come from Spectre.Console.Cli; each command's details and the exit codes are the
 // help footer (DistillHelpProvider). Exceptions propagate so that usage errors map to exit code 2 here.
+NativeAllocator.Configure(); // before any tensor is allocated: see its doc (RSS that stays flat)
 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
 if (Console.IsOutputRedirected) console.Profile.Width = 120; // logs and pipes: wrap help at a readable width, not 80
 var app = new CommandApp();
@@ -34,6 +35,14 @@ app.Configure(config =>
         import.SetDescription("bring a model from another format in as a HuggingFace folder (formats: onnx)");
         import.AddCommand<ImportOnnxCommand>("onnx").WithDescription(ImportOnnxCommand.Summary)
             .WithExample("import", "onnx", "model.onnx", "--out", "models/my-bert", "--vocab", "vocab.txt");
+    });
+    config.AddBranch("cache", cache =>
+    {
+        cache.SetDescription("build the teacher-output cache outside a run, in shards on several machines (build, merge)");
+        cache.AddCommand<CacheBuildCommand>("build").WithDescription(CacheBuildCommand.Summary)
+            .WithExample("cache", "build", "recipes/my-recipe.yaml", "--shard", "0/8");
+        cache.AddCommand<CacheMergeCommand>("merge").WithDescription(CacheMergeCommand.Summary)
+            .WithExample("cache", "merge", "recipes/my-recipe.yaml");
     });
     config.AddCommand<ProfileCommand>("profile").WithDescription(ProfileCommand.Summary)
         .WithExample("profile", "recipes/hakd-mnist.yaml", "--all");
@@ -67,6 +76,8 @@ catch (Exception e) when (e is CommandAppException or UsageException)
     if (known && message.StartsWith("Unknown command '", StringComparison.Ordinal))
         message = command == "import"
             ? $"'distill import' reads the formats: onnx; not {message["Unknown command ".Length..].TrimEnd('.')}."
+            : command == "cache"
+            ? $"'distill cache' has the commands build and merge; not {message["Unknown command ".Length..].TrimEnd('.')}."
             : $"'distill {command}' takes no argument {message["Unknown command ".Length..].TrimEnd('.')}.";
     Console.Error.WriteLine($"error: {message}");
     Console.Error.WriteLine(known ? $"Run 'distill {command} --help' for its options." : "Run 'distill --help' for the commands.");

@@ -45,6 +45,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         var overrides = settings.Set ?? [];
         var (recipe, errors) = RecipeValidation.Check(recipePath, overrides);
         if (errors.Count > 0) return RecipeErrors.Report(errors, Console.Error);
+        foreach (var warning in RecipeWarnings.For(recipe!)) Console.Error.WriteLine($"warning: {warning}");
 
         string runDir = Path.GetFullPath(settings.Out
                                          ?? recipe!.Output.Dir

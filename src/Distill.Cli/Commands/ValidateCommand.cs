@@ -36,6 +36,7 @@ public sealed class ValidateCommand : Command<ValidateCommand.Settings>
         var (recipe, errors) = RecipeValidation.Check(settings.Recipe, settings.Set ?? []);
         if (errors.Count > 0) return RecipeErrors.Report(errors, Console.Error);
         using (RunInputs.Check(recipe!)) { } // data files and weights, as 'run' checks them before it writes anything
+        foreach (var warning in RecipeWarnings.For(recipe!)) Console.Error.WriteLine($"warning: {warning}");
         Console.WriteLine($"{settings.Recipe}: valid. Stages: {string.Join(" → ", recipe!.Stages.Select(s => $"{s.DisplayName} ({s.Kind})"))}.");
         return ExitCodes.Success;
     }

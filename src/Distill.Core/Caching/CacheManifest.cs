@@ -23,6 +23,18 @@ public sealed record CacheManifest
 
     public int Attentions { get; init; }
     public double BuildSeconds { get; init; }
+
+    /// <summary>Examples per second of the teacher pass that built it (the build's examples over its seconds; a merged
+    /// cache: all examples over the shards' summed seconds); null in caches built before it was recorded.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? BuildExamplesPerSecond { get; init; }
+
+    /// <summary>Set in a shard's manifest only (<see cref="CacheShards"/>): which shard, and its first example.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public CacheShard? Shard { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? ShardFrom { get; init; }
+
+    /// <summary>Examples of the whole training set a shard is part of.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? ShardOfExamples { get; init; }
     public string CreatedUtc { get; init; } = DateTime.UtcNow.ToString("O");
 
     internal static readonly JsonSerializerOptions Json = new()

@@ -88,11 +88,14 @@ public sealed unsafe class TeacherCache : IDisposable
 
     public CacheManifest Manifest { get; }
 
-    /// <summary>True when this cache was (re)built by <see cref="OpenOrBuild"/> rather than reused.</summary>
+    /// <summary>True when this cache was (re)built by <c>OpenOrBuild</c> rather than reused.</summary>
     public bool Built { get; private init; }
 
     /// <summary>Why it was built: "no cache yet", or the components whose hashes changed.</summary>
     public string? BuildReason { get; private init; }
+
+    /// <summary>True when <c>OpenOrBuild</c> merged shards (built by other processes) instead of running the teacher.</summary>
+    public bool Merged { get; private init; }
 
     /// <summary>Seconds spent building (hashing excluded); 0 when reused.</summary>
     public double BuildSeconds { get; private init; }
@@ -128,7 +131,16 @@ public sealed unsafe class TeacherCache : IDisposable
     /// (eval mode, no gradients) over every example of <paramref name="train"/> in index order and writes a new one.
     /// </summary>
     public static TeacherCache OpenOrBuild(string dir, TeacherCacheKey key, DistillModel teacher, IDataset train,
-        TeacherNeeds needs, TeacherCacheSpec spec, int batchSize, Device device)
+        TeacherNeeds needs, TeacherCacheSpec spec, int batchSize, Device device) =>
+        OpenOrBuild(dir, key, teacher, train, needs, spec, new CacheBuildSettings(batchSize), device);
+
+    /// <summary>
+    /// Reuses the cache in <paramref name="dir"/> when its hashes equal <paramref name="key"/>; else merges the shards in
+    /// <see cref="CacheShards.Folder"/> when there are any (an incomplete or stale set is an error naming the fix);
+    /// else builds it (<see cref="CacheBuildSettings"/>).
+    /// </summary>
+    public static TeacherCache OpenOrBuild(string dir, TeacherCacheKey key, DistillModel teacher, IDataset train,
+        TeacherNeeds needs, TeacherCacheSpec spec, CacheBuildSettings settings, Device device)
     {
         string reason = "no cache yet";
         if (CacheManifest.TryRead(dir) is { } existing)
@@ -151,7 +163,15 @@ public sealed unsafe class TeacherCache : IDisposable
             }
         }
         var clock = Stopwatch.StartNew();
-        var manifest = Build(dir, key, teacher, train, needs, spec, batchSize, device);
+        if (CacheShards.Any(dir))
+        {
+            var merged = CacheShards.Merge(dir, key, train.Count);
+            return new TeacherCache(dir, merged)
+            {
+                Built = true, BuildReason = $"merged {CacheShards.Folder(dir)} ({reason})", BuildSeconds = clock.Elapsed.TotalSeconds, Merged = true,
+            };
+        }
+        var manifest = Build(dir, key, teacher, train, needs, spec, settings, device);
         return new TeacherCache(dir, manifest) { Built = true, BuildReason = reason, BuildSeconds = clock.Elapsed.TotalSeconds };
     }
 
@@ -287,84 +307,20 @@ public sealed unsafe class TeacherCache : IDisposable
     }
 
     private static CacheManifest Build(string dir, TeacherCacheKey key, DistillModel teacher, IDataset train,
-        TeacherNeeds needs, TeacherCacheSpec spec, int batchSize, Device device)
+        TeacherNeeds needs, TeacherCacheSpec spec, CacheBuildSettings settings, Device device)
     {
-        var clock = Stopwatch.StartNew();
         string full = Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar);
         string tmp = $"{full}.building-{Environment.ProcessId}";
         if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
         Directory.CreateDirectory(tmp);
-        var streams = new Dictionary<string, FileStream>(StringComparer.Ordinal);
-        var entries = new List<CacheEntry>();
-        var lengths = new List<int>(train.Count);
-        bool anyTokenEntry = false;
-        bool wasTraining = teacher.training, hadAttentions = teacher.OutputAttentions;
-        using var taps = FeatureTaps.Attach(teacher, needs.Taps);
         try
         {
-            teacher.eval();
-            teacher.OutputAttentions = needs.AttentionLayers.Count > 0;
-            int hiddenCount = 0, attentionCount = 0;
-            var order = Enumerable.Range(0, train.Count).ToArray();
-            for (int start = 0; start < train.Count; start += batchSize)
-            {
-                using var scope = torch.NewDisposeScope();
-                using var noGrad = torch.no_grad();
-                int n = Math.Min(batchSize, train.Count - start);
-                var batch = train.GetBatch(order.AsSpan(start, n)).To(device);
-                var output = teacher.call(batch);
-                hiddenCount = output.HiddenStates.Count;
-                attentionCount = output.Attentions.Count;
-                // Real tokens only when no term reads padded positions; otherwise fixed shapes, as fixed-length padding gives.
-                var batchLengths = needs.PaddedTokenReaders.Count == 0 ? RealTokens(batch, start) : null;
-                if (batchLengths is not null) lengths.AddRange(batchLengths);
-                foreach (var (name, tensor) in Selected(output, taps.Features, needs))
-                {
-                    int[]? tokenAxes = batchLengths is null ? null : TokenAxesOf(name, tensor, batch["attention_mask"].shape[1]);
-                    long[] shape = tensor.shape[1..];
-                    if (tokenAxes is not null) foreach (int axis in tokenAxes) shape[axis] = -1;
-                    var entry = entries.FirstOrDefault(e => e.Name == name);
-                    if (entry is null)
-                    {
-                        entry = new CacheEntry
-                        {
-                            Name = name, Shape = shape, TokenAxes = tokenAxes, File = FileName(name, entries.Count),
-                            Parts = tokenAxes is null ? CacheCodec.Parts(name, shape, spec.Encoding, spec.TopK) : [],
-                        };
-                        anyTokenEntry |= tokenAxes is not null;
-                        entries.Add(entry);
-                        streams[name] = new FileStream(Path.Combine(tmp, entry.File), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
-                    }
-                    else if (!entry.Shape.SequenceEqual(shape) || (entry.TokenAxes is null) != (tokenAxes is null))
-                    {
-                        string fix = needs.PaddedTokenReaders.Count > 0 && (name.StartsWith("hidden:", StringComparison.Ordinal) || name.StartsWith("attention:", StringComparison.Ordinal))
-                            ? $"Loss term(s) {string.Join(", ", needs.PaddedTokenReaders.Select(t => $"'{t}'"))} compare padded positions too, so the " +
-                              "cache cannot store the real tokens alone; set mask_padding: true on those hidden_mse terms (padded tokens left out of " +
-                              "the mean), pad every example to one length, or remove distill.cache."
-                            : "Text hidden states and attention maps are stored at each example's token count (−1 above), but other outputs " +
-                              "(module taps, audio frames) need one shape: read hidden states instead of a tapped module, pad to one length, or remove distill.cache.";
-                        throw new TeacherCacheException(
-                            $"distill.cache: the teacher's '{name}' output is ({string.Join(", ", entry.Shape)}) per example in one batch and " +
-                            $"({string.Join(", ", shape)}) in another (text batches are padded to their longest example). {fix}");
-                    }
-                    if (entry.TokenAxes is null)
-                        WriteRecords(streams[name], CacheCodec.Encode(tensor, entry, spec.Encoding, spec.TopK), entry, n);
-                    else
-                        WriteTokenRecords(streams[name], tensor, entry, batchLengths!, spec);
-                }
-            }
-            foreach (var s in streams.Values) s.Dispose();
-            streams.Clear();
-            if (anyTokenEntry)
-            {
-                var bytes = new byte[4 * lengths.Count];
-                for (int i = 0; i < lengths.Count; i++) System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4 * i), lengths[i]);
-                File.WriteAllBytes(Path.Combine(tmp, TokenLengthsFile), bytes);
-            }
+            var written = TeacherCacheBuilder.Build(tmp, teacher, train, needs, spec, settings, 0, train.Count, device, "");
             var manifest = new CacheManifest
             {
-                Count = train.Count, Encoding = spec.Encoding, TopK = spec.TopK, Key = key, Entries = entries,
-                HiddenStates = hiddenCount, Attentions = attentionCount, BuildSeconds = clock.Elapsed.TotalSeconds,
+                Count = train.Count, Encoding = spec.Encoding, TopK = spec.TopK, Key = key, Entries = written.Entries,
+                HiddenStates = written.HiddenStates, Attentions = written.Attentions, BuildSeconds = written.Seconds,
+                BuildExamplesPerSecond = written.Seconds > 0 ? train.Count / written.Seconds : null,
             };
             manifest.Write(tmp);
             Replace(full, tmp);
@@ -372,94 +328,13 @@ public sealed unsafe class TeacherCache : IDisposable
         }
         catch
         {
-            foreach (var s in streams.Values) s.Dispose();
             if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
             throw;
         }
-        finally
-        {
-            teacher.OutputAttentions = hadAttentions;
-            teacher.train(wasTraining);
-        }
-    }
-
-    /// <summary>
-    /// Each example's real tokens (the attention mask's row sums) when the batch is text with a (B, T) mask; null otherwise.
-    /// The mask must mark a prefix (padding on the right, as the tokenizer pads), else the real tokens are not a prefix to store.
-    /// </summary>
-    private static int[]? RealTokens(Batch batch, int start)
-    {
-        if (batch.Optional("attention_mask") is not { } mask || mask.dim() != 2 || !batch.Inputs.ContainsKey("input_ids")) return null;
-        var m = mask.cpu().to(ScalarType.Int64);                                                   // (B, T)
-        var lengths = m.sum(1);                                                                    // (B)
-        var prefix = torch.arange(m.shape[1]).unsqueeze(0) < lengths.unsqueeze(1);                 // (B, T): the first ℓ_b positions
-        if (!m.eq(prefix.to(ScalarType.Int64)).all().item<bool>())
-            throw new TeacherCacheException(
-                $"distill.cache: the attention_mask of training examples {start}..{start + m.shape[0] - 1} is not 1s followed by 0s " +
-                "(left padding, or gaps), so the real tokens are not a prefix to store; pad on the right, or remove distill.cache.");
-        return [.. lengths.data<long>().Select(l => checked((int)l))];
-    }
-
-    /// <summary>Token axes of a per-example output: (T, D) hidden states → [0]; (heads, T, T) attention maps → [1, 2]; others none.</summary>
-    private static int[]? TokenAxesOf(string name, Tensor tensor, long tokens)
-    {
-        if (name.StartsWith("hidden:", StringComparison.Ordinal) && tensor.dim() == 3 && tensor.shape[1] == tokens) return [0];
-        if (name.StartsWith("attention:", StringComparison.Ordinal) && tensor.dim() == 4 && tensor.shape[2] == tokens && tensor.shape[3] == tokens) return [1, 2];
-        return null;
-    }
-
-    /// <summary>Writes each example of a token entry's batch (B, ...) cut to its real tokens, in example order.</summary>
-    private static void WriteTokenRecords(FileStream stream, Tensor batch, CacheEntry entry, int[] lengths, TeacherCacheSpec spec)
-    {
-        for (int b = 0; b < lengths.Length; b++)
-        {
-            var one = entry.AtLength(lengths[b], spec.Encoding, spec.TopK);
-            var x = batch.narrow(0, b, 1);                                                   // (1, ...shape at T)
-            foreach (int axis in entry.TokenAxes!) x = x.narrow(axis + 1, 0, lengths[b]);    // (1, ...shape at ℓ_b)
-            WriteRecords(stream, CacheCodec.Encode(x.contiguous(), one, spec.Encoding, spec.TopK), one, 1);
-        }
-    }
-
-    /// <summary>The tensors to store, in a fixed order: logits, taps, hidden states, attention maps.</summary>
-    private static IEnumerable<(string Name, Tensor Tensor)> Selected(ModelOutput output, IReadOnlyDictionary<string, Tensor> features, TeacherNeeds needs)
-    {
-        yield return ("logits", output.Logits);
-        foreach (var path in needs.Taps)
-            yield return ($"tap:{path}", features.TryGetValue(path, out var f) ? f : throw new TeacherCacheException(
-                $"distill.cache: the teacher module '{path}' produced no output (it must be called through .call so its hook fires)."));
-        foreach (int i in needs.HiddenLayers)
-            yield return ($"hidden:{i}", i < output.HiddenStates.Count ? output.HiddenStates[i] : throw new TeacherCacheException(
-                $"distill.cache: the loss terms read teacher hidden state {i}, but the teacher returned {output.HiddenStates.Count}."));
-        foreach (int i in needs.AttentionLayers)
-            yield return ($"attention:{i}", i < output.Attentions.Count ? output.Attentions[i] : throw new TeacherCacheException(
-                $"distill.cache: the loss terms read teacher attention map {i + 1}, but the teacher returned {output.Attentions.Count}."));
-    }
-
-    private static string FileName(string name, int index)
-    {
-        var safe = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_').ToArray());
-        return $"{index:D2}-{safe}.bin";
-    }
-
-    private static void WriteRecords(FileStream stream, List<Tensor> parts, CacheEntry entry, int n)
-    {
-        var record = new byte[entry.RecordBytes * n];
-        long offset = 0;
-        for (int j = 0; j < parts.Count; j++)
-        {
-            long pb = entry.Parts[j].Bytes;
-            var src = parts[j].bytes;
-            if (src.Length != pb * n)
-                throw new InvalidOperationException($"Teacher cache: part '{entry.Parts[j].Name}' of '{entry.Name}' encoded to {src.Length} bytes, expected {pb * n}.");
-            for (int i = 0; i < n; i++)
-                src.Slice((int)(i * pb), (int)pb).CopyTo(record.AsSpan((int)(i * entry.RecordBytes + offset), (int)pb));
-            offset += pb;
-        }
-        stream.Write(record);
     }
 
     /// <summary>Moves the finished folder into place. An existing folder is replaced only if it holds nothing but a cache.</summary>
-    private static void Replace(string dir, string tmp)
+    internal static void Replace(string dir, string tmp)
     {
         if (Directory.Exists(dir))
         {

@@ -23,6 +23,7 @@ public sealed record TeacherCacheSpec
     /// several runs is reused while its hashes match.</summary>
     public string? Dir { get; init; }
 
-    /// <summary>Examples per teacher forward pass while building; null = <c>data.eval_batch_size</c>.</summary>
+    /// <summary>Examples per teacher forward pass while building (similar lengths together, windows of 16 batches);
+    /// null = <c>data.eval_batch_size</c> up to 64.</summary>
     [Bounds(1, 65536)] public int? BatchSize { get; init; }
 }

@@ -173,12 +173,13 @@ public static class RecipeLoader
         CheckUniqueNames(recipe.Distill.Terms, t => t.DisplayName, t => t.Name is null ? "kind" : "name", "loss term", source);
 
         bool topTrainBroken = source.Errors.Any(e => e.KeyPath == "train");
-        if (!topTrainBroken) CheckDevice(recipe.Train, source);
+        if (!topTrainBroken) { CheckDevice(recipe.Train, source); CheckAccumulation(recipe.Train, source); }
         foreach (var stage in recipe.Stages)
         {
             if (stage.Train is not { } train || !source.TryGetSource(train, out var trainNode, out var trainPath)) continue;
             if (topTrainBroken || source.Errors.Any(e => e.KeyPath == trainPath)) continue;
             CheckDevice(train, source);
+            CheckAccumulation(train, source);
             if (new[] { "train.epochs", "train.steps", $"{trainPath}.epochs", $"{trainPath}.steps" }.Any(source.HasErrorsUnder)) continue;
             if (train.Epochs is null && train.Steps is null)
                 source.Add(trainNode, lengthPaths.GetValueOrDefault(trainNode, trainPath),
@@ -341,6 +342,16 @@ public static class RecipeLoader
         var (node, path) = source.Locate(train, "device");
         if (source.HasErrorsUnder(path)) return;
         source.Add(node, path, $"expected cpu, cuda or cuda:N (e.g. cuda:0), got '{train.Device}'");
+    }
+
+    /// <summary>Each micro-batch needs at least one example.</summary>
+    private static void CheckAccumulation(TrainSpec train, RecipeSource source)
+    {
+        if (train.GradAccumSteps <= train.BatchSize) return;
+        var (node, path) = source.Locate(train, "grad_accum_steps");
+        if (source.HasErrorsUnder(path)) return;
+        source.Add(node, path,
+            $"{train.GradAccumSteps} micro-batches cannot split a batch_size of {train.BatchSize} (each needs an example): set grad_accum_steps to at most {train.BatchSize}, or raise batch_size");
     }
 
     /// <summary>Stage kinds that run without a teacher, so a recipe of only these may leave the teacher out.</summary>

@@ -26,7 +26,16 @@ public sealed record TrainSpec : ITrainSettings
     /// <summary>Optimizer steps; null when <c>epochs</c> is given.</summary>
     [Bounds(1, int.MaxValue)] public int? Steps { get; init; }
 
+    /// <summary>Examples per optimizer step, whatever <c>grad_accum_steps</c> is.</summary>
     [Bounds(1, 65536)] public int BatchSize { get; init; } = 64;
+
+    /// <summary>
+    /// Gradient accumulation: each step's <c>batch_size</c> examples run as this many micro-batches (sizes differing by at
+    /// most one; at most <c>batch_size</c>), one at a time, their gradients summed before the optimizer step. Steps, epochs,
+    /// the schedule, logging and checkpoints all count optimizer steps, so only memory changes: the loss and the weights
+    /// equal the whole batch's for losses that are means over examples (see the trainer for where it is not exact).
+    /// </summary>
+    [Bounds(1, 65536)] public int GradAccumSteps { get; init; } = 1;
 
     /// <summary>Evaluate every N steps (and always at the end of the stage); null = only at the end.</summary>
     [Bounds(1, int.MaxValue)] public int? EvalEvery { get; init; }
@@ -52,6 +61,7 @@ public sealed record TrainSpec : ITrainSettings
     /// <c>bf16</c>: the trained model, its projectors and (in distill stages) the teacher run in bfloat16 — about 2× faster
     /// matmuls on CPUs with AVX512-BF16 — while the optimizer updates fp32 master copies of the weights (bf16 keeps 8
     /// significant bits, too few for small updates to survive). Losses are reduced in fp32. Saved models are bf16.
+    /// <c>auto</c>: bf16 where the CPU has native bf16, else fp32 (<see cref="PrecisionChoice"/>); bf16 without it is warned about.
     /// </summary>
     public Precision Precision { get; init; } = Precision.Fp32;
 

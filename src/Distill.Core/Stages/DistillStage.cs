@@ -37,7 +37,7 @@ public sealed class DistillStage(DistillStageSpec spec) : IStage
         using var cache = run.Recipe.Distill.Cache is { } cacheSpec ? PrepareCache(run, teacher, terms, cacheSpec, train) : null;
         double cacheSeconds = clock.Elapsed.TotalSeconds;
         // The cache (if any) is built from the fp32 teacher; with precision bf16 the teacher then runs in bf16 (and stays so).
-        MixedPrecision.For(run.TrainFor(spec).Precision).Convert(teacher);
+        MixedPrecision.For(run.TrainFor(spec).Precision, run.Device).Convert(teacher);
         using var objective = new DistillObjective(teacher, terms, cache);
         var result = StageTraining.Train<DistillResult>(run, spec, student, objective,
                 trainData: cache is null ? transfer : new IndexedDataset(train))
@@ -51,6 +51,7 @@ public sealed class DistillStage(DistillStageSpec spec) : IStage
             TeacherCache = cache.Built ? "built" : "reused",
             TeacherCacheSeconds = cacheSeconds,
             TeacherCacheMb = cache.DataBytes / 1e6,
+            TeacherCacheExamplesPerSecond = cache.Built ? cache.Manifest.BuildExamplesPerSecond : null,
         }, student);
     }
 
@@ -61,13 +62,36 @@ public sealed class DistillStage(DistillStageSpec spec) : IStage
         Transfer = transfer is null ? null : JsonSerializer.Serialize(transfer),
     };
 
-    private static TeacherCache PrepareCache(RunEnvironment run, DistillModel teacher, IReadOnlyList<Losses.ILossTerm> terms, TeacherCacheSpec cacheSpec, IDataset train)
+    private static TeacherCache PrepareCache(RunEnvironment run, DistillModel teacher, IReadOnlyList<Losses.ILossTerm> terms, TeacherCacheSpec cacheSpec, IDataset train) =>
+        TeacherCacheSetup.Prepare(teacher, terms, cacheSpec, train, CacheData(run.Recipe.Data, run.Recipe.Train.Seed, run.Recipe.Distill.Transfer), CacheDir(run, cacheSpec),
+            run.Recipe.Data.EvalBatchSize, run.Device, run.Log)!;
+
+    /// <summary>The cache folder: <c>&lt;run&gt;/teacher_cache</c>, or <c>distill.cache.dir</c> relative to the recipe file (shared by the runs of several recipes).</summary>
+    public static string CacheDir(RunEnvironment run, TeacherCacheSpec cacheSpec) => cacheSpec.Dir is null
+        ? Path.Combine(run.RunDir, "teacher_cache")
+        : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(run.RecipePath)) ?? ".", cacheSpec.Dir));
+
+    /// <summary>
+    /// <c>distill cache build</c>: what <see cref="Run"/> does up to the cache (the student for the terms' shapes, the
+    /// transfer set), then builds the cache (or, with <paramref name="shard"/>, one shard of it) without training.
+    /// </summary>
+    public CacheBuildOutcome BuildCache(StageInputs inputs, CacheShard? shard)
     {
-        // Default: inside the run; a given dir is relative to the recipe file (shared by the runs of several recipes).
-        string dir = cacheSpec.Dir is null
-            ? Path.Combine(run.RunDir, "teacher_cache")
-            : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(run.RecipePath)) ?? ".", cacheSpec.Dir));
-        return TeacherCacheSetup.Prepare(teacher, terms, cacheSpec, train, CacheData(run.Recipe.Data, run.Recipe.Train.Seed, run.Recipe.Distill.Transfer), dir,
-            run.Recipe.Data.EvalBatchSize, run.Device, run.Log);
+        var run = inputs.Run;
+        var teacher = inputs.Teacher ?? throw new InvalidOperationException(
+            $"Stage '{spec.DisplayName}' needs a teacher: set teacher.pretrained or teacher.checkpoint to build its cache alone.");
+        if (teacher.parameters().Any(p => p.dtype != torch.ScalarType.Float32)) teacher.to(torch.ScalarType.Float32);
+        var cacheSpec = run.Recipe.Distill.Cache ?? throw new InvalidOperationException("The recipe has no distill.cache section.");
+        var init = ParamInit.Seeded(run.TrainFor(spec).Seed);
+        var (student, _) = inputs.BuildStudent(init);
+        var terms = DistillTerms.Build(run, spec.DisplayName, student, teacher, init);
+        var transfer = run.Recipe.Distill.Transfer is { } transferSpec
+            ? TransferSetup.Build(run.FullTrainData, run.Recipe.Data.TrainLimit, run.Recipe.Train.Seed, transferSpec, teacher, run.Recipe.Data.Tokenizer)
+            : null;
+        string dir = CacheDir(run, cacheSpec);
+        using var cache = TeacherCacheSetup.Prepare(teacher, terms, cacheSpec, transfer ?? run.TrainData,
+            CacheData(run.Recipe.Data, run.Recipe.Train.Seed, run.Recipe.Distill.Transfer), dir, run.Recipe.Data.EvalBatchSize, run.Device, run.Log, shard);
+        return new CacheBuildOutcome(shard is null ? dir : Path.Combine(CacheShards.Folder(dir), shard.FolderName), cache?.Built ?? true,
+            cache?.Manifest.Count, cache?.Manifest.BuildExamplesPerSecond);
     }
 }

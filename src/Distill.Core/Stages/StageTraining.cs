@@ -21,7 +21,9 @@ internal static class StageTraining
     {
         var spec = run.TrainFor(stage);
         var clock = Stopwatch.StartNew();
-        var precision = MixedPrecision.For(spec.Precision);
+        var precision = MixedPrecision.For(spec.Precision, run.Device);
+        if (spec.Precision == Precision.Auto)
+            run.Log.WriteLine($"[{stage.DisplayName}] precision auto: {precision.Name} ({(precision.Precision == Precision.Bf16 ? "this CPU multiplies bf16 natively" : "bf16 is not native here")})");
         precision.Convert(model, objective.Trainable); // before the parameters are listed: to(dtype) replaces them
         var parameters = model.parameters().Concat(objective.Trainable?.parameters() ?? []).Where(p => p.requires_grad);
         using var optimizer = precision.CreateOptimizer(spec, parameters);
@@ -63,6 +65,7 @@ internal static class StageTraining
             Steps = session.Step,
             BestAccuracy = session.BestAccuracy,
             ModelDir = run.RelativeModelDir(stage),
+            Precision = precision.Name,
         };
     }
 

@@ -18,7 +18,14 @@ public interface ITrainSettings : IOptimizerSettings
     /// <summary>Optimizer steps; null when <see cref="Epochs"/> is given.</summary>
     int? Steps { get; }
 
+    /// <summary>Examples per optimizer step (split into <see cref="GradAccumSteps"/> micro-batches).</summary>
     int BatchSize { get; }
+
+    /// <summary>
+    /// Micro-batches each optimizer step's <see cref="BatchSize"/> examples are split into, their gradients summed before
+    /// the step (see <see cref="Trainer"/>): the memory of a smaller batch, the result of the whole one. 1 = no accumulation.
+    /// </summary>
+    int GradAccumSteps { get; }
 
     /// <summary>Evaluate every N steps (and always at the end); null = only at the end.</summary>
     int? EvalEvery { get; }

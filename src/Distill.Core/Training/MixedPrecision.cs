@@ -17,9 +17,15 @@ public sealed class MixedPrecision
 {
     private MixedPrecision(Precision precision) => Precision = precision;
 
+    /// <summary>Fp32 or Bf16 (never Auto: resolved when created).</summary>
     public Precision Precision { get; }
 
-    public static MixedPrecision For(Precision precision) => new(precision);
+    /// <summary>The name summary.json records: <c>fp32</c> or <c>bf16</c>.</summary>
+    public string Name => Precision == Precision.Bf16 ? "bf16" : "fp32";
+
+    /// <summary>The precision to train in on <paramref name="device"/> (null = CPU), <c>auto</c> resolved by <see cref="PrecisionChoice.Resolve"/> for this machine.</summary>
+    public static MixedPrecision For(Precision precision, Device? device = null) =>
+        new(PrecisionChoice.Resolve(precision, device is null || device.type == DeviceType.CPU, CpuBf16Support.ThisMachine));
 
     /// <summary>The dtype models and float inputs run in.</summary>
     public ScalarType DType => Precision == Precision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;

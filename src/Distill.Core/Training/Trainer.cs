@@ -12,6 +12,8 @@ namespace Distill.Training;
 /// Determinism: the example order of epoch e is a permutation drawn from (seed, e), the model's training randomness comes
 /// from the session's generator, and that generator's state is part of a checkpoint, so N steps + resume + M steps
 /// replays exactly the N + M steps of an uninterrupted run (whatever else draws from torch's global generator).
+/// Gradient accumulation (<see cref="ITrainSettings.GradAccumSteps"/>) happens inside a step: steps, the schedule, the
+/// callbacks (logging, checkpoints, evaluation) all see optimizer steps only, so a checkpoint always lies on a step boundary.
 /// </summary>
 public sealed class Trainer(ITrainSettings spec, IReadOnlyList<ITrainerCallback> callbacks)
 {
@@ -77,7 +79,7 @@ public sealed class Trainer(ITrainSettings spec, IReadOnlyList<ITrainerCallback>
             {
                 long step = session.Step;
                 long until = spec.EvalEvery is { } each ? Math.Min(session.TotalSteps, (step / each + 1) * each) : session.TotalSteps;
-                feed ??= new BatchPrefetcher(train, EpochBatches(train.Count, spec.BatchSize, spec.Seed, stepsPerEpoch, step, until), Prefetch);
+                feed ??= new BatchPrefetcher(train, MicroBatches(EpochBatches(train.Count, spec.BatchSize, spec.Seed, stepsPerEpoch, step, until), spec.GradAccumSteps), Prefetch);
                 double lr = schedule.At(step);
                 foreach (var group in session.Optimizer.ParamGroups) group.LearningRate = lr;
 
@@ -85,18 +87,9 @@ public sealed class Trainer(ITrainSettings spec, IReadOnlyList<ITrainerCallback>
                 (string, double)[] terms;
                 using (var scope = torch.NewDisposeScope())
                 {
-                    var batch = feed.Take(scope).To(device); // the step scope owns the batch
-                    var loss = session.Objective.Compute(model, batch);
-                    total = loss.Total.item<float>();
-                    terms = loss.Terms.Select(t => (t.Name, (double)t.Value.detach().item<float>())).ToArray();
-                    if (!double.IsFinite(total))
-                    {
-                        var bad = terms.FirstOrDefault(t => !double.IsFinite(t.Item2));
-                        throw new NonFiniteLossException(session.Stage, step + 1, bad.Item1 ?? "total", bad.Item1 is null ? total : bad.Item2);
-                    }
-                    CheckLossGuards(session.Stage, step + 1, total, terms, session.RecentLosses);
                     session.Optimizer.zero_grad();
-                    loss.Total.backward();
+                    (total, terms) = AccumulateGradients(session, model, feed, step, device);
+                    CheckLossGuards(session.Stage, step + 1, total, terms, session.RecentLosses);
                     if (spec.GradClip is { } clip) nn.utils.clip_grad_norm_(trainable, clip);
                     foreach (var cb in callbacks) cb.OnBeforeOptimizerStep(session);
                     session.Optimizer.step();
@@ -125,6 +118,45 @@ public sealed class Trainer(ITrainSettings spec, IReadOnlyList<ITrainerCallback>
                 foreach (var cb in callbacks) cb.OnStep(session, info);
             }
         }
+    }
+
+    /// <summary>
+    /// The gradients of one optimizer step, summed into the parameters' <c>.grad</c> over its
+    /// <see cref="ITrainSettings.GradAccumSteps"/> micro-batches, each built, run and freed in a dispose scope of its own
+    /// (so only one micro-batch's activations are alive at a time). Micro-batch k of n_k examples contributes
+    /// (n_k / B) · loss_k, B = <see cref="ITrainSettings.BatchSize"/>: for a loss that is a mean over examples (each
+    /// example's value summed over its own elements, then divided by the rows) Σ_k (n_k / B) · mean_k is the mean over
+    /// the whole batch, so the gradients, the logged total and each logged term equal the one large batch's
+    /// (up to float rounding of the sums' order). It is not exact where a term's denominator is not proportional to the
+    /// rows: a mean over real tokens (<c>hidden_mse.mask_padding</c>, attention maps of padded text) when micro-batches
+    /// hold different token counts, cross-entropy over the labelled rows when they hold different numbers of labels,
+    /// and batch statistics (batch norm in train mode) are taken per micro-batch.
+    /// </summary>
+    private (double Total, (string, double)[] Terms) AccumulateGradients(
+        TrainingSession session, DistillModel model, BatchPrefetcher feed, long step, Device device)
+    {
+        double total = 0;
+        (string Name, double Value)[]? terms = null;
+        foreach (int rows in MicroBatchSizes(spec.BatchSize, spec.GradAccumSteps))
+        {
+            using var micro = torch.NewDisposeScope();
+            var batch = feed.Take(micro).To(device); // this micro-batch's scope owns it
+            if (batch.Size != rows) throw new InvalidOperationException($"Stage '{session.Stage}': a micro-batch of {batch.Size} examples where {rows} were planned.");
+            double share = (double)rows / spec.BatchSize;
+            var loss = session.Objective.Compute(model, batch);
+            double microTotal = loss.Total.item<float>();
+            var microTerms = loss.Terms.Select(t => (t.Name, (double)t.Value.detach().item<float>())).ToArray();
+            if (!double.IsFinite(microTotal))
+            {
+                var bad = microTerms.FirstOrDefault(t => !double.IsFinite(t.Item2));
+                throw new NonFiniteLossException(session.Stage, step + 1, bad.Item1 ?? "total", bad.Item1 is null ? microTotal : bad.Item2);
+            }
+            (share == 1 ? loss.Total : loss.Total * share).backward();
+            total += share * microTotal;
+            terms ??= microTerms.Select(t => (t.Name, 0.0)).ToArray();
+            for (int i = 0; i < terms.Length; i++) terms[i].Value += share * microTerms[i].Item2;
+        }
+        return (total, terms!);
     }
 
     /// <summary>
@@ -167,6 +199,31 @@ public sealed class Trainer(ITrainSettings spec, IReadOnlyList<ITrainerCallback>
             }
             int offset = (int)(step % stepsPerEpoch) * batchSize;
             yield return order![offset..(offset + batchSize)];
+        }
+    }
+
+    /// <summary>
+    /// The sizes of the micro-batches one step of <paramref name="batchSize"/> examples is split into: min(N, B) parts whose
+    /// sizes differ by at most one, the larger ones first (B = 30, N = 4: 8, 8, 7, 7), so none is empty.
+    /// </summary>
+    public static int[] MicroBatchSizes(int batchSize, int accumSteps)
+    {
+        int parts = Math.Clamp(accumSteps, 1, batchSize);
+        return Enumerable.Range(0, parts).Select(k => batchSize / parts + (k < batchSize % parts ? 1 : 0)).ToArray();
+    }
+
+    /// <summary>Each step's example indices cut, in order, into its <see cref="MicroBatchSizes"/> runs.</summary>
+    public static IEnumerable<int[]> MicroBatches(IEnumerable<int[]> steps, int accumSteps)
+    {
+        foreach (var indices in steps)
+        {
+            if (accumSteps <= 1) { yield return indices; continue; }
+            int offset = 0;
+            foreach (int n in MicroBatchSizes(indices.Length, accumSteps))
+            {
+                yield return indices[offset..(offset + n)];
+                offset += n;
+            }
         }
     }
 

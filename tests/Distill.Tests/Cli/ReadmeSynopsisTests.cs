@@ -22,6 +22,8 @@ public partial class ReadmeSynopsisTests
     [InlineData("export")]
     [InlineData("import onnx")]
     [InlineData("profile")]
+    [InlineData("cache build")]
+    [InlineData("cache merge")]
     public void TheReadmeSynopsisOfACommandNamesEachOfItsOptions(string command)
     {
         var (exit, help, _) = CliRunner.Run([.. command.Split(' '), "--help"]);

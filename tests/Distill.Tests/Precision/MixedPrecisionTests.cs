@@ -60,8 +60,10 @@ public class MixedPrecisionTests
     [Fact]
     public void Bf16RunFollowsTheFp32RunAndSavesBf16Weights()
     {
-        var (fp32, _) = Run(Distill.Training.Precision.Fp32);
-        var (bf16, weights) = Run(Distill.Training.Precision.Bf16);
+        var (fp32, _, fp32Entry) = Run(Distill.Training.Precision.Fp32);
+        var (bf16, weights, bf16Entry) = Run(Distill.Training.Precision.Bf16);
+        Assert.Equal("fp32", fp32Entry.Precision); // summary.json records the precision each stage trained in
+        Assert.Equal("bf16", bf16Entry.Precision);
         Assert.Equal(fp32.Count, bf16.Count);
         Assert.True(bf16[^1] < bf16[0] * 0.8, $"bf16 loss did not fall: {string.Join(", ", bf16)}");
         for (int i = 0; i < fp32.Count; i++)
@@ -69,7 +71,7 @@ public class MixedPrecisionTests
         Assert.All(weights.Where(w => w.Value.is_floating_point()), w => Assert.Equal(ScalarType.BFloat16, w.Value.dtype));
     }
 
-    private static (List<double> Losses, Dictionary<string, Tensor> Weights) Run(Distill.Training.Precision precision)
+    private static (List<double> Losses, Dictionary<string, Tensor> Weights, Distill.Stages.Results.ModelStageResult Entry) Run(Distill.Training.Precision precision)
     {
         string dir = TestRecipes.TempDir();
         try
@@ -79,12 +81,13 @@ public class MixedPrecisionTests
                 [new Distill.Losses.SoftTargetSpec(), new Distill.Losses.HintSpec { Student = "blocks.1", Teacher = "blocks.1" }]);
             recipe = recipe with { Train = recipe.Train with { Precision = precision }, Output = recipe.Output with { Tensorboard = false } };
             var losses = new List<double>();
-            new RunExecutor
+            var summary = new RunExecutor
             {
                 Recipe = recipe, RecipePath = "in-code", RecipeSha256 = "test", RunDir = dir,
                 ExtraCallbacks = s => s == "distill" ? [new Collect(losses)] : [],
             }.Execute();
-            return (losses, Distill.Checkpoints.SafeTensors.Load(Path.Combine(dir, "models", "distill", "model.safetensors")));
+            return (losses, Distill.Checkpoints.SafeTensors.Load(Path.Combine(dir, "models", "distill", "model.safetensors")),
+                Assert.IsAssignableFrom<Distill.Stages.Results.ModelStageResult>(summary.Stages[^1]));
         }
         finally
         {

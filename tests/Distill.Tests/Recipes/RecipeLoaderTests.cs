@@ -129,6 +129,17 @@ public class RecipeLoaderTests
     }
 
     [Fact]
+    public void MoreMicroBatchesThanExamples_IsAnErrorAtGradAccumSteps()
+    {
+        var errors = Errors("valid/mlp_defaults.yaml", "train.batch_size=4", "train.grad_accum_steps=5");
+        Assert.True(errors.Count == 1, string.Join("\n", errors));
+        Assert.Equal("train.grad_accum_steps", errors[0].KeyPath);
+        Assert.Contains("at most 4", errors[0].Message);
+        Assert.True(RecipeLoader.Load(Path("valid/mlp_defaults.yaml"), ["train.batch_size=4", "train.grad_accum_steps=4"]).Succeeded);
+        Assert.Contains(">= 1", Errors("valid/mlp_defaults.yaml", "train.grad_accum_steps=0")[0].Message);
+    }
+
+    [Fact]
     public void MissingFile_IsOneErrorWithoutLine()
     {
         string path = Path("broken/does_not_exist.yaml");

@@ -42,11 +42,14 @@ public class ResumeTests
         ExtraCallbacks = _ => [recorder],
     }.Execute();
 
-    [Fact]
-    public void StepsThenResumeEqualsUninterruptedRun()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)] // gradient accumulation: 4 micro-batches per step, checkpoints on step boundaries
+    public void StepsThenResumeEqualsUninterruptedRun(int accumulation)
     {
         const int n = 6, m = 6;
         var recipe = WithDropout(TestRecipes.TinyCnn(n + m, checkpointEvery: n, [new BaselineStageSpec()]));
+        recipe = recipe with { Train = recipe.Train with { GradAccumSteps = accumulation } };
         string straight = TestRecipes.TempDir(), interrupted = TestRecipes.TempDir();
         try
         {
@@ -78,8 +81,10 @@ public class ResumeTests
         }
     }
 
-    [Fact]
-    public void DistillStageWithHintProjectorResumesExactly()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)] // 32 examples in micro-batches of 11, 11, 10
+    public void DistillStageWithHintProjectorResumesExactly(int accumulation)
     {
         // The teacher trains for 4 steps; the distill stage (soft targets + a hint through a 1x1-conv projector) is
         // interrupted after 3 of its 8 steps: projector, optimizer and generator state must all come back.
@@ -90,7 +95,7 @@ public class ResumeTests
             new Distill.Losses.HintSpec { Name = "hint", Student = "blocks.1", Teacher = "blocks.1", Weight = 0.5 },
         ];
         var recipe = WithDropout(TestRecipes.TinyCnn(teacherSteps, checkpointEvery: n,
-            [new TrainTeacherStageSpec(), new DistillStageSpec { Train = TestRecipes.TinyCnn(n + m, n, []).Train }], terms));
+            [new TrainTeacherStageSpec(), new DistillStageSpec { Train = TestRecipes.TinyCnn(n + m, n, []).Train with { GradAccumSteps = accumulation } }], terms));
         string straight = TestRecipes.TempDir(), interrupted = TestRecipes.TempDir();
         try
         {

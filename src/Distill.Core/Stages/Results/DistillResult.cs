@@ -16,6 +16,10 @@ public sealed record DistillResult : ModelStageResult
     [JsonPropertyName("teacher_cache_mb"), JsonPropertyOrder(12), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? TeacherCacheMb { get; init; }
 
+    /// <summary>Examples per second of the teacher pass that built the cache (merged shards: over their summed seconds); null when reused or without a cache.</summary>
+    [JsonPropertyName("teacher_cache_examples_per_second"), JsonPropertyOrder(12), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? TeacherCacheExamplesPerSecond { get; init; }
+
     /// <summary>The transfer set the stage trained on besides the labelled examples; null without <c>distill.transfer</c>.</summary>
     [JsonPropertyName("transfer"), JsonPropertyOrder(13), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public TransferReport? Transfer { get; init; }

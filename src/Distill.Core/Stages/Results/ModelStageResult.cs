@@ -9,6 +9,10 @@ public abstract record ModelStageResult : StageResult
     [JsonPropertyName("best_accuracy"), JsonPropertyOrder(1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonConverter(typeof(NaNAsNullConverter))]
     public double? BestAccuracy { get; init; }
 
+    /// <summary>The precision the stage trained in (<c>fp32</c> or <c>bf16</c>; <c>train.precision: auto</c> resolved); absent for stages that did not train.</summary>
+    [JsonPropertyName("precision"), JsonPropertyOrder(3), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Precision { get; init; }
+
     /// <summary>The stage's model folder, relative to the run folder.</summary>
     [JsonPropertyName("model_dir"), JsonPropertyOrder(2)] public string ModelDir { get; init; } = "";
 }
