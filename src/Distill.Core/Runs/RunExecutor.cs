@@ -96,6 +96,8 @@ public sealed class RunExecutor
         var factory = new ModelFactory(run);
         summary.Labels ??= inputs.Train.ClassNames; // labels collected from the training split are known to eval/predict later
         WriteHfSources();
+        if (inputs.Train.Vocabulary is { } vocabulary) // transcripts: the CTC processor, for export and predict
+            TranscriptProcessorFiles.Write(RunDir, vocabulary, Data.AudioFolder.AudioFolderDataset.Extractor(Recipe.Data));
         DistillModel? teacher = null, student = null;
         DesignedStudent? designed = null;
         if (Recipe.Teacher.Checkpoint is { } teacherCkpt) teacher = LoadTeacher(run, factory, teacherCkpt, summary);

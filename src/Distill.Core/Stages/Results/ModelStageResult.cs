@@ -9,6 +9,10 @@ public abstract record ModelStageResult : StageResult
     [JsonPropertyName("best_accuracy"), JsonPropertyOrder(1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonConverter(typeof(NaNAsNullConverter))]
     public double? BestAccuracy { get; init; }
 
+    /// <summary>Transcription (CTC) stages: the best (lowest) word error rate on the first evaluation split during training, which chose the best checkpoint; absent otherwise.</summary>
+    [JsonPropertyName("best_wer"), JsonPropertyOrder(1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonConverter(typeof(NaNAsNullConverter))]
+    public double? BestWer { get; init; }
+
     /// <summary>The stage's model folder, relative to the run folder.</summary>
     [JsonPropertyName("model_dir"), JsonPropertyOrder(2)] public string ModelDir { get; init; } = "";
 }
