@@ -11,15 +11,25 @@ public static class SummaryTable
     public static void Print(RunSummary summary, string runDir)
     {
         var table = new Table().Title($"[bold]{Markup.Escape(runDir)}[/]");
-        foreach (var h in new[] { "stage", "kind", "accuracy", "macro-F1", "eval loss", "params", "size", "steps", "time" })
+        // Transcription (CTC) runs report WER (the primary metric, lower is better), CER and exact matches instead of accuracy / macro-F1.
+        bool ctc = summary.Stages.Any(s => s.Metrics.ContainsKey("wer"));
+        string[] metricHeaders = ctc ? ["WER", "CER", "exact"] : ["accuracy", "macro-F1"];
+        string[] headers = ["stage", "kind", .. metricHeaders, "eval loss", "params", "size", "steps", "time"];
+        foreach (var h in headers)
             table.AddColumn(new TableColumn(h).RightAligned());
         foreach (var s in summary.Stages)
         {
-            table.AddRow(
+            string[] metrics = ctc
+                ? [Fmt(s.Metrics, "wer", "0.0000"), Fmt(s.Metrics, "cer", "0.0000"), Fmt(s.Metrics, "exact_match", "0.0000")]
+                : [Fmt(s.Metrics, "accuracy", "0.0000"), Fmt(s.Metrics, "macro_f1", "0.0000")];
+            string[] row =
+            [
                 Markup.Escape(s.Name), Markup.Escape(s.Kind),
-                Fmt(s.Metrics, "accuracy", "0.0000"), Fmt(s.Metrics, "macro_f1", "0.0000"), Fmt(s.Metrics, "loss", "0.0000"),
+                .. metrics, Fmt(s.Metrics, "loss", "0.0000"),
                 s.Params.ToString("N0", CultureInfo.InvariantCulture), Bytes(s.ModelBytes),
-                s.Steps.ToString(CultureInfo.InvariantCulture), $"{s.WallSeconds:0.0} s");
+                s.Steps.ToString(CultureInfo.InvariantCulture), $"{s.WallSeconds:0.0} s",
+            ];
+            table.AddRow(row);
         }
         AnsiConsole.Write(table);
         PrintSplits(summary);
