@@ -50,6 +50,32 @@ public sealed class CtcRunTests
             var features = Distill.Audio.Wav2Vec2FeatureExtractor.FromJsonFile(Path.Combine(hf, "preprocessor_config.json"));
             Assert.Equal((16000, true, true), (features.SamplingRate, features.DoNormalize, features.ReturnAttentionMask));
             Assert.Contains("Wav2Vec2CTCTokenizer", File.ReadAllText(Path.Combine(hf, "tokenizer_config.json")));
+
+            // TensorBoard carries the CTC metrics.
+            var tags = TensorBoardEvents.ReadScalars(Path.Combine(runDir, "tb", "distill")).Select(s => s.Tag).ToHashSet();
+            Assert.Superset(new HashSet<string> { "eval/wer", "eval/cer", "eval/exact_match", "eval/loss", "loss/kd", "loss/hidden" }, tags);
+
+            // distill eval: the run's WER and CER at the top level of its JSON.
+            string recipePath = Path.Combine(root, "ctc.yaml"), metricsPath = Path.Combine(root, "metrics.json");
+            var (exit, output, err) = Cli.CliRunner.Run("eval", Path.Combine(runDir, "models", "distill"), "--recipe", recipePath, "--out", metricsPath);
+            Assert.True(exit == 0, output + err);
+            var evaluated = JsonNode.Parse(File.ReadAllText(metricsPath))!;
+            var recorded = summary["stages"]!.AsArray().Single(st => st!["name"]!.GetValue<string>() == "distill")!["metrics"]!;
+            Assert.Equal(recorded["wer"]!.GetValue<double>(), evaluated["wer"]!.GetValue<double>(), 6);
+            Assert.Equal(recorded["cer"]!.GetValue<double>(), evaluated["cer"]!.GetValue<double>(), 6);
+            Assert.Equal(8, evaluated["examples"]!.GetValue<long>());
+
+            // distill predict: one transcription per WAV, decoded with the exported folder's vocab.json.
+            string clips = Path.Combine(root, "clips");
+            Directory.CreateDirectory(clips);
+            foreach (string name in new[] { "0_george_0.wav", "7_jackson_1.wav" })
+                File.Copy(Path.Combine(TestPaths.Data, "fsdd", name), Path.Combine(clips, name));
+            string predictions = Path.Combine(root, "predictions.jsonl");
+            (exit, output, err) = Cli.CliRunner.Run("predict", Path.Combine(runDir, "models", "distill"), "--recipe", recipePath, "--input", clips, "--out", predictions);
+            Assert.True(exit == 0, output + err);
+            var lines = File.ReadAllLines(predictions).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+            Assert.Equal(2, lines.Count);
+            Assert.All(lines, l => Assert.Equal(["index", "input", "transcription"], l.Select(kv => kv.Key)));
         }
         finally { TestRecipes.DeleteDir(root); }
     }
