@@ -45,12 +45,14 @@ public static class SummaryTable
         var splits = summary.Stages.Select(s => s.MetricsBySplit).OfType<IReadOnlyList<Distill.Training.SplitMetrics>>()
             .SelectMany(b => b.Select(m => m.Split)).Distinct().ToList();
         if (splits.Count < 2) return;
-        var table = new Table().Title("[bold]evaluation splits[/] (accuracy / macro-F1; metrics above are the first split's)");
+        bool ctc = summary.Stages.Any(s => s.Metrics.ContainsKey("wer"));
+        var (first, second, names) = ctc ? ("wer", "cer", "WER / CER") : ("accuracy", "macro_f1", "accuracy / macro-F1");
+        var table = new Table().Title($"[bold]evaluation splits[/] ({names}; metrics above are the first split's)");
         table.AddColumn("stage");
         foreach (var split in splits) table.AddColumn(new TableColumn(Markup.Escape(split)).RightAligned());
         foreach (var s in summary.Stages.Where(s => s.MetricsBySplit is not null))
             table.AddRow([Markup.Escape(s.Name), .. splits.Select(split => s.MetricsBySplit!.FirstOrDefault(m => m.Split == split) is { } m
-                ? $"{Fmt(m.Metrics, "accuracy", "0.0000")} / {Fmt(m.Metrics, "macro_f1", "0.0000")}" : "-")]);
+                ? $"{Fmt(m.Metrics, first, "0.0000")} / {Fmt(m.Metrics, second, "0.0000")}" : "-")]);
         AnsiConsole.Write(table);
     }
 
@@ -60,7 +62,8 @@ public static class SummaryTable
         var rows = CompressionTable.Rows(summary);
         if (rows.Count == 0) return;
         var table = new Table().Title("[bold]compression[/] (bytes: on disk for export, else estimated by the encoder)");
-        foreach (var h in new[] { "stage", "params", "non-zeros", "bits/weight", "bytes", "vs fp32 student", "vs fp32 teacher", "accuracy", "latency/batch" })
+        string metric = summary.Stages.Any(s => s.Metrics.ContainsKey("wer")) ? "WER" : "accuracy";
+        foreach (var h in new[] { "stage", "params", "non-zeros", "bits/weight", "bytes", "vs fp32 student", "vs fp32 teacher", metric, "latency/batch" })
             table.AddColumn(new TableColumn(h).RightAligned());
         foreach (var r in rows)
             table.AddRow(
