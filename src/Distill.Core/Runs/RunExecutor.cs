@@ -201,7 +201,7 @@ public sealed class RunExecutor
         try
         {
             var state = CheckpointIO.Verify(best);
-            return $" {best} (step {state.Step}, accuracy {state.BestAccuracy:0.####}) is intact, but it holds the model only: it can serve as teacher.checkpoint, not resume training.";
+            return $" {best} (step {state.Step}, {(state.BestWer is { } wer ? $"WER {wer:0.####}" : $"accuracy {state.BestAccuracy:0.####}")}) is intact, but it holds the model only: it can serve as teacher.checkpoint, not resume training.";
         }
         catch (Exception e) when (e is InvalidInputException or SafeTensorsFormatException or IOException)
         {
