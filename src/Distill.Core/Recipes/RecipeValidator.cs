@@ -71,6 +71,11 @@ public static class RecipeValidator
             {
                 foreach (var (spec, role, message) in TranscriptChecks.ModelProblems(recipe, vocabularyOf(recipe.Data)))
                     errors.Add(ConfigError(spec, role, source, message));
+                if (recipe.Distill.Cache is not null)
+                {
+                    var (node, path) = source.Locate(recipe.Distill, "cache");
+                    errors.Add(source.Error(node, path, TranscriptChecks.NoCache));
+                }
             }
             catch (InvalidInputException e)
             {

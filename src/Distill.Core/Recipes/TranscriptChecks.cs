@@ -10,6 +10,12 @@ namespace Distill.Recipes;
 /// </summary>
 internal static class TranscriptChecks
 {
+    /// <summary>
+    /// Why <c>distill.cache</c> is refused on transcript data: the cache stores text outputs at each example's token
+    /// count, and knows nothing of audio frame counts (the attention_mask counts samples, the logits frames).
+    /// </summary>
+    public const string NoCache = "distill.cache is not supported on transcript (CTC) data: the teacher's per-frame logits are not cached at each clip's frame count yet; remove distill.cache (the teacher then runs beside the student)";
+
     public static IEnumerable<(ModelSpec Spec, string Role, string Message)> ModelProblems(Recipe recipe, Text.CtcVocabulary vocabulary)
     {
         var roles = recipe.HasTeacher ? new[] { (recipe.Teacher, "teacher"), (recipe.Student, "student") } : [(recipe.Student, "student")];

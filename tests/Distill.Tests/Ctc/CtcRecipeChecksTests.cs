@@ -42,6 +42,22 @@ public sealed class CtcRecipeChecksTests
     }
 
     [Fact]
+    public void TheTeacherCacheIsRefusedOnTranscripts()
+    {
+        string root = TestRecipes.TempDir();
+        try
+        {
+            CtcRecipes.TinyRun(root);
+            string path = Path.Combine(root, "ctc.yaml");
+            File.WriteAllText(path, File.ReadAllText(path).Replace("distill:\n  terms:", "distill:\n  cache: {encoding: fp32}\n  terms:"));
+            var e = Assert.Single(RecipeValidation.Check(path).Errors);
+            Assert.Contains("distill.cache", e.ToString());
+            Assert.Contains("not supported on transcript (CTC) data", e.ToString());
+        }
+        finally { TestRecipes.DeleteDir(root); }
+    }
+
+    [Fact]
     public void WerRanksLowerAsBetterAndAccuracyHigher()
     {
         Assert.Equal(("wer", false), EvalMetrics.Primary(new Dictionary<string, double> { ["wer"] = 0.5, ["cer"] = 0.2, ["loss"] = 3 }));
