@@ -11,15 +11,25 @@ public static class SummaryTable
     public static void Print(RunSummary summary, string runDir)
     {
         var table = new Table().Title($"[bold]{Markup.Escape(runDir)}[/]");
-        foreach (var h in new[] { "stage", "kind", "accuracy", "macro-F1", "eval loss", "params", "size", "steps", "time" })
+        // Transcription (CTC) runs report WER (the primary metric, lower is better), CER and exact matches instead of accuracy / macro-F1.
+        bool ctc = summary.Stages.Any(s => s.Metrics.ContainsKey("wer"));
+        string[] metricHeaders = ctc ? ["WER", "CER", "exact"] : ["accuracy", "macro-F1"];
+        string[] headers = ["stage", "kind", .. metricHeaders, "eval loss", "params", "size", "steps", "time"];
+        foreach (var h in headers)
             table.AddColumn(new TableColumn(h).RightAligned());
         foreach (var s in summary.Stages)
         {
-            table.AddRow(
+            string[] metrics = ctc
+                ? [Fmt(s.Metrics, "wer", "0.0000"), Fmt(s.Metrics, "cer", "0.0000"), Fmt(s.Metrics, "exact_match", "0.0000")]
+                : [Fmt(s.Metrics, "accuracy", "0.0000"), Fmt(s.Metrics, "macro_f1", "0.0000")];
+            string[] row =
+            [
                 Markup.Escape(s.Name), Markup.Escape(s.Kind),
-                Fmt(s.Metrics, "accuracy", "0.0000"), Fmt(s.Metrics, "macro_f1", "0.0000"), Fmt(s.Metrics, "loss", "0.0000"),
+                .. metrics, Fmt(s.Metrics, "loss", "0.0000"),
                 s.Params.ToString("N0", CultureInfo.InvariantCulture), Bytes(s.ModelBytes),
-                s.Steps.ToString(CultureInfo.InvariantCulture), $"{s.WallSeconds:0.0} s");
+                s.Steps.ToString(CultureInfo.InvariantCulture), $"{s.WallSeconds:0.0} s",
+            ];
+            table.AddRow(row);
         }
         AnsiConsole.Write(table);
         PrintSplits(summary);
@@ -36,12 +46,14 @@ public static class SummaryTable
         var splits = summary.Stages.Select(s => s.MetricsBySplit).OfType<IReadOnlyList<Distill.Training.SplitMetrics>>()
             .SelectMany(b => b.Select(m => m.Split)).Distinct().ToList();
         if (splits.Count < 2) return;
-        var table = new Table().Title("[bold]evaluation splits[/] (accuracy / macro-F1; metrics above are the first split's)");
+        bool ctc = summary.Stages.Any(s => s.Metrics.ContainsKey("wer"));
+        var (first, second, names) = ctc ? ("wer", "cer", "WER / CER") : ("accuracy", "macro_f1", "accuracy / macro-F1");
+        var table = new Table().Title($"[bold]evaluation splits[/] ({names}; metrics above are the first split's)");
         table.AddColumn("stage");
         foreach (var split in splits) table.AddColumn(new TableColumn(Markup.Escape(split)).RightAligned());
         foreach (var s in summary.Stages.Where(s => s.MetricsBySplit is not null))
             table.AddRow([Markup.Escape(s.Name), .. splits.Select(split => s.MetricsBySplit!.FirstOrDefault(m => m.Split == split) is { } m
-                ? $"{Fmt(m.Metrics, "accuracy", "0.0000")} / {Fmt(m.Metrics, "macro_f1", "0.0000")}" : "-")]);
+                ? $"{Fmt(m.Metrics, first, "0.0000")} / {Fmt(m.Metrics, second, "0.0000")}" : "-")]);
         AnsiConsole.Write(table);
     }
 
@@ -51,7 +63,8 @@ public static class SummaryTable
         var rows = CompressionTable.Rows(summary);
         if (rows.Count == 0) return;
         var table = new Table().Title("[bold]compression[/] (bytes: on disk for export, else estimated by the encoder)");
-        foreach (var h in new[] { "stage", "params", "non-zeros", "bits/weight", "bytes", "vs fp32 student", "vs fp32 teacher", "accuracy", "latency/batch" })
+        string metric = summary.Stages.Any(s => s.Metrics.ContainsKey("wer")) ? "WER" : "accuracy";
+        foreach (var h in new[] { "stage", "params", "non-zeros", "bits/weight", "bytes", "vs fp32 student", "vs fp32 teacher", metric, "latency/batch" })
             table.AddColumn(new TableColumn(h).RightAligned());
         foreach (var r in rows)
             table.AddRow(

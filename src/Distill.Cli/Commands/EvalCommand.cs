@@ -26,7 +26,9 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         run evaluates, so on the same split it reports the accuracy the run recorded. Prints, per split, accuracy,
         macro-F1, the per-class table and the confusion matrix (rows: true class, columns: predicted); --out writes
         them as JSON: the first split's accuracy, macro_f1, loss, per_class and confusion_matrix at the top level,
-        every split under "splits". Bad input (model, recipe, data) is exit 2 before anything is written.
+        every split under "splits". On transcript data (audio_transcripts, fsdd_words; a CTC model) it reports instead
+        wer, cer, exact_match and loss (CTC per clip) with the edit totals and the wrong transcriptions ("errors"), the
+        first split's at the top level. Bad input (model, recipe, data) is exit 2 before anything is written.
         """;
 
     public sealed class Settings : CommandSettings
@@ -69,6 +71,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
 
         var device = torch.device(recipe.Train.Device);
         var onDevice = model.to(device);
+        if (data[0].Data.Vocabulary is not null) return Transcriptions(settings, recipe, recipePath, outPath, onDevice, modelKind, data, device);
         List<ClassificationReport> reports;
         try
         {
@@ -118,6 +121,53 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         string stem = Path.Combine(Path.GetDirectoryName(outPath)!, Path.GetFileNameWithoutExtension(outPath));
         string safe = string.Concat(split.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
         return $"{stem}.confusion-{safe}.png";
+    }
+
+    /// <summary>Transcript data (CTC): WER, CER, exact matches and CTC loss per split; the first split's at the top level of --out.</summary>
+    private static int Transcriptions(Settings settings, Recipe recipe, string recipePath, string? outPath, Distill.Models.DistillModel model,
+        string modelKind, IReadOnlyList<(string Split, IDataset Data)> data, torch.Device device)
+    {
+        List<TranscriptionReport> reports;
+        try
+        {
+            reports = [.. data.Select(d =>
+            {
+                var (scores, loss, hypotheses) = Evaluator.Transcribe(model, d.Data, recipe.Data.EvalBatchSize, device, recipe.Data.Prefetch);
+                return new TranscriptionReport(d.Split, scores, loss, [.. hypotheses.Select((h, i) => (d.Data.Transcript(i), h))]);
+            })];
+        }
+        catch (Exception e) when (e is not InvalidInputException && Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
+        {
+            Console.Error.WriteLine($"error: the evaluation failed: {ErrorText.Of(e)}\n(set DISTILL_DEBUG=1 for the stack trace)");
+            return ExitCodes.Failure;
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (Console.IsOutputRedirected) console.Profile.Width = 160;
+        console.MarkupLine($"[bold]{Markup.Escape(settings.Model)}[/] ({modelKind}, {model.Family}, CTC) on {Markup.Escape(recipe.Data.Dataset)} data from {Markup.Escape(recipe.Data.Path)}");
+        string F(double v) => double.IsFinite(v) ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
+        foreach (var r in reports)
+        {
+            console.MarkupLine($"\n[bold]{Markup.Escape(r.Split)}[/]: {r.Metrics.Clips} clips, WER [bold]{F(r.Metrics.Wer)}[/] ({r.Metrics.WordEdits}/{r.Metrics.ReferenceWords} words), " +
+                               $"CER {F(r.Metrics.Cer)} ({r.Metrics.CharEdits}/{r.Metrics.ReferenceChars} characters), exact {F(r.Metrics.ExactMatch)}, loss {F(r.Loss)}");
+            var errors = new Table().Title("first wrong transcriptions");
+            foreach (var h in new[] { "clip", "reference", "hypothesis" }) errors.AddColumn(h);
+            foreach (var (index, reference, hypothesis) in r.Errors.Take(10))
+                errors.AddRow(index.ToString(CultureInfo.InvariantCulture), Markup.Escape(reference), Markup.Escape(hypothesis));
+            if (errors.Rows.Count > 0) console.Write(errors);
+        }
+        if (outPath is not null)
+        {
+            var json = reports[0].ToJson();
+            json["model"] = Path.GetFullPath(settings.Model);
+            json["model_kind"] = modelKind;
+            json["recipe"] = recipePath;
+            var all = new JsonObject();
+            foreach (var r in reports) all[r.Split] = r.ToJson();
+            json["splits"] = all;
+            OutputFile.WriteAtomically(outPath, w => w.Write(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
+            console.MarkupLine($"metrics: [blue]{Markup.Escape(outPath)}[/]");
+        }
+        return ExitCodes.Success;
     }
 
     private static void Print(IAnsiConsole console, ClassificationReport report)

@@ -32,7 +32,9 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
         Inputs run in batches of data.eval_batch_size (or --batch-size), the next ones read ahead (data.prefetch).
         --out gets one line per example, in input
         order: {"index", "input" (the file, or the text), "label" (the class id), "label_name", "probabilities"
-        ({class name: probability})}. It is written to a temporary file and renamed, so a failure leaves no partial file.
+        ({class name: probability})}; for a CTC model on transcript data (audio_transcripts, fsdd_words: WAV inputs
+        as audio_folder's) {"index", "input", "transcription"} (greedy CTC decoding with the model folder's vocab.json,
+        its run's processor/, or the recipe's vocabulary). It is written to a temporary file and renamed, so a failure leaves no partial file.
         """;
 
     public sealed class Settings : CommandSettings
@@ -79,6 +81,7 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
 
         var (model, modelKind) = SavedModel.Load(settings.Model);
         using var _ = model;
+        if (kind.Vocabulary is not null) return Transcribe(settings, recipe, kind, model, modelKind, input, outPath);
         IReadOnlyList<string> classes = kind.ClassNames?.Invoke(recipe.Data)
             ?? [.. Enumerable.Range(0, model.NumLabels).Select(i => i.ToString(CultureInfo.InvariantCulture))];
         SavedModelInputs.Check(model, settings.Model, recipe, classes.Count);
@@ -114,6 +117,65 @@ public sealed class PredictCommand : Command<PredictCommand.Settings>
         for (int c = 0; c < classes.Count; c++) table.AddRow(Markup.Escape(classes[c]), counts[c].ToString(CultureInfo.InvariantCulture));
         console.Write(table);
         console.MarkupLine($"predictions: [blue]{Markup.Escape(outPath)}[/]");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The vocabulary a CTC model decodes with: the model folder's vocab.json (an exported HF folder), else its run's
+    /// processor (<c>&lt;run&gt;/processor/</c> beside <c>&lt;run&gt;/models/&lt;stage&gt;</c>), else the recipe's data.
+    /// </summary>
+    private static Distill.Text.CtcVocabulary Vocabulary(string modelPath, Recipe recipe, DatasetKind kind)
+    {
+        string full = Path.GetFullPath(modelPath);
+        string folder = Directory.Exists(full) ? full : Path.GetDirectoryName(full) ?? full;
+        foreach (string candidate in new[] { folder, Path.Combine(folder, "..", "..", TranscriptProcessorFiles.FolderName) })
+            if (File.Exists(Path.Combine(candidate, Distill.Text.CtcVocabulary.FileName))) return Distill.Text.CtcVocabulary.Read(candidate);
+        return kind.Vocabulary!(recipe.Data);
+    }
+
+    /// <summary>CTC models on transcript recipes: one line per clip, <c>{"index", "input", "transcription"}</c> (greedy decoding).</summary>
+    private static int Transcribe(Settings settings, Recipe recipe, DatasetKind kind, Distill.Models.DistillModel model, string modelKind, string input, string outPath)
+    {
+        var vocabulary = Vocabulary(settings.Model, recipe, kind);
+        SavedModelInputs.Check(model, settings.Model, recipe, vocabulary.Count);
+        var (data, inputs) = kind.OpenInputs!(recipe.Data, Path.GetFullPath(input), vocabulary.Tokens);
+        var device = torch.device(recipe.Train.Device);
+        var onDevice = model.to(device);
+        int batchSize = settings.BatchSize ?? recipe.Data.EvalBatchSize;
+        var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        try
+        {
+            onDevice.eval();
+            OutputFile.WriteAtomically(outPath, writer =>
+            {
+                using var noGrad = torch.no_grad();
+                using var feed = new BatchPrefetcher(data, BatchPrefetcher.Sequential(data.Count, batchSize), recipe.Data.Prefetch);
+                for (int start = 0; start < data.Count; start += batchSize)
+                {
+                    using var scope = torch.NewDisposeScope();
+                    var batch = feed.Take(scope).To(device);
+                    var texts = Distill.Training.CtcDecoding.Greedy(onDevice.call(new Distill.Models.Batch(batch.Inputs, null)), vocabulary);
+                    for (int i = 0; i < texts.Length; i++)
+                    {
+                        counts[texts[i]] = counts.GetValueOrDefault(texts[i]) + 1;
+                        writer.WriteLine(new JsonObject { ["index"] = start + i, ["input"] = inputs[start + i], ["transcription"] = texts[i] }.ToJsonString());
+                    }
+                }
+            });
+        }
+        catch (Exception e) when (e is not InvalidInputException && Environment.GetEnvironmentVariable("DISTILL_DEBUG") is null)
+        {
+            Console.Error.WriteLine($"error: the prediction failed: {ErrorText.Of(e)}\n(set DISTILL_DEBUG=1 for the stack trace)");
+            return ExitCodes.Failure;
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        var table = new Table().Title($"{data.Count} transcriptions by {Markup.Escape(settings.Model)} ({modelKind})");
+        table.AddColumn("transcription");
+        table.AddColumn(new TableColumn("clips").RightAligned());
+        foreach (var (text, n) in counts.OrderByDescending(kv => kv.Value).Take(20))
+            table.AddRow(Markup.Escape(text.Length == 0 ? "(empty)" : text), n.ToString(CultureInfo.InvariantCulture));
+        console.Write(table);
+        console.MarkupLine($"transcriptions: [blue]{Markup.Escape(outPath)}[/]");
         return ExitCodes.Success;
     }
 

@@ -17,6 +17,8 @@ public sealed class IndexedDataset(IDataset source) : IDataset
     public int NumClasses => source.NumClasses;
 
     public int Label(int index) => source.Label(index);
+    public Distill.Text.CtcVocabulary? Vocabulary => source.Vocabulary;
+    public string Transcript(int index) => source.Transcript(index);
 
     public Batch GetBatch(ReadOnlySpan<int> indices)
     {

@@ -21,6 +21,9 @@ public sealed record CheckpointState
 
     [JsonPropertyName("best_accuracy")] public double? BestAccuracy { get; init; }
 
+    /// <summary>Transcription (CTC) stages: the best word error rate; absent for classification and in older checkpoints.</summary>
+    [JsonPropertyName("best_wer"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? BestWer { get; init; }
+
     /// <summary>Model family key; with <see cref="Config"/> it rebuilds the model without the recipe.</summary>
     [JsonPropertyName("family")] public string Family { get; init; } = "";
 

@@ -28,6 +28,12 @@ public sealed record DatasetKind(
     /// </summary>
     public Func<IDataSettings, string, IReadOnlyList<string>, (IDataset Data, IReadOnlyList<string> Inputs)>? OpenInputs { get; init; }
 
+    /// <summary>
+    /// Transcript kinds (CTC): the character vocabulary of the labels, found without opening a split (<c>data.vocab</c>,
+    /// or built from the training transcripts); null for classification kinds. Throws <see cref="InvalidInputException"/> on bad data.
+    /// </summary>
+    public Func<IDataSettings, Text.CtcVocabulary>? Vocabulary { get; init; }
+
     /// <summary>The optional data keys this kind reads among those added for the table and folder kinds (others are refused when given).</summary>
     public IReadOnlySet<string> Reads { get; init; } = new HashSet<string>();
 }

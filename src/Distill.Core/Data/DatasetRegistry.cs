@@ -28,9 +28,11 @@ public sealed class DatasetRegistry
         r.Register(Sst2.Sst2Dataset.Kind);
         r.Register(Cifar10.Cifar10Dataset.Kind);
         r.Register(Fsdd.FsddDataset.Kind);
+        r.Register(Fsdd.FsddWordsDataset.Kind);
         r.Register(TextClassification.TextClassificationDataset.Kind);
         r.Register(ImageFolder.ImageFolderDataset.Kind);
         r.Register(AudioFolder.AudioFolderDataset.Kind);
+        r.Register(Transcripts.AudioTranscriptsDataset.Kind);
         return r;
     }
 }

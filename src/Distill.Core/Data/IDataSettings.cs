@@ -62,6 +62,9 @@ public interface IDataSettings
     /// <summary>Audio folders: the rate clips are resampled to (the model's).</summary>
     int SamplingRate { get; }
 
+    /// <summary>Transcript data: an HF <c>vocab.json</c> (or the folder holding it) to encode transcripts with; null = built from the training transcripts.</summary>
+    string? Vocab => null;
+
     /// <summary>Image and audio folders: an HF <c>preprocessor_config.json</c> (or the folder holding it) whose processor replaces the keys above; null = none.</summary>
     string? Processor { get; }
 }

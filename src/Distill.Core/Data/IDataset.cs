@@ -15,6 +15,15 @@ public interface IDataset
     /// <summary>Label of example <paramref name="index"/> (used for metrics and class-balanced subsets).</summary>
     int Label(int index);
 
+    /// <summary>
+    /// Transcript data (CTC): the character vocabulary the labels are encoded with; null for classification data.
+    /// Batches of such data carry labels (B, S) int64, the token ids of each transcript padded with −100.
+    /// </summary>
+    Text.CtcVocabulary? Vocabulary => null;
+
+    /// <summary>Transcript data: the transcript of example <paramref name="index"/> (normalised, as WER reads it).</summary>
+    string Transcript(int index) => throw new NotSupportedException("This dataset holds class labels, not transcripts.");
+
     /// <summary>A batch of the given examples, pre-processed, on CPU.</summary>
     Batch GetBatch(ReadOnlySpan<int> indices);
 }

@@ -13,6 +13,10 @@ public sealed class SubsetDataset(IDataset source, int[] indices) : IDataset
 
     public int Label(int index) => source.Label(indices[index]);
 
+    public Text.CtcVocabulary? Vocabulary => source.Vocabulary;
+
+    public string Transcript(int index) => source.Transcript(indices[index]);
+
     public Batch GetBatch(ReadOnlySpan<int> batchIndices)
     {
         var mapped = new int[batchIndices.Length];

@@ -75,11 +75,13 @@ public static class HfRunExport
             return found;
         }
         var sources = HfRunSources.Read(runDir);
-        if (sources is null) return [];
+        // A run on transcripts wrote its CTC processor (vocab.json, tokenizer_config.json, preprocessor_config.json) here.
+        string processor = Path.Combine(runDir, "processor");
+        if (sources is null) return Directory.Exists(processor) ? Files(processor) : [];
         folders = stageKind == "train_teacher"
             ? [sources.TeacherPretrained, sources.DataTokenizer]
             : [sources.StudentPretrained, sources.TeacherPretrained, sources.DataTokenizer];
-        foreach (var folder in folders)
+        foreach (var folder in folders.Append(processor))
             if (folder is not null && Directory.Exists(folder) && Files(folder) is { Count: > 0 } found) return found;
         return [];
     }

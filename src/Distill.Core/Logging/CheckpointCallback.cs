@@ -36,7 +36,8 @@ public sealed class CheckpointCallback(string stageDir, string kind, int every, 
             TrainingCheckpoints.SaveModel(BestDir, session.Model, new CheckpointState
             {
                 Stage = session.Stage, Kind = kind, Step = eval.Step, TotalSteps = session.TotalSteps,
-                BestAccuracy = eval.Metrics["accuracy"], RecipeSha256 = recipeSha256,
+                BestAccuracy = eval.Metrics.TryGetValue("accuracy", out var accuracy) ? accuracy : null,
+                BestWer = eval.Metrics.TryGetValue("wer", out var wer) ? wer : null, RecipeSha256 = recipeSha256,
             });
     }
 

@@ -6,7 +6,7 @@ namespace Distill.Logging;
 /// <summary>
 /// Writes a stage's training curves to <c>&lt;run&gt;/tb/&lt;stage&gt;/</c> (an <see cref="EventFileWriter"/>), so TensorBoard
 /// shows each stage as a run and overlays equal tags (baseline vs distill): <c>loss/&lt;term&gt;</c>, <c>loss/total</c>, <c>lr</c>,
-/// <c>throughput</c> (examples/s), <c>eval/accuracy</c>, <c>eval/macro_f1</c>, <c>eval/loss</c> (the first evaluation split;
+/// <c>throughput</c> (examples/s), <c>eval/accuracy</c>, <c>eval/macro_f1</c>, <c>eval/loss</c> (transcript data: <c>eval/wer</c>, <c>eval/cer</c>, <c>eval/exact_match</c>, <c>eval/loss</c>; the first evaluation split;
 /// with several, also <c>eval/&lt;split&gt;/&lt;metric&gt;</c> for each), and <c>weights/&lt;param&gt;</c> histograms.
 /// </summary>
 public sealed class TensorBoardCallback(string logDir, int logEvery, int? histogramEvery) : ITrainerCallback

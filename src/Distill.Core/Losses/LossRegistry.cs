@@ -31,6 +31,7 @@ public sealed class LossRegistry
         r.Register<HintSpec>("hint", HintLoss.Create, "FitNets hint: MSE(projector(student feature), teacher feature)");
         r.Register<HiddenMseSpec>("hidden_mse", HiddenStateMseLoss.Create, "TinyBERT hidden-state MSE over mapped layers");
         r.Register<AttentionSpec>("attention", AttentionMapLoss.Create, "attention-map KL or MSE over mapped layers");
+        r.Register<CtcSoftTargetSpec>("ctc_soft_target", CtcSoftTargetLoss.Create, "frame-level KD for CTC: alpha*T^2*KL(teacher||student) per real frame + (1-alpha)*CTC");
         r.Register<CosineSpec>("cosine", CosineEmbeddingLoss.Create, "DistilBERT cosine-embedding loss on hidden states");
         return r;
     }

@@ -66,7 +66,7 @@ public sealed class SoftTargetLoss : ILossTerm
         if (studentLogits.dim() != 2)
             throw new ArgumentException(
                 $"soft_target compares per-example class logits (B, C), but the student logits have shape {LossHelpers.Shape(studentLogits)}. " +
-                "Sequence outputs (CTC) are not supported by this term.", nameof(studentLogits));
+                "For per-frame CTC logits (B, T, V) use ctc_soft_target.", nameof(studentLogits));
         if (!studentLogits.shape.SequenceEqual(teacherLogits.shape))
             throw new ArgumentException(
                 $"soft_target: student logits {LossHelpers.Shape(studentLogits)} and teacher logits {LossHelpers.Shape(teacherLogits)} differ in shape; " +

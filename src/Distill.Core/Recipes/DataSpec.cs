@@ -72,6 +72,9 @@ public sealed record DataSpec : IDataSettings
     /// <summary><c>text_classification</c>, and <c>audio_folder</c>'s metadata.csv: the column holding the label.</summary>
     public string LabelColumn { get; init; } = "label";
 
+    /// <summary><c>audio_transcripts</c>, <c>fsdd_words</c>: an HF <c>vocab.json</c> (or a folder holding one, such as an exported model) whose characters encode the transcripts; null = built from the training split's transcripts.</summary>
+    [ExistingPath(FileOrFolder = true)] public string? Vocab { get; init; }
+
     /// <summary>Class names in label order; null = collected from the training split (sorted) and recorded in summary.json.</summary>
     public List<string>? Labels { get; init; }
 

@@ -314,7 +314,7 @@ public static class RecipeLoader
     private static readonly (Func<DataSpec, object> Parent, string Prefix, string Key)[] OptionalDataKeys =
     [
         (d => d, "", "text_column"), (d => d, "", "text_pair_column"), (d => d, "", "label_column"), (d => d, "", "labels"),
-        (d => d, "", "rename_columns"), (d => d, "", "text_unescape"),
+        (d => d, "", "rename_columns"), (d => d, "", "text_unescape"), (d => d, "", "vocab"),
         (d => d.Preprocessing, "preprocessing.", "size"), (d => d.Preprocessing, "preprocessing.", "channels"),
         (d => d.Preprocessing, "preprocessing.", "sampling_rate"), (d => d.Preprocessing, "preprocessing.", "processor"),
     ];

@@ -65,6 +65,24 @@ public static class RecipeValidator
                 var (node, path) = source.Locate(stage, key);
                 errors.Add(source.Error(node, path, message));
             }
+        if (DatasetRegistry.Default.TryGet(recipe.Data.Dataset, out var kind) && kind.Vocabulary is { } vocabularyOf)
+        {
+            try
+            {
+                foreach (var (spec, role, message) in TranscriptChecks.ModelProblems(recipe, vocabularyOf(recipe.Data)))
+                    errors.Add(ConfigError(spec, role, source, message));
+                if (recipe.Distill.Cache is not null)
+                {
+                    var (node, path) = source.Locate(recipe.Distill, "cache");
+                    errors.Add(source.Error(node, path, TranscriptChecks.NoCache));
+                }
+            }
+            catch (InvalidInputException e)
+            {
+                var (node, path) = source.Locate(recipe.Data, recipe.Data.Vocab is null ? "path" : "vocab");
+                errors.Add(source.Error(node, path, e.Message));
+            }
+        }
         if (errors.Count > 0 || recipe.Distill.Terms.Count == 0 || !recipe.HasTeacher) return errors;
 
         ProbeLossTerms(recipe, source, losses ?? LossRegistry.Default, errors);

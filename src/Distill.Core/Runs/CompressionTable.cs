@@ -52,5 +52,7 @@ public static class CompressionTable
         _ => null,
     };
 
-    private static double? Metric(StageResult s) => s.Metrics.TryGetValue("accuracy", out var a) && double.IsFinite(a) ? a : null;
+    /// <summary>The stage's primary metric: accuracy, or WER on transcript data (the table's column says which).</summary>
+    private static double? Metric(StageResult s) => s.Metrics.TryGetValue("accuracy", out var a) && double.IsFinite(a) ? a
+        : s.Metrics.TryGetValue("wer", out var w) && double.IsFinite(w) ? w : null;
 }

@@ -96,6 +96,8 @@ public sealed class RunExecutor
         var factory = new ModelFactory(run);
         summary.Labels ??= inputs.Train.ClassNames; // labels collected from the training split are known to eval/predict later
         WriteHfSources();
+        if (inputs.Train.Vocabulary is { } vocabulary) // transcripts: the CTC processor, for export and predict
+            TranscriptProcessorFiles.Write(RunDir, vocabulary, Data.AudioFolder.AudioFolderDataset.Extractor(Recipe.Data));
         DistillModel? teacher = null, student = null;
         DesignedStudent? designed = null;
         if (Recipe.Teacher.Checkpoint is { } teacherCkpt) teacher = LoadTeacher(run, factory, teacherCkpt, summary);
@@ -199,7 +201,7 @@ public sealed class RunExecutor
         try
         {
             var state = CheckpointIO.Verify(best);
-            return $" {best} (step {state.Step}, accuracy {state.BestAccuracy:0.####}) is intact, but it holds the model only: it can serve as teacher.checkpoint, not resume training.";
+            return $" {best} (step {state.Step}, {(state.BestWer is { } wer ? $"WER {wer:0.####}" : $"accuracy {state.BestAccuracy:0.####}")}) is intact, but it holds the model only: it can serve as teacher.checkpoint, not resume training.";
         }
         catch (Exception e) when (e is InvalidInputException or SafeTensorsFormatException or IOException)
         {

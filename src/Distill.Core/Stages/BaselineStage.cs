@@ -14,7 +14,7 @@ public sealed class BaselineStage(BaselineStageSpec spec) : IStage
     {
         var run = inputs.Run;
         var (student, report) = inputs.BuildStudent(ParamInit.Seeded(run.TrainFor(spec).Seed));
-        var result = StageTraining.Train<BaselineResult>(run, spec, student, new Training.CrossEntropyObjective());
+        var result = StageTraining.Train<BaselineResult>(run, spec, student, Training.CtcObjective.For(run.TrainData));
         return new StageOutput(result.WithBuild(report), student);
     }
 }

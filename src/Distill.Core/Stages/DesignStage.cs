@@ -180,7 +180,7 @@ public sealed class DesignStage(DesignStageSpec spec) : IStage
         {
             var init = ParamInit.Seeded(train.Seed);
             using var student = inputs.Factory.BuildDesigned(Designed(family, c.Config), init, inputs.Teacher, log: false);
-            IObjective objective = new CrossEntropyObjective();
+            IObjective objective = CtcObjective.For(run.TrainData);
             if (inputs.Teacher is { } teacher && run.Recipe.Distill.Terms.Count > 0)
                 objective = DistillTerms.Objective(run, $"{spec.DisplayName}/proxy", student, teacher, init);
             var parameters = student.parameters().Concat(objective.Trainable?.parameters() ?? []).Where(p => p.requires_grad);

@@ -150,8 +150,9 @@ public sealed class ExportStage(ExportStageSpec spec) : IStage
     {
         var writer = new EventFileWriter(Path.Combine(run.RunDir, "tb", spec.DisplayName));
         foreach (var t in plan.Tensors) writer.Scalar($"compression/bits_per_weight/{t.Name}", t.BitsPerElement, 0);
-        // Accuracy against size: the x axis (step) is the artifact size in KiB.
-        writer.Scalar("compression/accuracy_vs_artifact_kib", metrics["accuracy"], (long)Math.Ceiling(written / 1024.0));
+        // Accuracy (transcript data: WER) against size: the x axis (step) is the artifact size in KiB.
+        var (primary, _) = EvalMetrics.Primary(metrics);
+        writer.Scalar($"compression/{primary}_vs_artifact_kib", metrics[primary], (long)Math.Ceiling(written / 1024.0));
         writer.Scalar("compression/artifact_bytes", written, 0);
     }
 }

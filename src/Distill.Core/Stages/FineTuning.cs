@@ -23,7 +23,7 @@ public static class FineTuning
         IReadOnlyCollection<string>? termNames = null)
     {
         var run = inputs.Run;
-        if (!UsesDistillation(run, inputs.Teacher, choice)) return new CrossEntropyObjective();
+        if (!UsesDistillation(run, inputs.Teacher, choice)) return CtcObjective.For(run.TrainData);
         var teacher = inputs.Teacher ?? throw new InvalidOperationException(
             $"Stage '{stage.DisplayName}' fine-tunes with objective: distill but the run has no teacher: add a train_teacher stage before it or set teacher.checkpoint.");
         if (run.Recipe.Distill.Terms.Count == 0)

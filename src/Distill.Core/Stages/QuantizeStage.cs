@@ -318,13 +318,16 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
             for (int b = 0; b < count; b++)
             {
                 using var scope = torch.NewDisposeScope();
-                var logits = student.call(batches[b]).Logits;
+                var output = student.call(batches[b]);
+                var logits = output.Logits;
                 if (spec.Sensitivity == SensitivityMeasure.Kl)
                 {
                     // KL(p || p') = Σ p (log p − log p'), averaged over the batch's examples.
                     var logP = reference[b];
                     sum += (logP.exp() * (logP - torch.nn.functional.log_softmax(logits, -1))).sum(-1).mean().item<float>();
                 }
+                // Transcript data: the model's own CTC loss on the transcripts stands in for the cross-entropy.
+                else if (run.TrainData.Vocabulary is not null) sum += (output.Loss ?? throw new InvalidOperationException("A CTC model computed no loss on transcript labels.")).item<float>();
                 else sum += torch.nn.functional.cross_entropy(logits, batches[b].RequireLabels()).item<float>();
             }
             return sum / count;

@@ -52,7 +52,8 @@ internal static class StageTraining
         TrainingCheckpoints.SaveModel(run.ModelDir(stage), model, new CheckpointState
         {
             Stage = stage.DisplayName, Kind = stage.Kind, Step = session.Step, TotalSteps = session.TotalSteps,
-            BestAccuracy = double.IsNaN(session.BestAccuracy) ? null : session.BestAccuracy, RecipeSha256 = run.RecipeSha256,
+            BestAccuracy = double.IsNaN(session.BestAccuracy) ? null : session.BestAccuracy,
+            BestWer = double.IsNaN(session.BestWer) ? null : session.BestWer, RecipeSha256 = run.RecipeSha256,
         });
         return new T
         {
@@ -63,7 +64,9 @@ internal static class StageTraining
             ModelBytes = model.ParameterBytes(),
             WallSeconds = clock.Elapsed.TotalSeconds,
             Steps = session.Step,
-            BestAccuracy = session.BestAccuracy,
+            // Transcription stages rank by WER: their entry carries best_wer and no best_accuracy.
+            BestAccuracy = metrics.ContainsKey(EvalMetrics.Wer) ? null : session.BestAccuracy,
+            BestWer = metrics.ContainsKey(EvalMetrics.Wer) ? session.BestWer : null,
             ModelDir = run.RelativeModelDir(stage),
             Precision = precision.Name,
         };

@@ -13,7 +13,7 @@ public sealed class TrainTeacherStage(TrainTeacherStageSpec spec) : IStage
     {
         var run = inputs.Run;
         var (teacher, report) = inputs.BuildTeacher(ParamInit.Seeded(run.TrainFor(spec).Seed));
-        var result = StageTraining.Train<TrainTeacherResult>(run, spec, teacher, new Training.CrossEntropyObjective());
+        var result = StageTraining.Train<TrainTeacherResult>(run, spec, teacher, Training.CtcObjective.For(run.TrainData));
         return new StageOutput(result.WithBuild(report), teacher);
     }
 }

@@ -51,6 +51,8 @@ public sealed class MixedPrecision
 
         public IReadOnlyList<string> ClassNames => source.ClassNames;
         public int Label(int index) => source.Label(index);
+        public Distill.Text.CtcVocabulary? Vocabulary => source.Vocabulary;
+        public string Transcript(int index) => source.Transcript(index);
 
         public Batch GetBatch(ReadOnlySpan<int> indices)
         {

@@ -109,8 +109,12 @@ public sealed class Trainer(ITrainSettings spec, IReadOnlyList<ITrainerCallback>
                     feed = null;
                     var bySplit = Evaluator.EvaluateAll(model, evals, evalBatchSize, device, Prefetch);
                     var metrics = bySplit[0].Metrics;
-                    bool best = double.IsNaN(session.BestAccuracy) || metrics["accuracy"] > session.BestAccuracy;
-                    if (best) session.BestAccuracy = metrics["accuracy"];
+                    // The primary metric's direction: higher accuracy, lower WER (EvalMetrics).
+                    var (primary, higherIsBetter) = EvalMetrics.Primary(metrics);
+                    bool isWer = primary == EvalMetrics.Wer;
+                    bool best = EvalMetrics.IsBetter(metrics[primary], isWer ? session.BestWer : session.BestAccuracy, higherIsBetter);
+                    if (best && isWer) session.BestWer = metrics[primary];
+                    else if (best) session.BestAccuracy = metrics[primary];
                     foreach (var cb in callbacks) cb.OnEval(session, new EvalInfo(session.Step, metrics, best, named ? bySplit : null));
                     model.train();
                     session.Objective.Trainable?.train();

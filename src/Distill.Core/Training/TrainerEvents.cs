@@ -16,6 +16,9 @@ public sealed record TrainingSession(string Stage, DistillModel Model, IObjectiv
     /// <summary>Best evaluation accuracy seen so far in this stage (NaN before the first evaluation).</summary>
     public double BestAccuracy { get; set; } = double.NaN;
 
+    /// <summary>Best (lowest) word error rate seen so far, for transcription (CTC) evaluations (NaN before the first, and for classification).</summary>
+    public double BestWer { get; set; } = double.NaN;
+
     /// <summary>Total losses of the latest steps, oldest first (the <c>train.loss_spike</c> window); saved in checkpoints so
     /// that a resumed run keeps its guard.</summary>
     public List<double> RecentLosses { get; } = [];
@@ -26,7 +29,7 @@ public sealed record StepInfo(long Step, long TotalSteps, double LearningRate, d
 
 /// <summary>
 /// An evaluation done at <paramref name="Step"/>: <paramref name="Metrics"/> are the first split's, which decides
-/// <paramref name="IsBest"/> (its accuracy beats every earlier one); <paramref name="BySplit"/> holds every split's
+/// <paramref name="IsBest"/> (its primary metric, <see cref="EvalMetrics.Primary"/>, beats every earlier one: higher accuracy, or lower WER); <paramref name="BySplit"/> holds every split's
 /// when the trainer evaluated named splits (null otherwise).
 /// </summary>
 public sealed record EvalInfo(long Step, IReadOnlyDictionary<string, double> Metrics, bool IsBest, IReadOnlyList<SplitMetrics>? BySplit = null);

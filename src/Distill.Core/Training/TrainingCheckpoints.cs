@@ -37,6 +37,7 @@ public static class TrainingCheckpoints
             {
                 Stage = session.Stage, Kind = kind, Step = session.Step, TotalSteps = session.TotalSteps,
                 BestAccuracy = double.IsNaN(session.BestAccuracy) ? null : session.BestAccuracy,
+                BestWer = double.IsNaN(session.BestWer) ? null : session.BestWer,
                 RecipeSha256 = recipeSha256, Resumable = true, RecentLosses = [.. session.RecentLosses],
             }, session.Model));
             if (session.Objective.Trainable is { } extra) SafeTensors.Save(Path.Combine(tmp, CheckpointIO.ProjectorsFile), extra.state_dict());
@@ -83,6 +84,7 @@ public static class TrainingCheckpoints
         }
         session.Step = state.Step;
         session.BestAccuracy = state.BestAccuracy ?? double.NaN;
+        session.BestWer = state.BestWer ?? double.NaN;
         session.RecentLosses.Clear();
         session.RecentLosses.AddRange(state.RecentLosses ?? []);
     }

@@ -28,6 +28,8 @@ public class TeacherReadsTests
     {
         // Hinton KD compares the class distributions: logits only.
         ["soft_target"] = [(new SoftTargetSpec(), [], [], [])],
+        // Frame-level KD for CTC: the per-frame logits only (the frame mask is the student's).
+        ["ctc_soft_target"] = [(new CtcSoftTargetSpec(), [], [], [])],
         // FitNets: the hint module's output.
         ["hint"] = [(new HintSpec { Student = "s.block", Teacher = "t.block" }, ["t.block"], [], [])],
         // TinyBERT g(m) = m·4/2: student layers 1, 2 read teacher layers 2, 4; an explicit pair may read the embeddings (0).

@@ -40,6 +40,7 @@ public sealed class SummaryKeysGoldenTests(ITestOutputHelper log)
             lines.AddRange(RunAndCollect("checkpoint", CheckpointTeacherRun(Path.Combine(root, "mlp", "models", "teacher")), Path.Combine(root, "checkpoint")));
             lines.AddRange(RunAndCollect("design", DesignRun(Path.Combine(root, "profiles")), Path.Combine(root, "design")));
             lines.AddRange(RunAndCollect("pretrained", PretrainedRun(root), Path.Combine(root, "pretrained")));
+            lines.AddRange(RunAndCollect("ctc", Ctc.CtcRecipes.TinyRun(Path.Combine(root, "ctc-recipe")), Path.Combine(root, "ctc")));
             string actual = string.Join("\n", lines) + "\n";
             if (Environment.GetEnvironmentVariable("DISTILL_UPDATE_GOLDEN") == "1")
             {

@@ -187,7 +187,8 @@ public sealed class AudioFolderDataset : IDataset
         }
     }
 
-    private static float[] Load(string file, int rate, Resampler resampler)
+    /// <summary>Decodes one WAV file, mixed to mono and resampled to <paramref name="rate"/> (errors name the file).</summary>
+    public static float[] Load(string file, int rate, Resampler resampler)
     {
         var wav = Read(file);
         if (wav.Length == 0) throw new InvalidInputException(file, $"{file}: the recording has no samples; remove it.");

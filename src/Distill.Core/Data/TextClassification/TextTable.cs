@@ -39,13 +39,14 @@ public static class TextTable
     /// <c>distill predict</c>); otherwise every row needs a non-empty label.
     /// </summary>
     /// <param name="textKey">The recipe key that names <paramref name="textColumn"/>, for errors.</param>
+    /// <param name="pairKey">The recipe key (or, without '_', the fixed column name) behind <paramref name="pairColumn"/>, for errors.</param>
     /// <param name="rename">Columns read under another name (<c>data.rename_columns</c>): header name or JSON key → the name the other parameters use.</param>
-    public static IReadOnlyList<TextRow> Read(string path, string textColumn, string? pairColumn, string? labelColumn, string textKey = "text_column",
+    public static IReadOnlyList<TextRow> Read(string path, string textColumn, string? pairColumn, string? labelColumn, string textKey = "text_column", string pairKey = "text_pair_column",
         IReadOnlyDictionary<string, string>? rename = null)
     {
         var rows = path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)
-            ? ReadJsonLines(path, textColumn, pairColumn, labelColumn, textKey, rename)
-            : ReadSeparated(path, path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',', textColumn, pairColumn, labelColumn, textKey, rename);
+            ? ReadJsonLines(path, textColumn, pairColumn, labelColumn, textKey, pairKey, rename)
+            : ReadSeparated(path, path.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',', textColumn, pairColumn, labelColumn, textKey, pairKey, rename);
         return NotEmpty(rows, path);
     }
 
@@ -85,7 +86,7 @@ public static class TextTable
     private static InvalidInputException NotUtf8(string path, int line, Exception e) =>
         new(path, $"{path}:{line}: the file is not UTF-8 text ({e.Message}); save it as UTF-8.", e);
 
-    private static List<TextRow> ReadSeparated(string path, char separator, string? textColumn, string? pairColumn, string? labelColumn, string textKey = "text_column",
+    private static List<TextRow> ReadSeparated(string path, char separator, string? textColumn, string? pairColumn, string? labelColumn, string textKey = "text_column", string pairKey = "text_pair_column",
         IReadOnlyDictionary<string, string>? rename = null)
     {
         string kind = separator == '\t' ? "TSV" : "CSV";
@@ -123,7 +124,7 @@ public static class TextTable
                             (key.Contains('_') ? $"Set data.{key} to one of them or fix the header." : "Fix the header."));
                     return index;
                 }
-                int textIndex = Column(textColumn, textKey), pairIndex = Column(pairColumn, "text_pair_column"), labelIndex = Column(labelColumn, "label_column");
+                int textIndex = Column(textColumn, textKey), pairIndex = Column(pairColumn, pairKey), labelIndex = Column(labelColumn, "label_column");
                 foreach (var row in reader)
                 {
                     line = row.LineNumberFrom;
@@ -181,7 +182,7 @@ public static class TextTable
         return false;
     }
 
-    private static List<TextRow> ReadJsonLines(string path, string? textColumn, string? pairColumn, string? labelColumn, string textKey = "text_column",
+    private static List<TextRow> ReadJsonLines(string path, string? textColumn, string? pairColumn, string? labelColumn, string textKey = "text_column", string pairKey = "text_pair_column",
         IReadOnlyDictionary<string, string>? rename = null)
     {
         var rows = new List<TextRow>();
@@ -229,7 +230,7 @@ public static class TextTable
                         if (string.IsNullOrWhiteSpace(label))
                             throw new InvalidInputException(path, $"{path}:{line}: the label '{labelColumn}' is empty; give every line a label or remove the line.");
                     }
-                    rows.Add(new TextRow(line, Text(textColumn, textKey) ?? "", Text(pairColumn, "text_pair_column"), label?.Trim()));
+                    rows.Add(new TextRow(line, Text(textColumn, textKey) ?? "", Text(pairColumn, pairKey), label?.Trim()));
                 }
             }
         }

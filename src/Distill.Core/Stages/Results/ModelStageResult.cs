@@ -9,6 +9,10 @@ public abstract record ModelStageResult : StageResult
     [JsonPropertyName("best_accuracy"), JsonPropertyOrder(1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonConverter(typeof(NaNAsNullConverter))]
     public double? BestAccuracy { get; init; }
 
+    /// <summary>Transcription (CTC) stages: the best (lowest) word error rate on the first evaluation split during training, which chose the best checkpoint; absent otherwise.</summary>
+    [JsonPropertyName("best_wer"), JsonPropertyOrder(1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonConverter(typeof(NaNAsNullConverter))]
+    public double? BestWer { get; init; }
+
     /// <summary>The precision the stage trained in (<c>fp32</c> or <c>bf16</c>; <c>train.precision: auto</c> resolved); absent for stages that did not train.</summary>
     [JsonPropertyName("precision"), JsonPropertyOrder(3), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Precision { get; init; }
