@@ -45,7 +45,11 @@ public class BenchWorkloadTests
         Assert.Equal(recipe.Teacher.Model, w.TeacherFamily);
         Assert.Equal(Json(recipe.Teacher.Config), Json(w.TeacherConfig));
         Assert.Equal(recipe.Student.Model, w.StudentFamily);
-        Assert.Equal(recipe.Data.Dataset, w.Dataset);
+        // bert-sst2.yaml reads SST-2 as text_classification with the preset's settings, which gives the sst2 preset's
+        // examples bit for bit (Distill.Tests PresetsOnGenericKindsTests); the bench reads it as the preset.
+        bool sst2AsTable = recipe.Data is { Dataset: "text_classification", TextColumn: "sentence", TextUnescape: Distill.Text.TextUnescape.Ptb }
+                           && recipe.Data.RenameColumns is { Count: 1 } rename && rename.GetValueOrDefault("content") == "sentence";
+        Assert.Equal(w.Dataset, sst2AsTable ? "sst2" : recipe.Data.Dataset);
         Assert.Equal(recipe.Data.EvalSplit, w.EvalSplit);
         Assert.Equal(recipe.Data.Preprocessing.Mean ?? [], w.Mean);
         Assert.Equal(recipe.Data.Preprocessing.Std ?? [], w.Std);
