@@ -6,7 +6,7 @@ using Spectre.Console.Cli;
 
 // Parsing, --help and usage errors come from Spectre.Console.Cli; each command's details and the exit codes are the
 // help footer (DistillHelpProvider). Exceptions propagate so that usage errors map to exit code 2 here.
-NativeAllocator.Configure(); // before any tensor is allocated: see its doc (RSS that stays flat)
+NativeAllocator.Configure(); // before any tensor is allocated: DISTILL_MALLOC_TRIM=1 fixes glibc's thresholds (see its doc)
 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
 if (Console.IsOutputRedirected) console.Profile.Width = 120; // logs and pipes: wrap help at a readable width, not 80
 var app = new CommandApp();
