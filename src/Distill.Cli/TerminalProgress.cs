@@ -22,7 +22,11 @@ public sealed class TerminalProgress(ProgressContext context, string stage) : IT
         _task.Description = Markup.Escape($"{stage} {ProgressText.Loss(step)} {step.ExamplesPerSecond:0} ex/s{_eval}");
     }
 
-    public void OnEval(TrainingSession session, EvalInfo eval) => _eval = $" acc {eval.Metrics["accuracy"]:0.0000}";
+    public void OnEval(TrainingSession session, EvalInfo eval)
+    {
+        var (name, _) = EvalMetrics.Primary(eval.Metrics); // accuracy, or wer on transcript data
+        _eval = $" {(name == "accuracy" ? "acc" : name)} {eval.Metrics[name]:0.0000}";
+    }
 
     public void OnStageEnd(TrainingSession session)
     {

@@ -76,6 +76,11 @@ public static class RecipeValidator
                     var (node, path) = source.Locate(recipe.Distill, "cache");
                     errors.Add(source.Error(node, path, TranscriptChecks.NoCache));
                 }
+                foreach (var (stage, key, message) in TranscriptChecks.AccuracyOnlyStages(recipe))
+                {
+                    var (node, path) = source.Locate(stage, key);
+                    errors.Add(source.Error(node, path, message));
+                }
             }
             catch (InvalidInputException e)
             {

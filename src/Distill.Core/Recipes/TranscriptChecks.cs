@@ -16,6 +16,21 @@ internal static class TranscriptChecks
     /// </summary>
     public const string NoCache = "distill.cache is not supported on transcript (CTC) data: the teacher's per-frame logits are not cached at each clip's frame count yet; remove distill.cache (the teacher then runs beside the student)";
 
+    /// <summary>
+    /// Stage settings that rank students by accuracy, which transcript data does not have (it is scored by WER, lower
+    /// is better): the quantize stage's <c>max_accuracy_drop</c> search and the design stage's <c>pick: proxy</c>.
+    /// </summary>
+    public static IEnumerable<(StageSpec Stage, string Key, string Message)> AccuracyOnlyStages(Recipe recipe)
+    {
+        foreach (var stage in recipe.Stages)
+        {
+            if (stage is QuantizeStageSpec { MaxAccuracyDrop: not null })
+                yield return (stage, "max_accuracy_drop", $"the {recipe.Data.Dataset} data is scored by WER, not accuracy, so the accuracy-drop search cannot run on it; give target_bytes or target_ratio instead");
+            if (stage is DesignStageSpec { Pick: Design.PickKind.Proxy })
+                yield return (stage, "pick", $"pick: proxy ranks candidates by accuracy, and the {recipe.Data.Dataset} data is scored by WER; use pick: capacity or param_rule");
+        }
+    }
+
     public static IEnumerable<(ModelSpec Spec, string Role, string Message)> ModelProblems(Recipe recipe, Text.CtcVocabulary vocabulary)
     {
         var roles = recipe.HasTeacher ? new[] { (recipe.Teacher, "teacher"), (recipe.Student, "student") } : [(recipe.Student, "student")];

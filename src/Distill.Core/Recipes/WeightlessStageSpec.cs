@@ -50,6 +50,10 @@ public sealed record WeightlessStageSpec : StageSpec, ISpecChecks
     public IEnumerable<(string Key, string Message)> Check(Recipe recipe)
     {
         if (Layers.Count == 0) yield return ("layers", "list the module paths whose weights this stage encodes, e.g. [layers.0]");
+        // bf16 would round the frozen weights away from the values their tables decode (and to(dtype) replaces the
+        // parameters the masks hold), so the export's exact-decode check would fail after all the training.
+        if ((Train ?? recipe.Train).Precision is not Training.Precision.Fp32)
+            yield return ("train.precision", $"the weightless stage trains in fp32 only (its frozen layers must keep the exact values their tables decode), not {(Train ?? recipe.Train).Precision.ToString().ToLowerInvariant()}; give this stage train: {{precision: fp32}}");
         foreach (var (pattern, bits) in LayerBits ?? [])
             if (bits is < 2 or > 16) yield return ($"layer_bits.{pattern}", $"Bloomier cells hold 2..16 bits, got {bits}");
         if (Objective == FineTuneObjective.Distill && recipe.Distill.Terms.Count == 0)

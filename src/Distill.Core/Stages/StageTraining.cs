@@ -23,7 +23,8 @@ internal static class StageTraining
         var clock = Stopwatch.StartNew();
         var precision = MixedPrecision.For(spec.Precision, run.Device);
         if (spec.Precision == Precision.Auto)
-            run.Log.WriteLine($"[{stage.DisplayName}] precision auto: {precision.Name} ({(precision.Precision == Precision.Bf16 ? "this CPU multiplies bf16 natively" : "bf16 is not native here")})");
+            run.Log.WriteLine($"[{stage.DisplayName}] precision auto: {precision.Name} ({(precision.Precision == Precision.Bf16 ? "this CPU multiplies bf16 natively"
+                : run.Device.type == DeviceType.CUDA ? "auto picks fp32 on CUDA; set bf16 explicitly" : "bf16 is not native here")})");
         precision.Convert(model, objective.Trainable); // before the parameters are listed: to(dtype) replaces them
         var parameters = model.parameters().Concat(objective.Trainable?.parameters() ?? []).Where(p => p.requires_grad);
         using var optimizer = precision.CreateOptimizer(spec, parameters);

@@ -57,4 +57,22 @@ public class WeightlessRecipeTests
         Assert.Contains("layers.0", all); // the nearest module paths
         Directory.Delete(Path.GetDirectoryName(path)!, true);
     }
+    [Fact]
+    public void Bf16OrAutoPrecision_IsAnErrorAtTheStagesTrainKey()
+    {
+        foreach (string precision in new[] { "bf16", "auto" })
+        {
+            string path = CompressionTestRecipes.WriteMlpRecipe($$"""
+                  - kind: weightless
+                    layers: [layers.0]
+                    train: {precision: {{precision}}}
+                """);
+            var (_, errors) = RecipeValidation.Check(path);
+            var e = Assert.Single(errors);
+            Assert.Contains("stages[1].train.precision", e.ToString());
+            Assert.Contains($"fp32 only", e.ToString());
+            Assert.Contains($"not {precision}", e.ToString());
+            Directory.Delete(Path.GetDirectoryName(path)!, true);
+        }
+    }
 }

@@ -58,6 +58,24 @@ public sealed class CtcRecipeChecksTests
     }
 
     [Fact]
+    public void AccuracySearchesAreRefusedOnTranscripts()
+    {
+        string root = TestRecipes.TempDir();
+        try
+        {
+            CtcRecipes.TinyRun(root);
+            string path = Path.Combine(root, "ctc.yaml");
+            string text = File.ReadAllText(path);
+            Assert.EndsWith("  - kind: distill", text.TrimEnd()); // stages is the last section
+            File.WriteAllText(path, text.TrimEnd() + "\n  - {kind: quantize, method: kmeans, max_accuracy_drop: 1}\n");
+            var e = Assert.Single(RecipeValidation.Check(path).Errors);
+            Assert.Contains("stages[3].max_accuracy_drop", e.ToString());
+            Assert.Contains("scored by WER", e.ToString());
+        }
+        finally { TestRecipes.DeleteDir(root); }
+    }
+
+    [Fact]
     public void WerRanksLowerAsBetterAndAccuracyHigher()
     {
         Assert.Equal(("wer", false), EvalMetrics.Primary(new Dictionary<string, double> { ["wer"] = 0.5, ["cer"] = 0.2, ["loss"] = 3 }));

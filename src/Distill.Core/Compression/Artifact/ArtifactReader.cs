@@ -354,7 +354,8 @@ public static class ArtifactReader
         long cells = r.Varint("bloomier cells");
         if (cells < hashes || cells % hashes != 0) throw r.Error($"a Bloomier table of {cells} cells is not a positive multiple of its {hashes} hash functions");
         // Checked against the bytes left before anything is allocated: a corrupt count must not allocate gigabytes.
-        if ((cells * bits + 7) / 8 > r.Data.Length - r.Position) throw r.Error($"a Bloomier table of {cells} cells of {bits} bits runs past the end of the file; is it truncated?");
+        // Divided rather than multiplied, so a huge corrupt count cannot wrap the product past the check.
+        if (cells > int.MaxValue || cells > (r.Data.Length - r.Position) * 8L / bits) throw r.Error($"a Bloomier table of {cells} cells of {bits} bits runs past the end of the file; is it truncated?");
         long k = r.Varint("bloomier codebook size");
         if (k < 1 || k >= 1L << bits) throw r.Error($"a Bloomier codebook of {k} entries does not fit {bits}-bit cells (1 .. {(1L << bits) - 1}: one code must mean zero)");
         var codebook = new float[k];

@@ -44,7 +44,8 @@ public static class WeightlessEncoder
             }
         }
         using (torch.no_grad())
-        using (var t = torch.tensor(decoded).view(shape))
+        using (var flat = torch.tensor(decoded))
+        using (var t = flat.view(shape))
             weight.Weight.copy_(t);
         return new WeightlessLayer(weight.Name, shape, table, nonzeros, pruned, falsePositives, ArtifactEncoder.BloomierBytes(table), decodeMs);
     }

@@ -45,11 +45,12 @@ public sealed record WeightlessRecord(IReadOnlyDictionary<string, BloomierTensor
                 string name = key[..^".params".Length];
                 if (!tensors.TryGetValue($"{name}.table", out var table) || !tensors.TryGetValue($"{name}.codebook", out var codebook))
                     throw new InvalidDataException($"{path}: '{name}' has params but no table or codebook.");
-                var p = tensors[key].data<long>().ToArray();
-                if (p.Length != 3) throw new InvalidDataException($"{path}: '{key}' must hold [bits, hashes, seed].");
                 try
                 {
-                    var filter = new BloomierFilter((int)p[0], (int)p[1], checked((uint)p[2]), table.data<int>().ToArray());
+                    if (tensors[key].dtype != ScalarType.Int64) throw new ArgumentException($"'{key}' is {tensors[key].dtype}, not int64");
+                    var p = tensors[key].data<long>().ToArray();
+                    if (p.Length != 3) throw new InvalidDataException($"{path}: '{key}' must hold [bits, hashes, seed].");
+                    var filter = new BloomierFilter(checked((int)p[0]), checked((int)p[1]), checked((uint)p[2]), table.data<int>().ToArray());
                     tables[name] = new BloomierTensor(filter, codebook.to(ScalarType.Float32).data<float>().ToArray());
                 }
                 catch (Exception e) when (e is ArgumentException or OverflowException)

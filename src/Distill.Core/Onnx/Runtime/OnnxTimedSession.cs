@@ -13,7 +13,7 @@ namespace Distill.Onnx.Runtime;
 public sealed class OnnxTimedSession : IDisposable
 {
     private readonly InferenceSession _session;
-    private readonly RunOptions _run = new();
+    private readonly RunOptions _run;
     private readonly Dictionary<string, OrtValue> _inputs = new(StringComparer.Ordinal);
     private readonly string[] _outputs = [];
 
@@ -21,6 +21,7 @@ public sealed class OnnxTimedSession : IDisposable
     {
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
         _session = new InferenceSession(onnx, options);
+        _run = new RunOptions(); // after the session: a graph that fails to load leaves no native RunOptions behind
         try
         {
             foreach (var (name, meta) in _session.InputMetadata)
