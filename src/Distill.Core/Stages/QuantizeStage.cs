@@ -125,67 +125,74 @@ public sealed class QuantizeStage(QuantizeStageSpec spec) : IStage
         var run = inputs.Run;
         double reference = run.Evaluate(student).Metrics["accuracy"];
         var start = Snapshot(student);
-        var measured = MeasureOptions(run, student, selected, new MaskSet(selected));
-        Restore(student, start);
-        string dir = Path.Combine(run.RunDir, "artifacts", spec.DisplayName);
-        Directory.CreateDirectory(dir);
         Dictionary<string, torch.Tensor>? keptState = null;
-        (QuantizeResult Result, MaskSet Masks, AllocationReport Allocation, Dictionary<string, int> Bits)? kept = null;
-        long keptBytes = long.MaxValue;
-        bool keptWithin = false;
-        int n = 0;
-        var outcome = BudgetSearch.Bisect(measured.SmallestBytes, measured.LargestBytes, reference - drop / 100, spec.MaxEvaluations, budget =>
+        // The snapshots are native tensors: freed on every exit, a failed evaluation included.
+        try
         {
+            var measured = MeasureOptions(run, student, selected, new MaskSet(selected));
             Restore(student, start);
-            string ckpt = run.CheckpointDir(spec);
-            if (Directory.Exists(ckpt)) Directory.Delete(ckpt, recursive: true);
-            var masks = new MaskSet(selected);
-            _bits = Choose(run, selected, masks, measured, budget, out var allocation);
-            var (result, _) = KMeans(inputs, student, selected, masks);
-            var plan = ModelArtifact.Plan(student, ExportOptions(run));
-            string path = Path.Combine(dir, $"search-{n++}.dcmp");
-            long bytes = ArtifactEncoder.Write(plan, path);
-            double accuracy;
-            using (var loaded = ModelArtifact.Load(path, ModelRegistry.Default))
+            string dir = Path.Combine(run.RunDir, "artifacts", spec.DisplayName);
+            Directory.CreateDirectory(dir);
+            (QuantizeResult Result, MaskSet Masks, AllocationReport Allocation, Dictionary<string, int> Bits)? kept = null;
+            long keptBytes = long.MaxValue;
+            bool keptWithin = false;
+            int n = 0;
+            var outcome = BudgetSearch.Bisect(measured.SmallestBytes, measured.LargestBytes, reference - drop / 100, spec.MaxEvaluations, budget =>
             {
-                loaded.to(run.Device);
-                accuracy = run.Evaluate(loaded).Metrics["accuracy"];
-            }
-            File.Delete(path);
-            bool within = accuracy >= reference - drop / 100;
-            run.Log.WriteLine($"[{spec.DisplayName}] accuracy search {n}/{spec.MaxEvaluations}: budget {budget} bytes -> artifact {bytes} bytes, " +
-                              $"reloaded accuracy {accuracy:0.0000} ({(within ? "within" : "beyond")} {drop} points of {reference:0.0000})");
-            // Keep the smallest passing evaluation; before any passes, the first (the largest budget).
-            if (kept is null || (within && (!keptWithin || bytes < keptBytes)))
+                Restore(student, start);
+                string ckpt = run.CheckpointDir(spec);
+                if (Directory.Exists(ckpt)) Directory.Delete(ckpt, recursive: true);
+                var masks = new MaskSet(selected);
+                _bits = Choose(run, selected, masks, measured, budget, out var allocation);
+                var (result, _) = KMeans(inputs, student, selected, masks);
+                var plan = ModelArtifact.Plan(student, ExportOptions(run));
+                string path = Path.Combine(dir, $"search-{n++}.dcmp");
+                long bytes = ArtifactEncoder.Write(plan, path);
+                double accuracy;
+                using (var loaded = ModelArtifact.Load(path, ModelRegistry.Default))
+                {
+                    loaded.to(run.Device);
+                    accuracy = run.Evaluate(loaded).Metrics["accuracy"];
+                }
+                File.Delete(path);
+                bool within = accuracy >= reference - drop / 100;
+                run.Log.WriteLine($"[{spec.DisplayName}] accuracy search {n}/{spec.MaxEvaluations}: budget {budget} bytes -> artifact {bytes} bytes, " +
+                                  $"reloaded accuracy {accuracy:0.0000} ({(within ? "within" : "beyond")} {drop} points of {reference:0.0000})");
+                // Keep the smallest passing evaluation; before any passes, the first (the largest budget).
+                if (kept is null || (within && (!keptWithin || bytes < keptBytes)))
+                {
+                    if (keptState is not null) foreach (var t in keptState.Values) t.Dispose();
+                    keptState = Snapshot(student);
+                    kept = (result, masks, allocation, new Dictionary<string, int>(_bits));
+                    (keptBytes, keptWithin) = (bytes, within);
+                }
+                return (bytes, accuracy);
+            });
+            Restore(student, keptState!);
+            var chosen = kept!.Value;
+            _bits = chosen.Bits;
+            TrainingCheckpoints.SaveModel(run.ModelDir(spec), student, new CheckpointState
             {
-                if (keptState is not null) foreach (var t in keptState.Values) t.Dispose();
-                keptState = Snapshot(student);
-                kept = (result, masks, allocation, new Dictionary<string, int>(_bits));
-                (keptBytes, keptWithin) = (bytes, within);
-            }
-            return (bytes, accuracy);
-        });
-        foreach (var t in start.Values) t.Dispose();
-        Restore(student, keptState!);
-        foreach (var t in keptState!.Values) t.Dispose();
-        var chosen = kept!.Value;
-        _bits = chosen.Bits;
-        TrainingCheckpoints.SaveModel(run.ModelDir(spec), student, new CheckpointState
+                Stage = spec.DisplayName, Kind = spec.Kind, Step = chosen.Result.Steps, RecipeSha256 = run.RecipeSha256,
+            });
+            var report = new AccuracySearchReport
+            {
+                Method = "bisection over the byte budget; one evaluation = allocation + k-means fine-tuning + artifact reload + evaluation",
+                ReferenceAccuracy = reference, MaxAccuracyDrop = drop, MaxEvaluations = spec.MaxEvaluations,
+                SmallestBytes = measured.SmallestBytes, LargestBytes = measured.LargestBytes, Met = outcome.Best is not null,
+                ChosenBudget = outcome.Best is { } b ? outcome.Evaluations[b].Budget : outcome.Evaluations[0].Budget,
+                Evaluations = outcome.Evaluations.Select(e => new AccuracySearchEvaluation
+                {
+                    BudgetBytes = e.Budget, ArtifactBytes = e.Bytes, Accuracy = e.Accuracy, Within = e.Within,
+                }).ToList(),
+            };
+            return (chosen.Result, QuantizationRecord.Empty, chosen.Masks, chosen.Allocation, report);
+        }
+        finally
         {
-            Stage = spec.DisplayName, Kind = spec.Kind, Step = chosen.Result.Steps, RecipeSha256 = run.RecipeSha256,
-        });
-        var report = new AccuracySearchReport
-        {
-            Method = "bisection over the byte budget; one evaluation = allocation + k-means fine-tuning + artifact reload + evaluation",
-            ReferenceAccuracy = reference, MaxAccuracyDrop = drop, MaxEvaluations = spec.MaxEvaluations,
-            SmallestBytes = measured.SmallestBytes, LargestBytes = measured.LargestBytes, Met = outcome.Best is not null,
-            ChosenBudget = outcome.Best is { } b ? outcome.Evaluations[b].Budget : outcome.Evaluations[0].Budget,
-            Evaluations = outcome.Evaluations.Select(e => new AccuracySearchEvaluation
-            {
-                BudgetBytes = e.Budget, ArtifactBytes = e.Bytes, Accuracy = e.Accuracy, Within = e.Within,
-            }).ToList(),
-        };
-        return (chosen.Result, QuantizationRecord.Empty, chosen.Masks, chosen.Allocation, report);
+            foreach (var t in start.Values) t.Dispose();
+            if (keptState is not null) foreach (var t in keptState.Values) t.Dispose();
+        }
     }
 
     private static Dictionary<string, torch.Tensor> Snapshot(DistillModel model)
