@@ -11,7 +11,7 @@ namespace Distill.Hf;
 /// HuggingFace folder that <c>transformers</c> loads with <c>from_pretrained</c>: config.json (the family's HF class in
 /// <c>architectures</c>, <c>model_type</c>, <c>num_labels</c>, <c>id2label</c>/<c>label2id</c>), model.safetensors
 /// (through <see cref="HfExporter"/>), and the tokenizer or processor files of the run's HF folders. Only the tensors of
-/// the HF class are written (checked against a copy of it built on the meta device), so training-only modules such as
+/// the HF class are written (checked against a copy of it built on CPU), so training-only modules such as
 /// projectors or hint regressors can never be in the folder. Only HF families (those in
 /// <see cref="HfArchitectureRegistry"/>: bert, vit, and wav2vec2 once registered) can be exported.
 /// </summary>
@@ -89,25 +89,26 @@ public static class HfRunExport
     private static List<string> Files(string folder) =>
         TokenizerFiles.Select(f => Path.Combine(Path.GetFullPath(folder), f)).Where(File.Exists).ToList();
 
-    /// <summary>The state-dict keys of the HF class, from a copy built on the meta device (no memory).</summary>
+    /// <summary>The state-dict keys of the HF class, from a copy built on CPU and dropped.</summary>
     private static HashSet<string> ReferenceKeys(string configJson, HfFamily family, IModelConfig config, HfArchitectureRegistry registry)
     {
         string name = family.HeadArchitecture(config);
         var arch = registry.Resolve(name);
         string dir = Path.Combine(Path.GetTempPath(), $"distill-export-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
-        var previous = torch.get_default_device();
+        // Built on CPU, not by switching torch's process-wide default device to meta (which made tensors that other
+        // threads created meanwhile meta tensors); the global generator's state is put back so nothing else shifts.
+        using var rng = torch.random.get_rng_state();
         try
         {
             string path = Path.Combine(dir, HfFolder.ConfigFileName);
             File.WriteAllText(path, configJson);
-            torch.set_default_device(torch.META);
             using var reference = arch.Factory(path);
             return reference.state_dict().Keys.ToHashSet(StringComparer.Ordinal);
         }
         finally
         {
-            torch.set_default_device(previous);
+            torch.random.set_rng_state(rng);
             Directory.Delete(dir, recursive: true);
         }
     }

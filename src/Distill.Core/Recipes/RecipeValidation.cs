@@ -3,7 +3,7 @@ namespace Distill.Recipes;
 /// <summary>
 /// The whole pre-flight check that <c>distill validate</c> and <c>distill run</c> call before any training tensor is
 /// allocated: <see cref="RecipeLoader.Load"/> (file, YAML, overrides, binding, recipe-level checks), then, if that
-/// succeeded, <see cref="RecipeValidator.Validate"/> (module paths on the meta device, one-example shape probe for the
+/// succeeded, <see cref="RecipeValidator.Validate"/> (module paths on a CPU copy, one-example shape probe for the
 /// loss terms). Callers print each error's <see cref="RecipeError.ToString"/> and exit with code 2 when any is returned.
 /// </summary>
 public static class RecipeValidation

@@ -13,12 +13,11 @@ namespace Distill.Recipes;
 /// <see cref="RecipeLoader"/> succeeded, so that a bad module path or an impossible hint fails in seconds instead of
 /// after the teacher has trained.
 /// <list type="number">
-/// <item><b>Module paths, without tensor storage.</b> Teacher and student are built from their configs on the
-/// <c>meta</c> device (<c>torch.set_default_device(META)</c>, restored in a <c>finally</c>): parameters have shapes
-/// but no memory, so even a large model costs nothing. Every path named by a spec implementing
+/// <item><b>Module paths.</b> Teacher and student are built from their configs on CPU and dropped (the global random
+/// generator's state is saved and put back; torch's default device is process-wide, so switching it to meta would
+/// make other threads' tensors meta tensors). Every path named by a spec implementing
 /// <see cref="IModulePathSpec"/> (loss terms such as <see cref="HintSpec"/>, and stages) must be one of the model's
-/// <c>named_modules()</c>; the error lists the nearest valid paths. The default device is process-wide, so do not
-/// build models on other threads while this runs.</item>
+/// <c>named_modules()</c>; the error lists the nearest valid paths.</item>
 /// <item><b>Loss terms, with a one-example probe.</b> When the recipe has loss terms, both models are built on CPU
 /// (this consumes the global random generator; <c>pretrained</c> heads are sized to the dataset's classes, which reads
 /// the evaluation split, and <c>init_from_teacher</c> students are derived from the teacher's config as the run does)
@@ -94,11 +93,12 @@ public static class RecipeValidator
         return errors;
     }
 
-    /// <summary>The model's module paths, from a copy built on the meta device; null (with an error) when it cannot be built.</summary>
+    /// <summary>The model's module paths, from a copy built on CPU and dropped; null (with an error) when it cannot be built.</summary>
     private static HashSet<string>? ModuleNamesOnMeta(ModelSpec spec, string role, RecipeSource source, List<RecipeError> errors)
     {
-        var previous = get_default_device();
-        set_default_device(META);
+        // Built on CPU, not by switching torch's process-wide default device to meta (which made tensors that other
+        // threads created meanwhile meta tensors); the global generator's state is put back so nothing else shifts.
+        using var rng = torch.random.get_rng_state();
         try
         {
             using var model = ModelRegistry.Default.Get(spec.Model).Build(spec.Config!);
@@ -111,7 +111,7 @@ public static class RecipeValidator
         }
         finally
         {
-            set_default_device(previous);
+            torch.random.set_rng_state(rng);
         }
     }
 

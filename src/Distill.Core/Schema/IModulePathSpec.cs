@@ -2,7 +2,7 @@ namespace Distill.Schema;
 
 /// <summary>
 /// A spec that names module paths of the teacher or student (hint terms, pruning patterns...). Validation checks every
-/// path against the model's <c>named_modules()</c> (built on the meta device, so no weights are allocated).
+/// path against the model's <c>named_modules()</c> (built on CPU and dropped).
 /// </summary>
 public interface IModulePathSpec
 {

@@ -95,34 +95,21 @@ public abstract class DesignFamily
     /// <summary>The inputs as one line, part of the profile cache key.</summary>
     public string InputsText(IModelConfig config, DeploymentShape shape) => string.Join("; ", Inputs(config, shape));
 
-    /// <summary>Total and capacity (non-embedding-table) parameter counts, from a copy built on the meta device (no storage;
-    /// a family whose initialisation reads values is built for real instead).</summary>
-    /// <remarks>Switches torch's process-wide default device for the duration; do not build models on other threads meanwhile.</remarks>
+    /// <summary>Total and capacity (non-embedding-table) parameter counts, from a copy built on CPU and dropped.</summary>
     public (long Params, long Capacity) CountParameters(IModelConfig config) => Inspect(config, null).Counts;
 
     /// <summary>
     /// Parameter counts (as <see cref="CountParameters"/>) and whether the model has every module path in
-    /// <paramref name="requiredModules"/> (the student modules that hint terms name), from one meta-device build.
+    /// <paramref name="requiredModules"/> (the student modules that hint terms name), from one CPU build.
     /// </summary>
     public ((long Params, long Capacity) Counts, bool HasModules) Inspect(IModelConfig config, IReadOnlySet<string>? requiredModules)
     {
-        var previous = get_default_device();
-        DistillModel? built = null;
-        set_default_device(META);
+        // Built on CPU, not by switching torch's process-wide default device to meta (which made tensors that other
+        // threads created meanwhile meta tensors); the global generator's state is put back so nothing else shifts.
+        using var rng = torch.random.get_rng_state();
         try
         {
-            built = ModelRegistry.Default.Get(Family).Build(config);
-        }
-        catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or InvalidOperationException or NotSupportedException)
-        {
-            // An initialiser that reads values (ViT's truncated normal) cannot run without storage: build it for real below.
-        }
-        finally
-        {
-            set_default_device(previous);
-        }
-        using (var model = built ?? ModelRegistry.Default.Get(Family).Build(config))
-        {
+            using var model = ModelRegistry.Default.Get(Family).Build(config);
             long total = 0, capacity = 0;
             foreach (var (name, p) in model.named_parameters())
             {
@@ -132,6 +119,10 @@ public abstract class DesignFamily
             bool hasModules = requiredModules is not { Count: > 0 }
                 || requiredModules.IsSubsetOf(model.named_modules().Select(m => m.name));
             return ((total, capacity), hasModules);
+        }
+        finally
+        {
+            torch.random.set_rng_state(rng);
         }
     }
 

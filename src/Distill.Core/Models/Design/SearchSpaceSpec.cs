@@ -26,7 +26,7 @@ public sealed record SearchSpaceSpec
     /// <summary>Transformers: smallest allowed head width hidden_size / heads (tiny heads are slow for what they hold).</summary>
     [Bounds(1, 4096)] public int MinHeadDim { get; init; } = 8;
 
-    /// <summary>Refuse spaces larger than this (each candidate is built once on the meta device to count its parameters).</summary>
+    /// <summary>Refuse spaces larger than this (each candidate is built once on CPU to count its parameters).</summary>
     [Bounds(1, 1_000_000)] public int MaxCandidates { get; init; } = 5000;
 
     /// <summary>The search keys that were given, with their values.</summary>

@@ -49,7 +49,7 @@ internal static class ViTWeightInit
 
     private static double NormCdf(double x)
     {
-        // Explicitly on the CPU: models are also built on the meta device (recipe validation), where item() has no data.
+        // Explicitly on the CPU: a default device other than CPU must not change the initial values.
         using var t = torch.tensor(x / Math.Sqrt(2.0), ScalarType.Float64, device: torch.CPU);
         using var e = torch.erf(t);
         return (1.0 + e.item<double>()) / 2.0;
