@@ -87,20 +87,13 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             return ExitCodes.Failure;
         }
 
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-        if (Console.IsOutputRedirected) console.Profile.Width = 160;
+        var console = OpenConsole();
         console.MarkupLine($"[bold]{Markup.Escape(settings.Model)}[/] ({modelKind}, {model.Family}) on {Markup.Escape(recipe.Data.Dataset)} data from {Markup.Escape(recipe.Data.Path)}");
         foreach (var report in reports) Print(console, report);
 
         if (outPath is not null)
         {
-            var json = reports[0].ToJson();
-            json["model"] = Path.GetFullPath(settings.Model);
-            json["model_kind"] = modelKind;
-            json["recipe"] = recipePath;
-            var all = new JsonObject();
-            foreach (var report in reports) all[report.Split] = report.ToJson();
-            json["splits"] = all;
+            var json = OutJson(reports.Select(r => (r.Split, r.ToJson())).ToList(), settings.Model, modelKind, recipePath);
             foreach (var report in reports)
             {
                 string png = ConfusionPngPath(outPath, report.Split);
@@ -113,6 +106,27 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             console.MarkupLine($"metrics: [blue]{Markup.Escape(outPath)}[/]");
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>The console the tables go to; 160 columns when stdout is redirected (logs, pipes).</summary>
+    private static IAnsiConsole OpenConsole()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (Console.IsOutputRedirected) console.Profile.Width = 160;
+        return console;
+    }
+
+    /// <summary>The --out document: the first split's metrics at the top level, what was evaluated, and every split's under <c>splits</c>.</summary>
+    private static JsonObject OutJson(IReadOnlyList<(string Split, JsonObject Json)> splits, string model, string modelKind, string recipePath)
+    {
+        var json = (JsonObject)splits[0].Json.DeepClone();
+        json["model"] = Path.GetFullPath(model);
+        json["model_kind"] = modelKind;
+        json["recipe"] = recipePath;
+        var all = new JsonObject();
+        foreach (var (split, splitJson) in splits) all[split] = splitJson;
+        json["splits"] = all;
+        return json;
     }
 
     /// <summary>Where a split's confusion-matrix PNG goes: beside <c>--out</c>, <c>metrics.json</c> → <c>metrics.confusion-test.png</c>.</summary>
@@ -141,8 +155,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
             Console.Error.WriteLine($"error: the evaluation failed: {ErrorText.Of(e)}\n(set DISTILL_DEBUG=1 for the stack trace)");
             return ExitCodes.Failure;
         }
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-        if (Console.IsOutputRedirected) console.Profile.Width = 160;
+        var console = OpenConsole();
         console.MarkupLine($"[bold]{Markup.Escape(settings.Model)}[/] ({modelKind}, {model.Family}, CTC) on {Markup.Escape(recipe.Data.Dataset)} data from {Markup.Escape(recipe.Data.Path)}");
         string F(double v) => double.IsFinite(v) ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
         foreach (var r in reports)
@@ -157,13 +170,7 @@ public sealed class EvalCommand : Command<EvalCommand.Settings>
         }
         if (outPath is not null)
         {
-            var json = reports[0].ToJson();
-            json["model"] = Path.GetFullPath(settings.Model);
-            json["model_kind"] = modelKind;
-            json["recipe"] = recipePath;
-            var all = new JsonObject();
-            foreach (var r in reports) all[r.Split] = r.ToJson();
-            json["splits"] = all;
+            var json = OutJson(reports.Select(r => (r.Split, r.ToJson())).ToList(), settings.Model, modelKind, recipePath);
             OutputFile.WriteAtomically(outPath, w => w.Write(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
             console.MarkupLine($"metrics: [blue]{Markup.Escape(outPath)}[/]");
         }

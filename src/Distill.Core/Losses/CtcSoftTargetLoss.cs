@@ -26,8 +26,7 @@ public sealed class CtcSoftTargetLoss : ILossTerm
 {
     public CtcSoftTargetLoss(string name, double weight, double temperature, double alpha)
     {
-        if (!(temperature > 0) || double.IsInfinity(temperature)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be a positive number.");
-        if (!(alpha >= 0 && alpha <= 1)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be in [0, 1].");
+        LossHelpers.CheckTemperatureAndAlpha(temperature, alpha);
         Name = name;
         Weight = weight;
         Temperature = temperature;

@@ -65,6 +65,13 @@ internal static class LossHelpers
     }
 
     /// <summary>Float32 view of a low-precision tensor so that reductions accumulate in float32; other dtypes unchanged.</summary>
+    /// <summary>The soft-target terms' settings: a finite positive temperature and a mixing weight in [0, 1].</summary>
+    public static void CheckTemperatureAndAlpha(double temperature, double alpha)
+    {
+        if (!(temperature > 0) || double.IsInfinity(temperature)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be a positive number.");
+        if (!(alpha >= 0 && alpha <= 1)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be in [0, 1].");
+    }
+
     public static Tensor Float(Tensor t) =>
         t.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? t.to_type(ScalarType.Float32) : t;
 }
