@@ -145,17 +145,8 @@ public sealed record QuantizeStageSpec : StageSpec, ISpecChecks
             if (string.IsNullOrWhiteSpace(pattern)) yield return (key, "a module-path pattern must not be empty");
     }
 
-    public IEnumerable<(string Key, string Message)> CheckModules(IReadOnlySet<string> studentModules, IReadOnlySet<string> teacherModules)
-    {
-        foreach (var (key, pattern) in Patterns())
-        {
-            if (string.IsNullOrWhiteSpace(pattern)) continue;
-            var glob = new ModuleGlob(pattern);
-            if (!studentModules.Any(glob.IsMatch))
-                yield return (key, $"pattern '{pattern}' matches no module of the student; module paths look like: " +
-                                   string.Join(", ", TextDistance.Nearest(pattern, studentModules, 4)));
-        }
-    }
+    public IEnumerable<(string Key, string Message)> CheckModules(IReadOnlySet<string> studentModules, IReadOnlySet<string> teacherModules) =>
+        StudentModulePatterns.Check(Patterns(), studentModules);
 
     /// <summary>An earlier structured stage that removes attention heads (the recipe's first, whose result the config
     /// predicts) leaves the student with fewer heads than an attention term's teacher layer: fine-tuning with that term

@@ -63,17 +63,8 @@ public sealed record WeightlessStageSpec : StageSpec, ISpecChecks
             if (string.IsNullOrWhiteSpace(pattern)) yield return (key, "a module-path pattern must not be empty");
     }
 
-    public IEnumerable<(string Key, string Message)> CheckModules(IReadOnlySet<string> studentModules, IReadOnlySet<string> teacherModules)
-    {
-        foreach (var (key, pattern) in Patterns())
-        {
-            if (string.IsNullOrWhiteSpace(pattern)) continue;
-            var glob = new ModuleGlob(pattern);
-            if (!studentModules.Any(glob.IsMatch))
-                yield return (key, $"pattern '{pattern}' matches no module of the student; module paths look like: " +
-                                   string.Join(", ", TextDistance.Nearest(pattern, studentModules, 4)));
-        }
-    }
+    public IEnumerable<(string Key, string Message)> CheckModules(IReadOnlySet<string> studentModules, IReadOnlySet<string> teacherModules) =>
+        StudentModulePatterns.Check(Patterns(), studentModules);
 
     private IEnumerable<(string Key, string Pattern)> Patterns()
     {
